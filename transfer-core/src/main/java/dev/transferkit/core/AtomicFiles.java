@@ -1,0 +1,67 @@
+package dev.transferkit.core;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes files so that they are either complete or absent: the content goes to a hidden temporary file in the
+ * same directory, which is synced and then renamed over the target in one step.
+ */
+public final class AtomicFiles {
+    private AtomicFiles() {
+    }
+
+    /** Produces the content of a file. */
+    @FunctionalInterface
+    public interface Content {
+        /**
+         * @param out the stream to write to; do not close it
+         * @throws IOException when writing fails
+         */
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /**
+     * Writes a file atomically. On failure the target is untouched and the temporary file is removed.
+     *
+     * @param target  the file to create or replace
+     * @param content what to write
+     * @throws IOException when writing or renaming fails
+     */
+    public static void write(Path target, Content content) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".part");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                content.writeTo(out);
+                out.flush();
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            move(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Renames a finished temporary file over its target, atomically where the file system allows it.
+     *
+     * @param source the finished file
+     * @param target its final name
+     * @throws IOException when the rename fails
+     */
+    public static void move(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,303 @@
+package dev.transferkit.model;
+
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.ImagePipeline;
+import dev.transferkit.image.InputSpec;
+import dev.transferkit.image.Preprocessing;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A loaded pretrained network plus everything needed to use it correctly: its name, input size and layout,
+ * the preprocessing it was trained with, the names of its useful feature layers (the first is the recommended
+ * default), its label names when known, and where it came from.
+ *
+ * <p>Obtain one from a {@link ModelSource} ({@code ZooSource}, {@code Dl4jZipSource}, {@code KerasSource},
+ * {@code TfjsSource}, {@code NsfwjsSource}) or build one around your own graph with {@link #builder()}.
+ * Instances are immutable; the wrapped graph is shared, so {@link #classify} and {@link #output} are
+ * synchronised on it.
+ */
+public final class BaseModel {
+    private final String name;
+    private final ComputationGraph graph;
+    private final InputSpec inputSpec;
+    private final Preprocessing preprocessing;
+    private final List<String> featureLayers;
+    private final List<String> labels;
+    private final Map<String, String> provenance;
+
+    private BaseModel(Builder b) {
+        this.name = b.name;
+        this.graph = b.graph;
+        this.inputSpec = b.inputSpec;
+        this.preprocessing = b.preprocessing;
+        this.featureLayers = List.copyOf(b.featureLayers);
+        this.labels = List.copyOf(b.labels);
+        this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(b.provenance));
+    }
+
+    /**
+     * Starts a builder: {@code setName}, {@code setGraph}, {@code setInputSpec} and {@code setPreprocessing} are
+     * required; the {@code opt} methods are optional.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the model's name, e.g. {@code "nsfwjs-mobilenet_v2"} */
+    public String name() {
+        return name;
+    }
+
+    /** @return the network; do not modify it (fine-tuning works on a copy) */
+    public ComputationGraph graph() {
+        return graph;
+    }
+
+    /** @return the input the network expects */
+    public InputSpec inputSpec() {
+        return inputSpec;
+    }
+
+    /** @return the preprocessing the network was trained with */
+    public Preprocessing preprocessing() {
+        return preprocessing;
+    }
+
+    /** @return the names of the useful feature layers, the recommended default first; may be empty */
+    public List<String> featureLayers() {
+        return featureLayers;
+    }
+
+    /**
+     * Returns the recommended feature layer.
+     *
+     * @return the first of {@link #featureLayers()}
+     * @throws TransferKitException when the model declares no feature layers
+     */
+    public String defaultFeatureLayer() {
+        if (featureLayers.isEmpty()) {
+            throw new TransferKitException("The model '" + name + "' declares no feature layers; name one of its layers: "
+                    + layerNames() + ".");
+        }
+        return featureLayers.get(0);
+    }
+
+    /** @return the class names of the original head, in output order; empty when unknown */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** @return where the model came from: source, location, checksum, licence, conversion notes */
+    public Map<String, String> provenance() {
+        return provenance;
+    }
+
+    /** @return the names of every vertex of the network, sorted */
+    public Set<String> layerNames() {
+        return new TreeSet<>(graph.getConfiguration().getVertices().keySet());
+    }
+
+    /**
+     * Checks that a layer exists.
+     *
+     * @param layer a vertex name of the network
+     * @return the same name
+     * @throws TransferKitException naming the model and listing its layers when there is no such layer
+     */
+    public String requireLayer(String layer) {
+        if (layer == null || !graph.getConfiguration().getVertices().containsKey(layer)) {
+            throw new TransferKitException("The model '" + name + "' has no layer named '" + layer + "'. Its layers are: "
+                    + layerNames() + ".");
+        }
+        return layer;
+    }
+
+    /**
+     * Creates the image pipeline that turns files into this network's input.
+     *
+     * @param options decoding and resizing options
+     * @return a pipeline with this model's input size and preprocessing
+     */
+    public ImagePipeline pipeline(ImageOptions options) {
+        return new ImagePipeline(inputSpec, preprocessing, options);
+    }
+
+    /**
+     * Runs the network's original head on a preprocessed batch.
+     *
+     * @param batch input in {@link #inputSpec()}'s shape
+     * @return the network output, one row per image
+     */
+    public INDArray output(INDArray batch) {
+        synchronized (graph) {
+            return graph.outputSingle(false, batch);
+        }
+    }
+
+    /**
+     * Classifies an image file with the original head, using default image options.
+     *
+     * @param image the image file
+     * @param k     how many classes to return
+     * @return the {@code k} most probable classes, most probable first
+     */
+    public List<Prediction> classify(Path image, int k) {
+        return topK(output(pipeline(ImageOptions.defaults()).load(image)), k).get(0);
+    }
+
+    /**
+     * Classifies a decoded image with the original head, using default image options.
+     *
+     * @param image the image
+     * @param k     how many classes to return
+     * @return the {@code k} most probable classes, most probable first
+     */
+    public List<Prediction> classify(BufferedImage image, int k) {
+        return topK(output(pipeline(ImageOptions.defaults()).toBatch(List.of(image))), k).get(0);
+    }
+
+    /**
+     * Turns network outputs into top-k predictions.
+     *
+     * @param probabilities one row of class probabilities per image
+     * @param k             how many classes per row
+     * @return for each row, the {@code min(k, classes)} most probable classes
+     */
+    public List<List<Prediction>> topK(INDArray probabilities, int k) {
+        if (k < 1) {
+            throw new IllegalArgumentException("k must be at least 1, but was " + k + ".");
+        }
+        if (probabilities.rank() != 2) {
+            throw new TransferKitException("The model '" + name + "' does not end in a classifier: its output has shape "
+                    + java.util.Arrays.toString(probabilities.shape()) + " instead of [batch, classes].");
+        }
+        int classes = (int) probabilities.columns();
+        if (!labels.isEmpty() && labels.size() != classes) {
+            throw new TransferKitException("The model '" + name + "' has " + labels.size() + " label names but its output has "
+                    + classes + " classes.");
+        }
+        List<List<Prediction>> result = new ArrayList<>();
+        for (int row = 0; row < probabilities.rows(); row++) {
+            float[] p = probabilities.getRow(row).toFloatVector();
+            Integer[] order = new Integer[classes];
+            for (int i = 0; i < classes; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, (a, b) -> Float.compare(p[b], p[a]));
+            List<Prediction> top = new ArrayList<>();
+            for (int i = 0; i < Math.min(k, classes); i++) {
+                int c = order[i];
+                top.add(new Prediction(c, labels.isEmpty() ? "class_" + c : labels.get(c), p[c]));
+            }
+            result.add(List.copyOf(top));
+        }
+        return List.copyOf(result);
+    }
+
+    /**
+     * Saves this model as one DL4J model zip that also carries its TransferKit metadata; {@link Dl4jZipSource}
+     * restores it with everything intact. The file appears atomically: it is either complete or absent.
+     *
+     * @param file the zip to write
+     */
+    public void save(Path file) {
+        ModelArchive.write(this, file);
+    }
+
+    @Override
+    public String toString() {
+        return "BaseModel(name=" + name + ", input=" + inputSpec + ", preprocessing=" + preprocessing.name()
+                + ", params=" + graph.numParams() + ", featureLayers=" + featureLayers + ", labels=" + labels.size()
+                + ", provenance=" + provenance + ")";
+    }
+
+    /** Builder for {@link BaseModel}. */
+    public static final class Builder {
+        private String name;
+        private ComputationGraph graph;
+        private InputSpec inputSpec;
+        private Preprocessing preprocessing;
+        private List<String> featureLayers = List.of();
+        private List<String> labels = List.of();
+        private Map<String, String> provenance = Map.of();
+
+        private Builder() {
+        }
+
+        /** @param name the model's name @return this builder */
+        public Builder setName(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** @param graph the initialised network @return this builder */
+        public Builder setGraph(ComputationGraph graph) {
+            this.graph = graph;
+            return this;
+        }
+
+        /** @param inputSpec the input the network expects @return this builder */
+        public Builder setInputSpec(InputSpec inputSpec) {
+            this.inputSpec = inputSpec;
+            return this;
+        }
+
+        /** @param preprocessing the preprocessing the network was trained with @return this builder */
+        public Builder setPreprocessing(Preprocessing preprocessing) {
+            this.preprocessing = preprocessing;
+            return this;
+        }
+
+        /** @param featureLayers useful feature layers, recommended default first @return this builder */
+        public Builder optFeatureLayers(List<String> featureLayers) {
+            this.featureLayers = List.copyOf(featureLayers);
+            return this;
+        }
+
+        /** @param labels class names of the original head, in output order @return this builder */
+        public Builder optLabels(List<String> labels) {
+            this.labels = List.copyOf(labels);
+            return this;
+        }
+
+        /** @param provenance where the model came from @return this builder */
+        public Builder optProvenance(Map<String, String> provenance) {
+            this.provenance = new LinkedHashMap<>(provenance);
+            return this;
+        }
+
+        /**
+         * Builds the model.
+         *
+         * @return the immutable model
+         * @throws IllegalStateException when a required value is missing
+         * @throws TransferKitException  when a feature layer is not in the graph
+         */
+        public BaseModel build() {
+            if (name == null || name.isBlank()) {
+                throw new IllegalStateException("A BaseModel needs a name: call setName.");
+            }
+            Objects.requireNonNull(graph, "A BaseModel needs a network: call setGraph.");
+            Objects.requireNonNull(inputSpec, "A BaseModel needs an input spec: call setInputSpec.");
+            Objects.requireNonNull(preprocessing, "A BaseModel needs its preprocessing: call setPreprocessing.");
+            BaseModel model = new BaseModel(this);
+            featureLayers.forEach(model::requireLayer);
+            return model;
+        }
+    }
+}
