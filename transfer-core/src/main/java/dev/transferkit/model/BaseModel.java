@@ -1,5 +1,6 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.Backend;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ImagePipeline;
@@ -30,6 +31,10 @@ import java.util.TreeSet;
  * synchronised on it.
  */
 public final class BaseModel {
+    static {
+        Backend.configure();
+    }
+
     private final String name;
     private final ComputationGraph graph;
     private final InputSpec inputSpec;
