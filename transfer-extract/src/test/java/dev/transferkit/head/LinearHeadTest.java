@@ -1,0 +1,224 @@
+package dev.transferkit.head;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LinearHeadTest {
+    private static final List<String> LABELS = List.of("red", "green", "blue");
+
+    /** Gaussian blobs with overlapping classes, so accuracy is high but not perfect. */
+    static final class Blobs {
+        final float[][] x;
+        final int[] y;
+
+        Blobs(int n, int dim, int classes, double spread, long seed, int[] perClass) {
+            Random r = new Random(seed);
+            Random centres = new Random(7);
+            double[][] mu = new double[classes][dim];
+            for (double[] m : mu) {
+                for (int d = 0; d < dim; d++) {
+                    m[d] = centres.nextGaussian();
+                }
+            }
+            x = new float[n][dim];
+            y = new int[n];
+            for (int i = 0; i < n; i++) {
+                int c = perClass == null ? i % classes : pick(perClass, i);
+                y[i] = c;
+                for (int d = 0; d < dim; d++) {
+                    x[i][d] = (float) (mu[c][d] + spread * r.nextGaussian());
+                }
+            }
+        }
+
+        private static int pick(int[] perClass, int i) {
+            int acc = 0;
+            for (int c = 0; c < perClass.length; c++) {
+                acc += perClass[c];
+                if (i < acc) {
+                    return c;
+                }
+            }
+            return perClass.length - 1;
+        }
+    }
+
+    private static double accuracy(Head h, Blobs b) {
+        int ok = 0;
+        for (int i = 0; i < b.y.length; i++) {
+            if (h.predict(b.x[i]) == b.y[i]) {
+                ok++;
+            }
+        }
+        return (double) ok / b.y.length;
+    }
+
+    private static LinearHeadTrainer trainer(LinearHeadTrainer.Kind kind) {
+        return LinearHeadTrainer.builder().setKind(kind).build();
+    }
+
+    @Test
+    void logisticRegressionLearnsAndGivesProbabilities() {
+        Blobs train = new Blobs(300, 20, 3, 1.2, 1, null);
+        Blobs test = new Blobs(300, 20, 3, 1.2, 2, null);
+        LinearHead h = trainer(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).fit(train.x, train.y, LABELS);
+        double acc = accuracy(h, test);
+        assertTrue(acc > 0.8 && acc < 1.0, "accuracy " + acc);
+        double[] p = h.scores(test.x[0]);
+        assertEquals(1.0, p[0] + p[1] + p[2], 1e-9);
+        assertTrue(h.probabilistic());
+    }
+
+    @Test
+    void svmGivesMarginsForTwoAndMoreClasses() {
+        Blobs two = new Blobs(200, 10, 2, 1.0, 3, null);
+        LinearHead h2 = trainer(LinearHeadTrainer.Kind.LINEAR_SVM).fit(two.x, two.y, List.of("a", "b"));
+        double[] s = h2.scores(two.x[0]);
+        assertEquals(-s[0], s[1], 1e-12);
+        assertTrue(accuracy(h2, two) > 0.8);
+        Blobs three = new Blobs(300, 10, 3, 1.0, 4, null);
+        LinearHead h3 = trainer(LinearHeadTrainer.Kind.LINEAR_SVM).fit(three.x, three.y, LABELS);
+        assertTrue(accuracy(h3, three) > 0.8);
+        assertTrue(!h3.probabilistic());
+    }
+
+    @Test
+    void savedModelTextRestoresIdenticalScores() {
+        Blobs b = new Blobs(150, 8, 3, 1.0, 5, null);
+        LinearHead h = trainer(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).fit(b.x, b.y, LABELS);
+        LinearHead back = LinearHead.fromModelText(h.modelText(), LABELS, 8, h.info());
+        for (float[] row : b.x) {
+            assertArrayEquals(h.scores(row), back.scores(row), 0.0);
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LinearHead.fromModelText(h.modelText(), LABELS, 9, Map.of()));
+        assertTrue(e.getMessage().contains("has 8 features but the head should have 9"), e.getMessage());
+    }
+
+    @Test
+    void crossValidationPicksAGridValueAndRecordsScores() {
+        Blobs b = new Blobs(200, 10, 3, 1.5, 6, null);
+        LinearHead h = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
+                .optCrossValidation(new double[]{1e-4, 0.1, 10}, 4).build().fit(b.x, b.y, LABELS);
+        assertTrue(h.info().get("crossValidation").startsWith("4-fold accuracy C=0.000100000:"), h.info().toString());
+        // The chosen C is the first one with the best recorded score.
+        Matcher m = Pattern.compile("C=([0-9.e+-]+):([0-9.]+)").matcher(h.info().get("crossValidation"));
+        double bestScore = -1;
+        double bestC = Double.NaN;
+        int n = 0;
+        while (m.find()) {
+            n++;
+            double score = Double.parseDouble(m.group(2));
+            if (score > bestScore) {
+                bestScore = score;
+                bestC = Double.parseDouble(m.group(1));
+            }
+        }
+        assertEquals(3, n, h.info().toString());
+        assertEquals(bestC, h.c(), 1e-12 * bestC);
+        LinearHead again = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
+                .optCrossValidation(new double[]{1e-4, 0.1, 10}, 4).build().fit(b.x, b.y, LABELS);
+        assertEquals(h.info(), again.info(), "same seed, same folds, same choice");
+    }
+
+    @Test
+    void balancedClassWeightsRaiseRecallOfTheRareClass() {
+        int[] perClass = {380, 20};
+        Blobs b = new Blobs(400, 5, 2, 2.0, 8, perClass);
+        List<String> labels = List.of("common", "rare");
+        LinearHead plain = trainer(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).fit(b.x, b.y, labels);
+        LinearHead weighted = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
+                .optClassWeights(ClassWeights.balanced()).build().fit(b.x, b.y, labels);
+        assertTrue(rareRecall(weighted, b) > rareRecall(plain, b),
+                "balanced " + rareRecall(weighted, b) + " vs plain " + rareRecall(plain, b));
+        assertArrayEquals(new double[]{400.0 / (2 * 380), 400.0 / (2 * 20)}, ClassWeights.balanced().resolve(labels, b.y), 1e-12);
+    }
+
+    private static double rareRecall(Head h, Blobs b) {
+        int ok = 0;
+        int n = 0;
+        for (int i = 0; i < b.y.length; i++) {
+            if (b.y[i] == 1) {
+                n++;
+                ok += h.predict(b.x[i]) == 1 ? 1 : 0;
+            }
+        }
+        return (double) ok / n;
+    }
+
+    @Test
+    void invalidInputsGetSpecificMessages() {
+        LinearHeadTrainer t = trainer(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION);
+        float[][] x = {{1, 2}, {3, 4}, {5, 6}};
+        assertMessage(() -> t.fit(new float[0][], new int[0], LABELS), "none were given");
+        assertMessage(() -> t.fit(x, new int[]{0, 1}, LABELS), "3 feature vectors but 2 labels");
+        assertMessage(() -> t.fit(x, new int[]{0, 1, 5}, LABELS), "Example 2 has class index 5");
+        assertMessage(() -> t.fit(x, new int[]{0, 1, 1}, LABELS), "The class 'blue' has no training examples");
+        assertMessage(() -> t.fit(new float[][]{{1, 2}, {3}, {5, 6}}, new int[]{0, 1, 2}, LABELS), "Feature vector 1 has length 1");
+        assertMessage(() -> t.fit(new float[][]{{1, 2}, {Float.NaN, 4}, {5, 6}}, new int[]{0, 1, 2}, LABELS), "non-finite value NaN");
+        assertMessage(() -> t.fit(x, new int[]{0, 0, 0}, List.of("only")), "at least two classes");
+        assertMessage(() -> LinearHeadTrainer.builder().optC(-1), "C must be positive");
+        assertMessage(() -> LinearHeadTrainer.builder().optCrossValidation(new double[]{1}, 1), "at least 2 folds");
+        assertThrows(IllegalStateException.class, () -> LinearHeadTrainer.builder().build());
+        assertMessage(() -> ClassWeights.of(Map.of("red", 0.0)), "weight of class 'red' must be positive");
+        assertMessage(() -> ClassWeights.of(Map.of("purple", 2.0)).resolve(LABELS, new int[]{0}), "'purple', which is not one of the classes");
+        LinearHead h = t.fit(x, new int[]{0, 1, 2}, LABELS);
+        assertMessage(() -> h.scores(new float[3]), "trained on 2-dimensional features but was given a vector of length 3");
+    }
+
+    private static void assertMessage(org.junit.jupiter.api.function.Executable e, String part) {
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+        assertTrue(ex.getMessage().contains(part), "message was: " + ex.getMessage());
+    }
+
+    /** The same features through scikit-learn (Debian python3-sklearn) must reach the same test accuracy. */
+    @Test
+    void matchesScikitLearnOnTheSameFeatures(@TempDir Path dir) throws Exception {
+        Blobs train = new Blobs(400, 16, 3, 1.6, 11, null);
+        Blobs test = new Blobs(400, 16, 3, 1.6, 12, null);
+        Path trainCsv = writeCsv(dir.resolve("train.csv"), train);
+        Path testCsv = writeCsv(dir.resolve("test.csv"), test);
+        String json = PythonCheck.run(Path.of("src/test/python/sklearn_linear.py"), trainCsv.toString(), testCsv.toString(), "1.0");
+        double skLr = number(json, "logistic_regression");
+        double skSvm = number(json, "linear_svm");
+        double lr = accuracy(trainer(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).fit(train.x, train.y, LABELS), test);
+        double svm = accuracy(trainer(LinearHeadTrainer.Kind.LINEAR_SVM).fit(train.x, train.y, LABELS), test);
+        assertTrue(lr > 0.7 && lr < 0.99, "the task must be neither trivial nor hopeless: " + lr);
+        assertEquals(skLr, lr, 0.01, "logistic regression vs scikit-learn");
+        assertEquals(skSvm, svm, 0.01, "linear SVM vs scikit-learn");
+    }
+
+    private static Path writeCsv(Path file, Blobs b) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < b.y.length; i++) {
+            sb.append(b.y[i]);
+            for (float v : b.x[i]) {
+                sb.append(',').append(String.format(Locale.ROOT, "%.9g", v));
+            }
+            sb.append('\n');
+        }
+        Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+        return file;
+    }
+
+    private static double number(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\":\\s*([0-9.eE+-]+)").matcher(json);
+        assertTrue(m.find(), "no " + key + " in " + json);
+        return Double.parseDouble(m.group(1));
+    }
+}
