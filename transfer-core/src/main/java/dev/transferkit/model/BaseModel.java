@@ -224,6 +224,17 @@ public final class BaseModel {
         ModelArchive.write(this, file);
     }
 
+    /**
+     * Loads a model saved with {@link #save(Path)}.
+     *
+     * @param file the zip
+     * @return the model, with its metadata
+     * @throws ModelLoadException when the file is missing, truncated, not a model zip, or has no TransferKit metadata
+     */
+    public static BaseModel load(Path file) {
+        return ModelArchive.read(file);
+    }
+
     @Override
     public String toString() {
         return "BaseModel(name=" + name + ", input=" + inputSpec + ", preprocessing=" + preprocessing.name()

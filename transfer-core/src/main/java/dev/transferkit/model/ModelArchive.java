@@ -97,6 +97,29 @@ final class ModelArchive {
     }
 
     /**
+     * Restores a model written by {@link #write}.
+     *
+     * @param file a zip written by {@link BaseModel#save}
+     * @return the model
+     * @throws ModelLoadException when the file is missing, not a model zip, or carries no TransferKit metadata
+     */
+    static BaseModel read(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException("The model file " + file + " does not exist or is not a regular file.");
+        }
+        Map<String, Object> metadata = readMetadata(file).orElseThrow(() -> new ModelLoadException("The file " + file
+                + " is a zip but carries no TransferKit metadata (" + METADATA_ENTRY + "); load a plain DL4J zip with "
+                + "Dl4jZipSource and give its input spec and preprocessing."));
+        ComputationGraph graph;
+        try {
+            graph = ModelSerializer.restoreComputationGraph(file.toFile(), false);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelLoadException("The DL4J network in " + file + " could not be restored: " + e.getMessage(), e);
+        }
+        return fromMetadata(file, graph, metadata);
+    }
+
+    /**
      * Restores the network of a DL4J zip and applies the metadata.
      *
      * @param file a DL4J zip
