@@ -97,6 +97,26 @@ final class ModelArchive {
     }
 
     /**
+     * Restores a model written by {@link #write}: the network and its TransferKit metadata.
+     *
+     * @param file a zip written by {@link BaseModel#save}
+     * @return the model
+     * @throws ModelLoadException naming the file when it is unreadable or carries no TransferKit metadata
+     */
+    static BaseModel read(Path file) {
+        Map<String, Object> metadata = readMetadata(file).orElseThrow(() -> new ModelLoadException("The model zip " + file
+                + " has no " + METADATA_ENTRY + " entry, so it was not written by BaseModel.save."));
+        ComputationGraph graph;
+        try {
+            graph = ModelSerializer.restoreComputationGraph(file.toFile(), false);
+        } catch (IOException | RuntimeException e) {
+            throw new ModelLoadException("Could not restore the network in " + file + " (" + e.getMessage()
+                    + "); the file may be truncated or not a DL4J ComputationGraph zip.", e);
+        }
+        return fromMetadata(file, graph, metadata);
+    }
+
+    /**
      * Restores the network of a DL4J zip and applies the metadata.
      *
      * @param file a DL4J zip
