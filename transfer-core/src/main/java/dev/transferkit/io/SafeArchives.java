@@ -274,7 +274,7 @@ public final class SafeArchives {
         /** Splits an entry name into safe segments, rejecting absolute names and {@code ..}. */
         private List<String> entrySegments(String rawName) {
             String name = rawName.replace('\\', '/');
-            if (name.startsWith("/") || name.matches("^[A-Za-z]:.*")) {
+            if (isAbsolute(name)) {
                 throw unsafe(rawName, "has an absolute path");
             }
             List<String> segments = new ArrayList<>();
@@ -291,14 +291,7 @@ public final class SafeArchives {
 
         /** Resolves a hard link target, which tar stores relative to the archive root. */
         private List<String> linkSegments(String rawName, String linkTarget) {
-            if (linkTarget == null || linkTarget.isEmpty()) {
-                throw unsafe(rawName, "is a link without a target");
-            }
-            String t = linkTarget.replace('\\', '/');
-            if (t.startsWith("/") || t.matches("^[A-Za-z]:.*")) {
-                throw unsafe(rawName, "is a link to the absolute path '" + linkTarget + "'");
-            }
-            List<String> resolved = resolveLexically(new ArrayDeque<>(), t);
+            List<String> resolved = resolveLexically(new ArrayDeque<>(), relativeLinkTarget(rawName, linkTarget));
             if (resolved == null) {
                 throw unsafe(rawName, "is a link to '" + linkTarget + "', outside the target directory");
             }
@@ -307,17 +300,26 @@ public final class SafeArchives {
 
         /** Checks that a symbolic link, resolved relative to its own directory, stays inside the root. */
         private void checkSymlinkTarget(String rawName, List<String> segments, String linkTarget) {
+            Deque<String> dir = new ArrayDeque<>(segments.subList(0, Math.max(0, segments.size() - 1)));
+            if (resolveLexically(dir, relativeLinkTarget(rawName, linkTarget)) == null) {
+                throw unsafe(rawName, "is a link to '" + linkTarget + "', outside the target directory");
+            }
+        }
+
+        /** @return the link target with {@code /} separators, after rejecting empty and absolute targets */
+        private String relativeLinkTarget(String rawName, String linkTarget) {
             if (linkTarget == null || linkTarget.isEmpty()) {
                 throw unsafe(rawName, "is a link without a target");
             }
             String t = linkTarget.replace('\\', '/');
-            if (t.startsWith("/") || t.matches("^[A-Za-z]:.*")) {
+            if (isAbsolute(t)) {
                 throw unsafe(rawName, "is a link to the absolute path '" + linkTarget + "'");
             }
-            Deque<String> dir = new ArrayDeque<>(segments.subList(0, Math.max(0, segments.size() - 1)));
-            if (resolveLexically(dir, t) == null) {
-                throw unsafe(rawName, "is a link to '" + linkTarget + "', outside the target directory");
-            }
+            return t;
+        }
+
+        private static boolean isAbsolute(String path) {
+            return path.startsWith("/") || path.matches("^[A-Za-z]:.*");
         }
 
         /** @return the segments of {@code path} applied to {@code start}, or null when it climbs above the root */

@@ -230,9 +230,9 @@ public final class TfjsModel {
         return file;
     }
 
-    /** @return the {@code modelTopology} node */
+    /** @return a copy of the {@code modelTopology} node */
     public JsonNode modelTopology() {
-        return topology;
+        return topology.deepCopy();
     }
 
     /** @return the weight groups of the manifest, in order */
