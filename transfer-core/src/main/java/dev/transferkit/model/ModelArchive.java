@@ -114,7 +114,8 @@ final class ModelArchive {
         try {
             graph = ModelSerializer.restoreComputationGraph(file.toFile(), false);
         } catch (IOException | RuntimeException e) {
-            throw new ModelLoadException("The DL4J network in " + file + " could not be restored: " + e.getMessage(), e);
+            throw new ModelLoadException("Could not restore the network in " + file + " (" + e.getMessage()
+                    + "); the file may be truncated or not a DL4J ComputationGraph zip.", e);
         }
         return fromMetadata(file, graph, metadata);
     }
