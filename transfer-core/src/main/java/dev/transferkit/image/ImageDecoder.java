@@ -37,6 +37,8 @@ public final class ImageDecoder {
     private static final Set<String> FORMATS = Set.of("jpeg", "png", "gif", "bmp", "webp");
     /** Formats whose files may carry an EXIF orientation. */
     private static final Set<String> EXIF_FORMATS = Set.of("jpeg", "png", "webp");
+    /** Formats whose signature is so weak that their readers claim random bytes; never named in messages. */
+    private static final Set<String> WEAK_SIGNATURES = Set.of("wbmp", "raw");
     /** Reader warnings that mean pixels are missing or garbage rather than a harmless oddity. */
     private static final List<String> FATAL_WARNINGS = List.of("premature end", "bad huffman", "truncated");
     private static final String SUPPORTED = "JPEG, PNG, GIF, BMP or WebP";
@@ -142,7 +144,7 @@ public final class ImageDecoder {
             if (FORMATS.contains(format)) {
                 return reader;
             }
-            if (unsupported == null) {
+            if (unsupported == null && !WEAK_SIGNATURES.contains(format)) {
                 unsupported = format.toUpperCase(Locale.ROOT);
             }
             reader.dispose();

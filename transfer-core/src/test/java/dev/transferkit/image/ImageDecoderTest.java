@@ -228,8 +228,12 @@ class ImageDecoderTest {
     void rejectsTextFilesAndUnsupportedFormats() throws Exception {
         Path text = Files.writeString(dir.resolve("notes.jpg"), "this is not a picture\n");
         failure(text, "not an image in a supported format");
-        Path tiff = TestImages.write(TestImages.solid(2, 2, 0), "tiff", dir.resolve("scan.png"));
+        // A little-endian TIFF header with an empty first IFD, written by hand so no TIFF writer is involved.
+        byte[] tiffBytes = {'I', 'I', 42, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        Path tiff = TestImages.writeBytes(dir.resolve("scan.png"), tiffBytes);
         failure(tiff, "TIFF image, which is not supported");
+        Path zeros = TestImages.writeBytes(dir.resolve("zeros.bmp"), new byte[64]);
+        failure(zeros, "not an image in a supported format");
     }
 
     @Test

@@ -60,20 +60,23 @@ class ImageResizerTest {
     }
 
     @Test
-    void shrinkingAFineCheckerboardGivesGreyNotAliasing() {
-        BufferedImage board = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+    void shrinkingFineLinesAveragesEveryPixelInsteadOfAliasing() {
+        // Every fourth column is white: the true average is 255 / 4 = 63.75. Plain bilinear sampling at a scale of 8
+        // would read only two neighbouring columns (giving 0, 127 or 255); the widened filter sees all of them.
+        BufferedImage lines = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
         for (int y = 0; y < 64; y++) {
-            for (int x = 0; x < 64; x++) {
-                board.setRGB(x, y, ((x + y) & 1) == 0 ? 0xFFFFFF : 0);
+            for (int x = 0; x < 64; x += 4) {
+                lines.setRGB(x, y, 0xFFFFFF);
             }
         }
-        BufferedImage out = ImageResizer.resize(board, 8, 8, ResizePolicy.SQUASH, Color.WHITE);
+        BufferedImage out = ImageResizer.resize(lines, 8, 8, ResizePolicy.SQUASH, Color.WHITE);
         for (int y = 0; y < 8; y++) {
             for (int x = 0; x < 8; x++) {
                 int v = out.getRGB(x, y) & 0xFF;
-                assertTrue(v >= 118 && v <= 137, "pixel " + x + "," + y + " = " + v);
+                assertTrue(v >= 55 && v <= 75, "pixel " + x + "," + y + " = " + v);
             }
         }
+        assertEquals(64, out.getRGB(3, 3) & 0xFF, "an interior pixel is the exact average");
     }
 
     @Test
