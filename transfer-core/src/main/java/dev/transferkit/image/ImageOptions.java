@@ -1,8 +1,158 @@
 package dev.transferkit.image;
 
-/** TEMPORARY signature shim; replaced by the image pipeline work. */
+import java.awt.Color;
+import java.util.Objects;
+
+/**
+ * How image files are decoded and brought to a network's input size. Immutable; create with
+ * {@link #builder()} or take {@link #defaults()}.
+ *
+ * <p>Defaults: {@link ResizePolicy#SQUASH}, white background, at most 50,000,000 pixels per image, EXIF
+ * orientation applied.
+ */
 public final class ImageOptions {
+    /** The default pixel limit: 50 megapixels, about 200 MB as decoded RGB. */
+    public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
+
+    private static final ImageOptions DEFAULTS = builder().build();
+
+    private final ResizePolicy resize;
+    private final Color background;
+    private final long maxPixels;
+    private final boolean applyExifOrientation;
+
+    private ImageOptions(Builder b) {
+        this.resize = b.resize;
+        this.background = b.background;
+        this.maxPixels = b.maxPixels;
+        this.applyExifOrientation = b.applyExifOrientation;
+    }
+
+    /**
+     * Returns the default options.
+     *
+     * @return SQUASH, white background, 50 megapixel limit, EXIF orientation applied
+     */
     public static ImageOptions defaults() {
-        return new ImageOptions();
+        return DEFAULTS;
+    }
+
+    /**
+     * Starts a builder with the default values.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return how images are brought to the target size */
+    public ResizePolicy resize() {
+        return resize;
+    }
+
+    /** @return the opaque colour that transparent pixels are composited onto and letterbox bars are filled with */
+    public Color background() {
+        return background;
+    }
+
+    /** @return the largest width x height an image may have; larger images are refused before decoding */
+    public long maxPixels() {
+        return maxPixels;
+    }
+
+    /** @return whether the EXIF orientation tag is honoured so that images come out upright */
+    public boolean applyExifOrientation() {
+        return applyExifOrientation;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ImageOptions x && resize == x.resize && background.equals(x.background)
+                && maxPixels == x.maxPixels && applyExifOrientation == x.applyExifOrientation;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(resize, background, maxPixels, applyExifOrientation);
+    }
+
+    @Override
+    public String toString() {
+        return "ImageOptions(resize=" + resize + ", background=" + String.format("#%06X", background.getRGB() & 0xFFFFFF)
+                + ", maxPixels=" + maxPixels + ", applyExifOrientation=" + applyExifOrientation + ")";
+    }
+
+    /** Builds {@link ImageOptions}; every setting is optional. */
+    public static final class Builder {
+        private ResizePolicy resize = ResizePolicy.SQUASH;
+        private Color background = Color.WHITE;
+        private long maxPixels = DEFAULT_MAX_PIXELS;
+        private boolean applyExifOrientation = true;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets how images are brought to the target size (default {@link ResizePolicy#SQUASH}).
+         *
+         * @param resize the policy
+         * @return this builder
+         */
+        public Builder optResize(ResizePolicy resize) {
+            this.resize = Objects.requireNonNull(resize, "resize");
+            return this;
+        }
+
+        /**
+         * Sets the background colour (default white). Transparent pixels are composited onto it and letterbox
+         * bars are filled with it. Its own alpha is ignored.
+         *
+         * @param background the colour
+         * @return this builder
+         */
+        public Builder optBackground(Color background) {
+            Objects.requireNonNull(background, "background");
+            this.background = new Color(background.getRGB() & 0xFFFFFF);
+            return this;
+        }
+
+        /**
+         * Sets the largest number of pixels (width x height) an image may have (default 50,000,000). The size is
+         * read from the file header before any pixel is decoded, so a small file that claims a huge size (a
+         * decompression bomb) is refused without allocating memory.
+         *
+         * @param maxPixels the limit, positive
+         * @return this builder
+         * @throws IllegalArgumentException when the limit is not positive
+         */
+        public Builder optMaxPixels(long maxPixels) {
+            if (maxPixels <= 0) {
+                throw new IllegalArgumentException("The pixel limit must be positive, but got " + maxPixels + ".");
+            }
+            this.maxPixels = maxPixels;
+            return this;
+        }
+
+        /**
+         * Sets whether the EXIF orientation tag (values 1 to 8) is honoured (default true), so that photos taken
+         * with a rotated camera come out upright.
+         *
+         * @param apply true to rotate/mirror images as their EXIF data says
+         * @return this builder
+         */
+        public Builder optApplyExifOrientation(boolean apply) {
+            this.applyExifOrientation = apply;
+            return this;
+        }
+
+        /**
+         * Creates the options.
+         *
+         * @return the immutable options
+         */
+        public ImageOptions build() {
+            return new ImageOptions(this);
+        }
     }
 }
