@@ -1,0 +1,690 @@
+package dev.transferkit.store;
+
+import dev.transferkit.core.AtomicFiles;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Appends feature rows to a store file, batch by batch, so that an interrupted extraction can resume exactly where it
+ * stopped.
+ *
+ * <p>Every {@link #append} is one commit: the rows are written and flushed to disk, and only then the root attribute
+ * {@code committed_rows} is raised and flushed again. A process killed at any point leaves a file whose
+ * {@code committed_rows} counts only complete batches; rows past it are cut off when the store is resumed, so a
+ * resumed run has no duplicated and no missing rows. Failures ({@link #recordFailure}) are buffered and committed
+ * with the next batch, {@link #markComplete()} or {@link #close()}.
+ *
+ * <p>The writer holds an exclusive lock file ({@code <store>.lock}) from creation to {@link #close()}: a second writer
+ * on the same store, in this process or another, is refused. A writer is meant for one thread at a time; its methods
+ * are synchronized so that misuse cannot interleave batches.
+ */
+public final class FeatureStoreWriter implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(FeatureStoreWriter.class);
+    private static final int PATH_READ_BLOCK = 65536;
+
+    /** What to do when the store file already exists. */
+    public enum IfExists {
+        /** Refuse: the existing file is neither touched nor reused. */
+        FAIL,
+        /** Continue an incomplete store written with the same spec; create the store when it does not exist. */
+        RESUME,
+        /** Replace the existing file with a new, empty store. */
+        OVERWRITE
+    }
+
+    private final Path path;
+    private final StoreSpec spec;
+    private final StoreLock lock;
+    private final boolean resumed;
+    private final Set<String> writtenPaths = new HashSet<>();
+    private final Set<String> failedPaths = new HashSet<>();
+    private final List<Failure> pendingFailures = new ArrayList<>();
+    private StoreFile file;
+    private long rows;
+    private long committedFailures;
+    private long expectedRows;
+    private boolean complete;
+
+    /** Runs between the data flush and the commit of a batch; tests replace it to simulate a crash there. */
+    Runnable afterDataFlush = () -> { };
+
+    private FeatureStoreWriter(Builder b, Path path, StoreLock lock) {
+        this.path = path;
+        this.spec = b.spec;
+        this.lock = lock;
+        this.expectedRows = b.expectedRows;
+        boolean exists = Files.exists(path);
+        if (exists && b.ifExists == IfExists.FAIL) {
+            throw new StoreException(path, describeExisting(path));
+        }
+        this.resumed = exists && b.ifExists == IfExists.RESUME;
+        if (resumed) {
+            resume(b);
+        } else {
+            createFresh(b);
+        }
+    }
+
+    /**
+     * Creates a new store; fails when the file exists.
+     *
+     * @param path         the store file, e.g. {@code features/train.h5}
+     * @param spec         what the rows will be
+     * @param expectedRows how many rows the extraction plans to write (rows plus failures), or -1 when unknown
+     * @return the open writer
+     * @throws StoreException       when the file exists (complete or not) or cannot be created
+     * @throws StoreLockedException when another writer holds the store's lock
+     */
+    public static FeatureStoreWriter create(Path path, StoreSpec spec, long expectedRows) {
+        return builder().setPath(path).setSpec(spec).optExpectedRows(expectedRows).build();
+    }
+
+    /**
+     * Resumes an incomplete store written with the same spec, or creates it when the file does not exist.
+     *
+     * @param path the store file
+     * @param spec what the rows are; must equal the spec the store was written with
+     * @return the open writer, positioned after the last committed row
+     * @throws StoreMismatchException when the store was written with another spec
+     * @throws StoreException         when the store is already complete
+     * @throws StoreFormatException   when the file is not a readable store
+     * @throws StoreLockedException   when another writer holds the store's lock
+     */
+    public static FeatureStoreWriter openForResume(Path path, StoreSpec spec) {
+        return builder().setPath(path).setSpec(spec).optIfExists(IfExists.RESUME).build();
+    }
+
+    /**
+     * Starts a writer configuration: {@code setPath} and {@code setSpec} are required.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private void createFresh(Builder b) {
+        Path dir = path.getParent();
+        Path tmp = null;
+        try {
+            Files.createDirectories(dir);
+            tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".part");
+            int chunkRows = b.chunkRows != null ? b.chunkRows : defaultChunkRows(spec.featureDim());
+            chunkRows = (int) (expectedRows > 0 ? Math.min(chunkRows, expectedRows) : chunkRows);
+            try (StoreFile skeleton = StoreFile.create(tmp, spec.featureDim(), chunkRows, b.compressionLevel)) {
+                StoreHeader.writeSpec(skeleton, spec);
+                StoreHeader.writeProvenance(skeleton, b.provenance);
+                skeleton.setAttribute(StoreHeader.CREATED, Instant.now().toString());
+                if (expectedRows >= 0) {
+                    skeleton.setAttribute(StoreHeader.EXPECTED_ROWS, expectedRows);
+                }
+                skeleton.setAttribute(StoreHeader.COMMITTED_ROWS, 0L);
+                skeleton.setAttribute(StoreHeader.COMMITTED_FAILURES, 0L);
+                skeleton.setAttribute(StoreHeader.COMPLETE, 0L);
+            }
+            // The store appears under its name only as a valid, empty, incomplete store.
+            AtomicFiles.move(tmp, path);
+        } catch (IOException e) {
+            throw new StoreException(path, "Could not create the feature store " + path + " (" + e + ").", e);
+        } finally {
+            deleteQuietly(tmp);
+        }
+        file = StoreFile.open(path, true);
+    }
+
+    /**
+     * About 512 KiB of features per chunk, between 1 and 256 rows. Every commit flushes the chunk it ends in, so a chunk
+     * that spans several batches is compressed once per batch: chunks near the batch size write fastest.
+     */
+    static int defaultChunkRows(int dim) {
+        return Math.max(1, Math.min(256, (512 * 1024) / (dim * Float.BYTES)));
+    }
+
+    private void resume(Builder b) {
+        file = StoreFile.open(path, true);
+        try {
+            StoreHeader.requireFormat(file);
+            StoreHeader.readSpec(file).requireSame(spec, path);
+            if (file.longAttribute(StoreHeader.COMPLETE) != 0) {
+                throw new StoreException(path, "The feature store " + path + " is already complete, so there is nothing to"
+                        + " resume; open it with FeatureStore.open, or use IfExists.OVERWRITE to extract it again.");
+            }
+            rows = file.longAttribute(StoreHeader.COMMITTED_ROWS);
+            committedFailures = file.longAttribute(StoreHeader.COMMITTED_FAILURES);
+            cutToCommitted(StoreFile.FEATURES, rows);
+            cutToCommitted(StoreFile.LABELS, rows);
+            cutToCommitted(StoreFile.PATHS, rows);
+            cutToCommitted(StoreFile.FAILURES, committedFailures);
+            for (long start = 0; start < rows; start += PATH_READ_BLOCK) {
+                int n = (int) Math.min(PATH_READ_BLOCK, rows - start);
+                Collections.addAll(writtenPaths, file.readStrings(StoreFile.PATHS, start, n, 1));
+            }
+            String[] failures = file.readStrings(StoreFile.FAILURES, 0, (int) committedFailures, 2);
+            for (int i = 0; i < failures.length; i += 2) {
+                failedPaths.add(failures[i]);
+            }
+            if (expectedRows >= 0) {
+                file.setAttribute(StoreHeader.EXPECTED_ROWS, expectedRows);
+            } else {
+                expectedRows = StoreHeader.readExpectedRows(file);
+            }
+            if (!b.provenance.isEmpty()) {
+                StoreHeader.writeProvenance(file, b.provenance);
+            }
+            file.flush();
+            log.info("Resuming feature store {} after {} committed rows and {} failures.", path, rows, committedFailures);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Drops rows a killed writer wrote past the last commit. */
+    private void cutToCommitted(String dataset, long committed) {
+        long actual = file.dims(dataset)[0];
+        if (actual < committed) {
+            throw new StoreFormatException(path, "The feature store " + path + " is damaged: /" + dataset + " has "
+                    + actual + " rows but " + committed + " are marked committed. Delete it and rerun the extraction.");
+        }
+        if (actual > committed) {
+            log.info("Dropping {} uncommitted rows from /{} of {}.", actual - committed, dataset, path);
+            file.resize(dataset, committed);
+        }
+    }
+
+    private static String describeExisting(Path path) {
+        String advice = " Use IfExists.RESUME to continue it, IfExists.OVERWRITE to replace it, or write to another file.";
+        try (FeatureStore existing = FeatureStore.openIncomplete(path)) {
+            if (existing.isComplete()) {
+                return "The feature store " + path + " already exists and is complete; use IfExists.OVERWRITE to replace it,"
+                        + " or write to another file.";
+            }
+            return "The feature store " + path + " already exists and is incomplete (" + existing.rows() + " rows committed)."
+                    + advice;
+        } catch (StoreException e) {
+            return "The file " + path + " already exists and is not a readable feature store (" + e.getMessage()
+                    + "); use IfExists.OVERWRITE to replace it, or write to another file.";
+        }
+    }
+
+    /**
+     * Appends a batch of rows straight from an ND4J array. A contiguous float array in C order (including a view of
+     * whole rows) is written from its own memory; anything else is copied once.
+     *
+     * @param features the features, shape {@code [n, featureDim]}
+     * @param labels   one label per row, each in {@code [0, labelNames.size())}
+     * @param paths    one input path per row; each must be new to this store
+     * @throws IllegalArgumentException when shapes, labels or paths are invalid
+     * @throws IllegalStateException    when the writer is closed or the store is marked complete
+     * @throws StoreException           when writing fails
+     */
+    public synchronized void append(INDArray features, int[] labels, List<String> paths) {
+        if (features == null || features.rank() != 2 || features.columns() != spec.featureDim()) {
+            throw new IllegalArgumentException("Features for the store " + path + " must have shape [n, "
+                    + spec.featureDim() + "], but got " + (features == null ? "null" : features.shapeInfoToString()) + ".");
+        }
+        int n = (int) features.rows();
+        validate(n, labels, paths);
+        INDArray data = isDirectlyWritable(features) ? features : features.castTo(DataType.FLOAT).dup('c');
+        commit(n, labels, paths, data.data().addressPointer());
+    }
+
+    /**
+     * Appends a batch of rows from Java arrays.
+     *
+     * @param features one array of length {@code featureDim} per row
+     * @param labels   one label per row, each in {@code [0, labelNames.size())}
+     * @param paths    one input path per row; each must be new to this store
+     * @throws IllegalArgumentException when shapes, labels or paths are invalid
+     * @throws IllegalStateException    when the writer is closed or the store is marked complete
+     * @throws StoreException           when writing fails
+     */
+    public synchronized void append(float[][] features, int[] labels, List<String> paths) {
+        if (features == null) {
+            throw new IllegalArgumentException("Features for the store " + path + " must not be null.");
+        }
+        int dim = spec.featureDim();
+        for (int i = 0; i < features.length; i++) {
+            if (features[i] == null || features[i].length != dim) {
+                throw new IllegalArgumentException("Row " + i + " of a batch for the store " + path + " has "
+                        + (features[i] == null ? "no values" : features[i].length + " values") + " but the store's feature"
+                        + " dimension is " + dim + ".");
+            }
+        }
+        validate(features.length, labels, paths);
+        try (FloatPointer buf = new FloatPointer((long) Math.max(1, features.length) * dim)) {
+            for (int i = 0; i < features.length; i++) {
+                buf.position((long) i * dim).put(features[i], 0, dim);
+            }
+            commit(features.length, labels, paths, buf.position(0));
+        }
+    }
+
+    private static boolean isDirectlyWritable(INDArray a) {
+        return a.dataType() == DataType.FLOAT && a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a)
+                && !a.wasClosed();
+    }
+
+    private void validate(int n, int[] labels, List<String> paths) {
+        requireWritable();
+        if (labels == null || labels.length != n) {
+            throw new IllegalArgumentException("A batch of " + n + " rows for the store " + path + " needs " + n
+                    + " labels, but got " + (labels == null ? "none" : labels.length) + ".");
+        }
+        if (paths == null || paths.size() != n) {
+            throw new IllegalArgumentException("A batch of " + n + " rows for the store " + path + " needs " + n
+                    + " paths, but got " + (paths == null ? "none" : paths.size()) + ".");
+        }
+        int classes = spec.labelNames().size();
+        Set<String> batch = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException("Label " + labels[i] + " of row " + i + " (" + paths.get(i)
+                        + ") is outside [0, " + classes + ") for the store " + path + ", which has the labels "
+                        + spec.labelNames() + ".");
+            }
+            String p = paths.get(i);
+            if (p == null || p.isEmpty()) {
+                throw new IllegalArgumentException("Row " + i + " of a batch for the store " + path + " has "
+                        + (p == null ? "no path" : "an empty path") + ".");
+            }
+            if (writtenPaths.contains(p) || !batch.add(p)) {
+                throw new IllegalArgumentException("The path " + p + " is already in the store " + path
+                        + "; each input may be stored once (check contains() before extracting it).");
+            }
+        }
+    }
+
+    private void commit(int n, int[] labels, List<String> paths, Pointer features) {
+        long newRows = rows + n;
+        List<Failure> failures = List.copyOf(pendingFailures);
+        synchronized (Hdf5.LOCK) {
+            if (n > 0) {
+                file.resize(StoreFile.FEATURES, newRows);
+                file.resize(StoreFile.LABELS, newRows);
+                file.resize(StoreFile.PATHS, newRows);
+                file.writeFloats(StoreFile.FEATURES, rows, n, spec.featureDim(), features);
+                file.writeInts(StoreFile.LABELS, rows, labels);
+                file.writeStrings(StoreFile.PATHS, rows, 1, paths.toArray(new String[0]));
+            }
+            long newFailures = committedFailures + failures.size();
+            if (!failures.isEmpty()) {
+                String[] cells = new String[failures.size() * 2];
+                for (int i = 0; i < failures.size(); i++) {
+                    cells[2 * i] = failures.get(i).path();
+                    cells[2 * i + 1] = failures.get(i).reason();
+                }
+                file.resize(StoreFile.FAILURES, newFailures);
+                file.writeStrings(StoreFile.FAILURES, committedFailures, 2, cells);
+            }
+            file.flush();
+            afterDataFlush.run();
+            file.setAttribute(StoreHeader.COMMITTED_ROWS, newRows);
+            file.setAttribute(StoreHeader.COMMITTED_FAILURES, newFailures);
+            file.flush();
+            committedFailures = newFailures;
+        }
+        rows = newRows;
+        writtenPaths.addAll(paths);
+        pendingFailures.subList(0, failures.size()).clear();
+    }
+
+    /**
+     * Records an input that could not be turned into a row. It is committed with the next batch, or by
+     * {@link #markComplete()} or {@link #close()}. A path is recorded once; later records of it are ignored.
+     *
+     * @param path   the input path
+     * @param reason why it failed
+     * @throws IllegalArgumentException when the path is empty or already stored as a row
+     * @throws IllegalStateException    when the writer is closed or the store is marked complete
+     */
+    public synchronized void recordFailure(String path, String reason) {
+        requireWritable();
+        Failure f = new Failure(path, reason == null ? "" : reason);
+        if (writtenPaths.contains(path)) {
+            throw new IllegalArgumentException("The path " + path + " is already stored as a row of " + this.path
+                    + ", so it cannot also be recorded as a failure.");
+        }
+        if (failedPaths.add(path)) {
+            pendingFailures.add(f);
+        }
+    }
+
+    /**
+     * Returns the number of committed rows.
+     *
+     * @return rows appended so far, including those a resumed store already had
+     */
+    public synchronized long rows() {
+        return rows;
+    }
+
+    /**
+     * Returns the number of recorded failures, committed or pending.
+     *
+     * @return the failure count
+     */
+    public synchronized long failureCount() {
+        return committedFailures + pendingFailures.size();
+    }
+
+    /**
+     * Tells whether an input is already stored as a row (for skipping it when resuming).
+     *
+     * @param path the input path as it was appended
+     * @return true when a committed row has this path
+     */
+    public synchronized boolean contains(String path) {
+        return writtenPaths.contains(path);
+    }
+
+    /**
+     * Returns the paths of all committed rows.
+     *
+     * @return an unmodifiable snapshot
+     */
+    public synchronized Set<String> writtenPaths() {
+        return Set.copyOf(writtenPaths);
+    }
+
+    /**
+     * Returns the paths recorded as failures, committed or pending.
+     *
+     * @return an unmodifiable snapshot
+     */
+    public synchronized Set<String> failedPaths() {
+        return Set.copyOf(failedPaths);
+    }
+
+    /**
+     * Tells whether this writer continued an existing store.
+     *
+     * @return true when the store existed and was resumed
+     */
+    public boolean isResumed() {
+        return resumed;
+    }
+
+    /**
+     * Returns the store file.
+     *
+     * @return the absolute path of the store
+     */
+    public Path path() {
+        return path;
+    }
+
+    /**
+     * Returns the spec the rows are written with.
+     *
+     * @return the spec
+     */
+    public StoreSpec spec() {
+        return spec;
+    }
+
+    /**
+     * Returns the planned row count.
+     *
+     * @return rows plus failures the extraction planned, or -1 when unknown
+     */
+    public long expectedRows() {
+        return expectedRows;
+    }
+
+    /**
+     * Commits pending failures, then marks the store complete. After this no more rows can be appended, and
+     * {@link FeatureStore#open(Path)} accepts the store.
+     *
+     * @throws IllegalStateException when the writer is closed
+     * @throws StoreException        when writing fails
+     */
+    public synchronized void markComplete() {
+        requireOpen();
+        if (complete) {
+            return;
+        }
+        commit(0, new int[0], List.of(), null);
+        if (expectedRows >= 0 && rows + committedFailures != expectedRows) {
+            log.warn("Feature store {} is marked complete with {} rows and {} failures, but {} were expected.",
+                    path, rows, committedFailures, expectedRows);
+        }
+        synchronized (Hdf5.LOCK) {
+            file.setAttribute(StoreHeader.COMPLETE, 1L);
+            file.flush();
+        }
+        complete = true;
+    }
+
+    /**
+     * Returns whether {@link #markComplete()} was called.
+     *
+     * @return true once the store is marked complete
+     */
+    public synchronized boolean isComplete() {
+        return complete;
+    }
+
+    /**
+     * Commits pending failures, flushes and closes the file, and releases the lock. The store stays incomplete unless
+     * {@link #markComplete()} was called. Calling it twice is harmless.
+     *
+     * @throws StoreException when the final flush fails (the lock is released anyway)
+     */
+    @Override
+    public synchronized void close() {
+        if (file == null) {
+            return;
+        }
+        try {
+            if (!pendingFailures.isEmpty()) {
+                commit(0, new int[0], List.of(), null);
+            }
+            file.flush();
+        } finally {
+            try {
+                file.close();
+            } finally {
+                file = null;
+                lock.close();
+            }
+        }
+    }
+
+    private void requireOpen() {
+        if (file == null) {
+            throw new IllegalStateException("The writer of the feature store " + path + " is closed.");
+        }
+    }
+
+    private void requireWritable() {
+        requireOpen();
+        if (complete) {
+            throw new IllegalStateException("The feature store " + path + " is marked complete; no more rows or failures"
+                    + " can be added.");
+        }
+    }
+
+    /** Returns the file size HDF5 reports, for measurements. */
+    synchronized long fileSize() {
+        requireOpen();
+        return file.fileSize();
+    }
+
+    private static void deleteQuietly(Path p) {
+        if (p != null) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                log.warn("Could not delete the temporary file {}: {}", p, e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public synchronized String toString() {
+        return "FeatureStoreWriter(" + path + ", " + spec + ", rows=" + rows
+                + (expectedRows >= 0 ? " of " + expectedRows : "") + ", failures=" + failureCount()
+                + (resumed ? ", resumed" : "") + (file == null ? ", closed" : complete ? ", complete" : ", open") + ")";
+    }
+
+    /** Configures and opens a {@link FeatureStoreWriter}. */
+    public static final class Builder {
+        private Path path;
+        private StoreSpec spec;
+        private long expectedRows = -1;
+        private IfExists ifExists = IfExists.FAIL;
+        private Map<String, String> provenance = Map.of();
+        private Integer chunkRows;
+        private int compressionLevel = 4;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the store file (required).
+         *
+         * @param path e.g. {@code features/train.h5}
+         * @return this builder
+         */
+        public Builder setPath(Path path) {
+            this.path = path;
+            return this;
+        }
+
+        /**
+         * Sets what the rows are (required).
+         *
+         * @param spec the spec
+         * @return this builder
+         */
+        public Builder setSpec(StoreSpec spec) {
+            this.spec = spec;
+            return this;
+        }
+
+        /**
+         * Sets how many inputs the extraction plans to process (rows plus failures); default unknown.
+         *
+         * @param expectedRows at least 0, or -1 for unknown
+         * @return this builder
+         */
+        public Builder optExpectedRows(long expectedRows) {
+            this.expectedRows = expectedRows;
+            return this;
+        }
+
+        /**
+         * Sets what to do when the file exists; default {@link IfExists#FAIL}.
+         *
+         * @param ifExists the policy
+         * @return this builder
+         */
+        public Builder optIfExists(IfExists ifExists) {
+            this.ifExists = ifExists;
+            return this;
+        }
+
+        /**
+         * Sets free-form provenance (tool versions, source folder, command line) stored as a JSON object.
+         *
+         * @param provenance string keys and values
+         * @return this builder
+         */
+        public Builder optProvenance(Map<String, String> provenance) {
+            this.provenance = provenance == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
+            return this;
+        }
+
+        /**
+         * Sets the rows per HDF5 chunk of {@code /features}. By default a chunk holds about 512 KiB (64 rows of 2048
+         * floats, at most 256 rows); it is capped at the expected rows.
+         *
+         * @param chunkRows at least 1
+         * @return this builder
+         */
+        public Builder optChunkRows(int chunkRows) {
+            this.chunkRows = chunkRows;
+            return this;
+        }
+
+        /**
+         * Sets the gzip level for {@code /features} and {@code /labels} (with the shuffle filter); 0 turns compression
+         * off. Default 4.
+         *
+         * @param level 0 to 9
+         * @return this builder
+         */
+        public Builder optCompressionLevel(int level) {
+            this.compressionLevel = level;
+            return this;
+        }
+
+        /**
+         * Validates the configuration, takes the store's lock and creates, resumes or replaces the store.
+         *
+         * @return the open writer
+         * @throws IllegalArgumentException when a setting is missing or invalid
+         * @throws StoreException           when the store cannot be created or resumed (see the factory methods)
+         */
+        public FeatureStoreWriter build() {
+            if (path == null) {
+                throw new IllegalArgumentException("A feature store writer needs the store's path, but none was set.");
+            }
+            if (spec == null) {
+                throw new IllegalArgumentException("A feature store writer for " + path + " needs a StoreSpec, but none was set.");
+            }
+            if (ifExists == null || provenance == null) {
+                throw new IllegalArgumentException("The IfExists policy and provenance of the writer for " + path
+                        + " must not be null.");
+            }
+            if (expectedRows < -1) {
+                throw new IllegalArgumentException("Expected rows must be at least 0, or -1 for unknown, but got "
+                        + expectedRows + ".");
+            }
+            if (chunkRows != null && chunkRows < 1) {
+                throw new IllegalArgumentException("Chunk rows must be at least 1, but got " + chunkRows + ".");
+            }
+            if (compressionLevel < 0 || compressionLevel > 9) {
+                throw new IllegalArgumentException("The compression level must be between 0 and 9, but got "
+                        + compressionLevel + ".");
+            }
+            Path abs = path.toAbsolutePath().normalize();
+            if (Files.isDirectory(abs)) {
+                throw new IllegalArgumentException("The feature store path " + abs + " is a directory; give a file name"
+                        + " such as " + abs.resolve("train.h5") + ".");
+            }
+            StoreLock lock = StoreLock.acquire(abs);
+            try {
+                return new FeatureStoreWriter(this, abs, lock);
+            } catch (RuntimeException e) {
+                lock.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "FeatureStoreWriter.Builder(path=" + path + ", spec=" + spec + ", expectedRows=" + expectedRows
+                    + ", ifExists=" + ifExists + ", chunkRows=" + (chunkRows == null ? "default" : chunkRows)
+                    + ", compressionLevel=" + compressionLevel + ")";
+        }
+    }
+}

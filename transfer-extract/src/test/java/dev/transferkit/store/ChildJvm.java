@@ -1,0 +1,93 @@
+package dev.transferkit.store;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** A second JVM running a main class from the test class path, with its output collected line by line. */
+final class ChildJvm implements AutoCloseable {
+    private static final String EOF = "\u0000eof";
+    private final Process process;
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final List<String> seen = new ArrayList<>();
+
+    private ChildJvm(Process process) {
+        this.process = process;
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    lines.add(line);
+                }
+            } catch (IOException e) {
+                lines.add("read error: " + e);
+            }
+            lines.add(EOF);
+        }, "child-jvm-output");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    static ChildJvm start(Class<?> main, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
+        return new ChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+    }
+
+    /** Waits until the child prints a line matching {@code wanted} and returns it; fails on exit or timeout. */
+    String awaitLine(Predicate<String> wanted, String description) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (line == null || EOF.equals(line)) {
+                fail("The child JVM " + (line == null ? "timed out" : "ended") + " before printing " + description
+                        + "; its output was: " + seen);
+            }
+            seen.add(line);
+            if (wanted.test(line)) {
+                return line;
+            }
+        }
+    }
+
+    /** Kills the child at once (SIGKILL on Linux) and waits for it to die. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
+    }
+
+    /** Waits for the child to end by itself and returns its exit code and full output. */
+    int waitFor() throws InterruptedException {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            fail("The child JVM did not end within 60 s; its output was: " + seen);
+        }
+        return process.exitValue();
+    }
+
+    /** Returns every line printed so far. */
+    List<String> output() {
+        List<String> rest = new ArrayList<>();
+        lines.drainTo(rest);
+        rest.remove(EOF);
+        seen.addAll(rest);
+        return seen;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.transferkit.store;
+
+import dev.transferkit.image.DataFormat;
+import dev.transferkit.image.InputSpec;
+import dev.transferkit.image.Preprocessing;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StoreSpecTest {
+    private static StoreSpec.Builder full() {
+        return StoreSpec.builder().setModel("resnet50").setLayer("res5c_branch").setPooling(Pooling.AVG_MAX)
+                .setPreprocessing(Preprocessing.CAFFE).setInputSpec(new InputSpec(224, 224, 3, DataFormat.NCHW))
+                .setFeatureDim(4096).setLabelNames(List.of("cat", "dog"));
+    }
+
+    @Test
+    void equalSpecsAreEqualAndLabelListsAreCopied() {
+        List<String> labels = new ArrayList<>(List.of("cat", "dog"));
+        StoreSpec a = full().setLabelNames(labels).build();
+        labels.add("bird");
+        assertEquals(List.of("cat", "dog"), a.labelNames());
+        assertThrows(UnsupportedOperationException.class, () -> a.labelNames().add("x"));
+        StoreSpec b = full().build();
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertNotEquals(a, full().setLabelNames(List.of("dog", "cat")).build(), "label order matters");
+        assertEquals("StoreSpec(model=resnet50, layer=res5c_branch, pooling=AVG_MAX, preprocessing=caffe, "
+                + "input=224x224x3 NCHW, featureDim=4096, labels=2 [cat, dog])", a.toString());
+        String many = full().setLabelNames(List.of("a", "b", "c", "d", "e", "f", "g")).build().toString();
+        assertTrue(many.contains("labels=7 [a, b, c, d, e, ...]"), many);
+    }
+
+    @Test
+    void everyMissingOrInvalidFieldIsNamed() {
+        List<Object[]> cases = List.of(
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setModel(null), "model name"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setModel(" "), "model name"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLayer(""), "layer name"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setPooling(null), "pooling"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setPreprocessing(null), "preprocessing"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setInputSpec(null), "input spec"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setFeatureDim(0), "feature dimension of at least 1, but got 0"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(List.of()), "at least one label name"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(Arrays.asList("a", null)), "contain null"},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(List.of("a", "b", "a")), "[a, b, a] contain duplicates"});
+        for (Object[] c : cases) {
+            StoreSpec.Builder b = full();
+            @SuppressWarnings("unchecked")
+            Consumer<StoreSpec.Builder> change = (Consumer<StoreSpec.Builder>) c[0];
+            change.accept(b);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+            assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
+        }
+    }
+}
