@@ -2,11 +2,15 @@ package dev.transferkit.examples.data;
 
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.core.TransferKitHome;
+import dev.transferkit.io.FileTrees;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -18,12 +22,18 @@ import java.util.stream.Stream;
  */
 public final class DebianPackage {
     private static final String MARKER = ".transferkit-complete";
+    private static final Logger LOG = LoggerFactory.getLogger(DebianPackage.class);
     private final String name;
     private final Path cacheDir;
+    private final String aptGet;
+    private final String dpkgDeb;
 
-    private DebianPackage(String name, Path cacheDir) {
+    /** Uses the given commands and cache directory instead of the defaults; for tests. */
+    DebianPackage(String name, Path cacheDir, String aptGet, String dpkgDeb) {
         this.name = name;
-        this.cacheDir = cacheDir;
+        this.cacheDir = cacheDir.toAbsolutePath();
+        this.aptGet = aptGet;
+        this.dpkgDeb = dpkgDeb;
     }
 
     /**
@@ -36,7 +46,7 @@ public final class DebianPackage {
         if (!name.matches("[a-z0-9][a-z0-9+.-]+")) {
             throw new IllegalArgumentException("'" + name + "' is not a valid Debian package name.");
         }
-        return new DebianPackage(name, TransferKitHome.resolve("debian", name));
+        return new DebianPackage(name, TransferKitHome.resolve("debian", name), "apt-get", "dpkg-deb");
     }
 
     /**
@@ -49,26 +59,37 @@ public final class DebianPackage {
         if (Files.exists(cacheDir.resolve(MARKER))) {
             return cacheDir;
         }
+        Path work = null;
         try {
-            Path work = Files.createTempDirectory("transferkit-deb-");
-            run(work, List.of("apt-get", "download", name));
+            Files.createDirectories(cacheDir.getParent());
+            // beside the cache directory, so the final rename stays on one file system
+            work = Files.createTempDirectory(cacheDir.getParent(), "." + name + ".part-");
+            run(work, List.of(aptGet, "download", name));
             Path deb;
             try (Stream<Path> s = Files.list(work)) {
                 deb = s.filter(p -> p.getFileName().toString().endsWith(".deb")).findFirst()
-                        .orElseThrow(() -> new TransferKitException("apt-get download " + name + " produced no .deb file in " + work + "."));
+                        .orElseThrow(() -> new TransferKitException("'" + aptGet + " download " + name
+                                + "' produced no .deb file in " + cacheDir.getParent() + "."));
             }
             Path unpack = work.resolve("root");
-            run(work, List.of("dpkg-deb", "-x", deb.toString(), unpack.toString()));
+            run(work, List.of(dpkgDeb, "-x", deb.toString(), unpack.toString()));
             Files.writeString(unpack.resolve(MARKER), deb.getFileName().toString(), StandardCharsets.UTF_8);
-            Files.createDirectories(cacheDir.getParent());
             if (Files.exists(cacheDir)) {
                 throw new TransferKitException("The directory " + cacheDir + " exists but holds no complete unpack of '" + name
                         + "' (no " + MARKER + "): remove it and run again.");
             }
-            Files.move(unpack, cacheDir);
+            Files.move(unpack, cacheDir, StandardCopyOption.ATOMIC_MOVE);
             return cacheDir;
         } catch (IOException e) {
-            throw new TransferKitException("Could not obtain the Debian package '" + name + "': " + e.getMessage(), e);
+            throw new TransferKitException("Could not obtain the Debian package '" + name + "': " + e, e);
+        } finally {
+            if (work != null) {
+                try {
+                    FileTrees.deleteRecursively(work);
+                } catch (IOException e) {
+                    LOG.warn("Could not delete the temporary directory {}: {}", work, e.toString());
+                }
+            }
         }
     }
 
@@ -78,8 +99,9 @@ public final class DebianPackage {
             p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new TransferKitException("Could not run '" + String.join(" ", command) + "' (" + e.getMessage()
-                    + "). Obtaining '" + name + "' needs Debian's apt-get and dpkg-deb; on another system install the package's"
-                    + " files by hand and pass their paths instead.", e);
+                    + "). Obtaining the Debian package '" + name + "' needs apt-get and dpkg-deb (Debian's apt and dpkg"
+                    + " packages, present on Debian and Ubuntu); on another system install the package's files by hand"
+                    + " (from https://packages.debian.org/" + name + ") and pass their paths instead.", e);
         }
         try {
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
