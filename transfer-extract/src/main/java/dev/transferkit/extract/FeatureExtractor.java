@@ -1,0 +1,291 @@
+package dev.transferkit.extract;
+
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.image.BatchLoader;
+import dev.transferkit.image.ImageBatch;
+import dev.transferkit.image.ImageFailure;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.LabelEncoder;
+import dev.transferkit.image.LabeledImage;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.store.FeatureStore;
+import dev.transferkit.store.FeatureStoreWriter;
+import dev.transferkit.store.Pooling;
+import dev.transferkit.store.StoreSpec;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Runs images through a pretrained network to a chosen layer, pools the activations, and streams the vectors batch by
+ * batch into an HDF5 {@link FeatureStore}. Memory stays flat whatever the number of images: only a few batches are in
+ * flight (decoding is parallel and prefetched by a {@link BatchLoader}).
+ *
+ * <p>Extraction is resumable: run it again on the same store after a crash or a kill and it continues after the last
+ * committed batch, skipping images already written or already recorded as unreadable, so no row is duplicated or
+ * missing. A store is marked complete only after its last batch is committed. Images that cannot be decoded are
+ * logged, recorded in the store with the reason, and skipped, unless {@link Builder#optFailFast} is set.
+ */
+public final class FeatureExtractor {
+    private static final Logger LOG = LoggerFactory.getLogger(FeatureExtractor.class);
+
+    private final FeaturePipeline pipeline;
+    private final int batchSize;
+    private final int threads;
+    private final ImageOptions imageOptions;
+    private final boolean failFast;
+    private final boolean overwrite;
+    private final ProgressListener listener;
+
+    private FeatureExtractor(Builder b) {
+        this.pipeline = new FeaturePipeline(b.model, b.layer == null ? b.model.defaultFeatureLayer() : b.layer, b.pooling);
+        this.batchSize = b.batchSize;
+        this.threads = b.threads;
+        this.imageOptions = b.imageOptions;
+        this.failFast = b.failFast;
+        this.overwrite = b.overwrite;
+        this.listener = b.listener;
+    }
+
+    /** @return a builder; {@code setModel} is required */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the network, layer and pooling this extractor uses */
+    public FeaturePipeline pipeline() {
+        return pipeline;
+    }
+
+    /**
+     * Extracts one split of an image folder, labelled with the folder's label encoder (its training classes).
+     *
+     * @param folder the dataset
+     * @param split  the split to extract, e.g. {@code "train"}
+     * @param store  the HDF5 file to write or resume
+     * @return the complete store, open for reading
+     */
+    public FeatureStore extract(ImageFolder folder, String split, Path store) {
+        return extract(folder.images(split), folder.labelEncoder(), store);
+    }
+
+    /**
+     * Extracts a list of labelled images, in list order.
+     *
+     * @param images  the images; every label must be known to {@code encoder}
+     * @param encoder the class names and their indices
+     * @param store   the HDF5 file to write or resume
+     * @return the complete store, open for reading
+     * @throws TransferKitException when the list is empty, or (with fail-fast) an image cannot be decoded
+     * @throws dev.transferkit.store.StoreMismatchException when the existing store was written with another model, layer or pooling
+     */
+    public FeatureStore extract(List<LabeledImage> images, LabelEncoder encoder, Path store) {
+        if (images.isEmpty()) {
+            throw new TransferKitException("There are no images to extract into " + store + ".");
+        }
+        StoreSpec spec = spec(encoder);
+        if (!overwrite && Files.exists(store)) {
+            try (FeatureStore existing = FeatureStore.openIncomplete(store)) {
+                existing.requireCompatible(spec);
+                if (existing.isComplete()) {
+                    LOG.info("The feature store {} is already complete ({} rows); nothing to extract.", store, existing.rows());
+                    return FeatureStore.open(store);
+                }
+            }
+        }
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("extractor", toString());
+        provenance.put("model", pipeline.model().name());
+        provenance.putAll(prefixed("model.", pipeline.model().provenance()));
+        try (FeatureStoreWriter writer = FeatureStoreWriter.builder().setPath(store).setSpec(spec)
+                .optExpectedRows(images.size())
+                .optIfExists(overwrite ? FeatureStoreWriter.IfExists.OVERWRITE : FeatureStoreWriter.IfExists.RESUME)
+                .optProvenance(provenance).build()) {
+            List<LabeledImage> todo = new ArrayList<>();
+            for (LabeledImage image : images) {
+                String key = key(image.path());
+                if (!writer.contains(key) && !writer.failedPaths().contains(key)) {
+                    todo.add(image);
+                }
+            }
+            long already = images.size() - todo.size();
+            if (writer.isResumed()) {
+                LOG.info("Resuming {}: {} of {} images already done.", store, already, images.size());
+            }
+            run(todo, encoder, writer, already, images.size());
+            writer.markComplete();
+        }
+        return FeatureStore.open(store);
+    }
+
+    private void run(List<LabeledImage> todo, LabelEncoder encoder, FeatureStoreWriter writer, long already, long total) {
+        if (todo.isEmpty()) {
+            return;
+        }
+        Instant start = Instant.now();
+        long done = 0;
+        long failed = writer.failureCount();
+        try (BatchLoader loader = BatchLoader.builder().setImages(todo).setPipeline(pipeline.model().pipeline(imageOptions))
+                .setLabelEncoder(encoder).optBatchSize(batchSize).optThreads(threads).optFailFast(failFast).build()) {
+            while (loader.hasNext()) {
+                ImageBatch batch = loader.next();
+                for (ImageFailure f : batch.failures()) {
+                    LOG.warn("Skipping {}: {}", f.path(), f.reason());
+                    writer.recordFailure(key(f.path()), f.reason());
+                }
+                if (!batch.isEmpty()) {
+                    INDArray features = pipeline.features(batch.features());
+                    List<String> paths = batch.paths().stream().map(FeatureExtractor::key).toList();
+                    writer.append(features, batch.labels(), paths);
+                }
+                done += batch.size() + batch.failures().size();
+                failed += batch.failures().size();
+                if (listener != null) {
+                    double seconds = Math.max(1e-9, Duration.between(start, Instant.now()).toNanos() / 1e9);
+                    double rate = done / seconds;
+                    long left = todo.size() - done;
+                    listener.onProgress(new Progress(already + done, total, failed, rate,
+                            rate > 0 ? Duration.ofSeconds(Math.round(left / rate)) : Duration.ZERO));
+                }
+            }
+        }
+    }
+
+    /** The path recorded in the store for an image: absolute and normalised, so reruns recognise it. */
+    private static String key(Path p) {
+        return p.toAbsolutePath().normalize().toString();
+    }
+
+    private static Map<String, String> prefixed(String prefix, Map<String, String> m) {
+        Map<String, String> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(prefix + k, v));
+        return out;
+    }
+
+    /**
+     * Describes the rows this extractor writes; computing the feature dimension runs one blank image through the network.
+     *
+     * @param encoder the class names
+     * @return the store spec
+     */
+    public StoreSpec spec(LabelEncoder encoder) {
+        INDArray blank = Nd4j.zeros(DataType.FLOAT, pipeline.model().inputSpec().batchShape(1));
+        int dim = (int) pipeline.features(blank).columns();
+        return StoreSpec.builder()
+                .setModel(pipeline.model().name())
+                .setLayer(pipeline.layer())
+                .setPooling(pipeline.pooling())
+                .setPreprocessing(pipeline.model().preprocessing())
+                .setInputSpec(pipeline.model().inputSpec())
+                .setFeatureDim(dim)
+                .setLabelNames(encoder.toList())
+                .build();
+    }
+
+    @Override
+    public String toString() {
+        return "FeatureExtractor(model=" + pipeline.model().name() + ", layer=" + pipeline.layer() + ", pooling=" + pipeline.pooling()
+                + ", batchSize=" + batchSize + ", threads=" + threads + ", images=" + imageOptions + ", failFast=" + failFast + ")";
+    }
+
+    /** Builder for {@link FeatureExtractor}. */
+    public static final class Builder {
+        private BaseModel model;
+        private String layer;
+        private Pooling pooling = Pooling.AVG;
+        private int batchSize = 32;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private ImageOptions imageOptions = ImageOptions.defaults();
+        private boolean failFast;
+        private boolean overwrite;
+        private ProgressListener listener;
+
+        private Builder() {
+        }
+
+        /** @param model the pretrained network @return this builder */
+        public Builder setModel(BaseModel model) {
+            this.model = model;
+            return this;
+        }
+
+        /** @param layer the layer whose activations to take (default: the model's recommended feature layer) @return this builder */
+        public Builder optLayer(String layer) {
+            this.layer = layer;
+            return this;
+        }
+
+        /** @param pooling how activations become vectors (default global average) @return this builder */
+        public Builder optPooling(Pooling pooling) {
+            this.pooling = Objects.requireNonNull(pooling, "pooling");
+            return this;
+        }
+
+        /** @param batchSize images per forward pass (default 32) @return this builder */
+        public Builder optBatchSize(int batchSize) {
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("The batch size must be at least 1, but was " + batchSize + ".");
+            }
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** @param threads image-decoding threads (default: the number of cores) @return this builder */
+        public Builder optThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("The thread count must be at least 1, but was " + threads + ".");
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /** @param imageOptions decoding and resizing options @return this builder */
+        public Builder optImageOptions(ImageOptions imageOptions) {
+            this.imageOptions = Objects.requireNonNull(imageOptions, "imageOptions");
+            return this;
+        }
+
+        /** @param failFast stop at the first unreadable image instead of recording and skipping it @return this builder */
+        public Builder optFailFast(boolean failFast) {
+            this.failFast = failFast;
+            return this;
+        }
+
+        /** @param overwrite replace an existing store instead of resuming or reusing it @return this builder */
+        public Builder optOverwrite(boolean overwrite) {
+            this.overwrite = overwrite;
+            return this;
+        }
+
+        /** @param listener receives progress after every batch @return this builder */
+        public Builder optListener(ProgressListener listener) {
+            this.listener = listener;
+            return this;
+        }
+
+        /**
+         * @return the extractor
+         * @throws IllegalStateException when no model was set
+         * @throws TransferKitException  when the layer is not in the model
+         */
+        public FeatureExtractor build() {
+            if (model == null) {
+                throw new IllegalStateException("A FeatureExtractor needs a model: call setModel.");
+            }
+            return new FeatureExtractor(this);
+        }
+    }
+}

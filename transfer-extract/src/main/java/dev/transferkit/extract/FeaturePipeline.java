@@ -1,0 +1,99 @@
+package dev.transferkit.extract;
+
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.image.DataFormat;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.store.Pooling;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Turns a preprocessed image batch into one feature vector per image: runs the base network up to a chosen layer
+ * and pools that layer's activations. The one place where images become features, shared by the
+ * {@link FeatureExtractor} and the saved predictor, so both always compute the same numbers.
+ */
+public final class FeaturePipeline {
+    private final BaseModel model;
+    private final String layer;
+    private final Pooling pooling;
+
+    /**
+     * @param model   the base network
+     * @param layer   a layer of {@code model}; activations are taken at its output
+     * @param pooling how spatial activations become a vector
+     * @throws TransferKitException when the model has no such layer
+     */
+    public FeaturePipeline(BaseModel model, String layer, Pooling pooling) {
+        this.model = Objects.requireNonNull(model, "model");
+        this.layer = model.requireLayer(layer);
+        this.pooling = Objects.requireNonNull(pooling, "pooling");
+    }
+
+    /** @return the base network */
+    public BaseModel model() {
+        return model;
+    }
+
+    /** @return the layer whose activations are pooled */
+    public String layer() {
+        return layer;
+    }
+
+    /** @return the pooling */
+    public Pooling pooling() {
+        return pooling;
+    }
+
+    /**
+     * Computes pooled features.
+     *
+     * @param batch preprocessed images in the model's input layout
+     * @return a c-ordered float array {@code [n, D]}
+     */
+    public INDArray features(INDArray batch) {
+        INDArray act;
+        synchronized (model.graph()) {
+            act = model.graph().output(List.of(layer), false, new INDArray[]{batch}, null)[0];
+        }
+        return pool(act, pooling, model.inputSpec().format());
+    }
+
+    /**
+     * Pools activations into vectors. Rank-2 activations (dense layers) pass through unchanged; rank-4 activations are
+     * flattened (in the layout's own order, so NHWC flattening matches Keras' {@code Flatten}) or pooled over height
+     * and width.
+     *
+     * @param act     activations, rank 2 or 4
+     * @param pooling the pooling
+     * @param format  the layout of rank-4 activations
+     * @return a c-ordered float array {@code [n, D]}
+     */
+    static INDArray pool(INDArray act, Pooling pooling, DataFormat format) {
+        INDArray out;
+        if (act.rank() == 2) {
+            out = act;
+        } else if (act.rank() == 4) {
+            int[] spatial = format == DataFormat.NHWC ? new int[]{1, 2} : new int[]{2, 3};
+            out = switch (pooling) {
+                case FLATTEN -> act.reshape('c', act.size(0), act.length() / act.size(0));
+                case AVG -> act.mean(spatial);
+                case MAX -> act.max(spatial);
+                case AVG_MAX -> Nd4j.concat(1, act.mean(spatial), act.max(spatial));
+            };
+        } else {
+            throw new TransferKitException("Activations of rank " + act.rank() + " (shape " + Arrays.toString(act.shape())
+                    + ") cannot be pooled; choose a convolutional or dense layer.");
+        }
+        return out.castTo(DataType.FLOAT).dup('c');
+    }
+
+    @Override
+    public String toString() {
+        return "FeaturePipeline(model=" + model.name() + ", layer=" + layer + ", pooling=" + pooling + ")";
+    }
+}

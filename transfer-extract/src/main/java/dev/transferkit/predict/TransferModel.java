@@ -1,0 +1,254 @@
+package dev.transferkit.predict;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.transferkit.core.AtomicFiles;
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.extract.FeaturePipeline;
+import dev.transferkit.head.Head;
+import dev.transferkit.head.HeadCodec;
+import dev.transferkit.image.ImageOptions;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.ModelLoadException;
+import dev.transferkit.model.Prediction;
+import dev.transferkit.store.Pooling;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * A trained image classifier saved as one file: the base network with its preprocessing and input size, the layer
+ * and pooling its features come from, the head trained on them, the class names, and provenance. Loading it in a
+ * fresh JVM gives identical predictions.
+ *
+ * <p>Two shapes share this class: feature extraction (base network → layer → pooling → {@link Head}) and
+ * fine-tuning (a whole network whose own output is the classifier; no separate head).
+ */
+public final class TransferModel {
+    private static final String METADATA = "transferkit-predictor.json";
+    private static final String BASE_ENTRY = "base-model.zip";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final FeaturePipeline features;
+    private final Head head;
+    private final List<String> labels;
+    private final Map<String, String> provenance;
+
+    private TransferModel(FeaturePipeline features, Head head, List<String> labels, Map<String, String> provenance) {
+        this.features = features;
+        this.head = head;
+        this.labels = List.copyOf(labels);
+        this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
+    }
+
+    /**
+     * A predictor made of a feature pipeline and a head trained on its features.
+     *
+     * @param features   base network, layer and pooling
+     * @param head       the trained head
+     * @param provenance how it was trained (data, settings, scores)
+     * @return the predictor
+     */
+    public static TransferModel of(FeaturePipeline features, Head head, Map<String, String> provenance) {
+        Objects.requireNonNull(head, "head");
+        return new TransferModel(Objects.requireNonNull(features, "features"), head, head.labels(), provenance);
+    }
+
+    /**
+     * A predictor whose network's own output is the classifier (a fine-tuned network).
+     *
+     * @param network    the network; its labels are the classes
+     * @param provenance how it was trained
+     * @return the predictor
+     * @throws IllegalArgumentException when the network has no label names
+     */
+    public static TransferModel ofNetwork(BaseModel network, Map<String, String> provenance) {
+        if (network.labels().isEmpty()) {
+            throw new IllegalArgumentException("The network '" + network.name() + "' has no label names; a predictor needs them.");
+        }
+        String out = network.graph().getConfiguration().getNetworkOutputs().get(0);
+        return new TransferModel(new FeaturePipeline(network, out, Pooling.FLATTEN), null, network.labels(), provenance);
+    }
+
+    /** @return the class names */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** @return the base network (or the whole fine-tuned network) */
+    public BaseModel baseModel() {
+        return features.model();
+    }
+
+    /** @return the layer features come from */
+    public String layer() {
+        return features.layer();
+    }
+
+    /** @return the pooling of that layer's activations */
+    public Pooling pooling() {
+        return features.pooling();
+    }
+
+    /** @return the head, or {@code null} when the network's own output classifies */
+    public Head head() {
+        return head;
+    }
+
+    /** @return how this predictor was made */
+    public Map<String, String> provenance() {
+        return provenance;
+    }
+
+    /**
+     * Classifies one image file.
+     *
+     * @param image the file
+     * @return the ranked classes
+     * @throws dev.transferkit.image.ImageDecodeException when the file cannot be decoded
+     */
+    public Classification predict(Path image) {
+        INDArray batch = features.model().pipeline(ImageOptions.defaults()).load(image);
+        return classify(batch, List.of(image)).get(0);
+    }
+
+    /**
+     * Classifies a preprocessed batch.
+     *
+     * @param batch  images in the base model's input layout
+     * @param images the files they came from (for the results), same order
+     * @return one classification per image
+     */
+    public List<Classification> classify(INDArray batch, List<Path> images) {
+        INDArray f = features.features(batch);
+        List<Classification> out = new ArrayList<>();
+        for (int i = 0; i < f.rows(); i++) {
+            double[] scores = head == null ? f.getRow(i).toDoubleVector() : head.scores(f.getRow(i).toFloatVector());
+            List<Prediction> ranked = new ArrayList<>();
+            for (int c = 0; c < scores.length; c++) {
+                ranked.add(new Prediction(c, labels.get(c), scores[c]));
+            }
+            ranked.sort(Comparator.comparingDouble(Prediction::probability).reversed());
+            out.add(new Classification(images.get(i), ranked, head == null || head.probabilistic()));
+        }
+        return out;
+    }
+
+    /**
+     * Saves the predictor as one zip; the file is either complete or absent.
+     *
+     * @param file the file to write
+     * @throws TransferKitException when it cannot be written
+     */
+    public void save(Path file) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path base = Files.createTempFile(dir, ".base-", ".zip");
+            try {
+                features.model().save(base);
+                Map<String, Object> meta = new LinkedHashMap<>();
+                meta.put("format", "transferkit-predictor");
+                meta.put("version", 1);
+                meta.put("labels", labels);
+                meta.put("layer", features.layer());
+                meta.put("pooling", features.pooling().name());
+                meta.put("head", head == null ? "network" : head.getClass().getSimpleName());
+                meta.put("headInputDim", head == null ? 0 : head.inputDim());
+                meta.put("headInfo", head == null ? Map.of() : HeadCodec.info(head));
+                meta.put("provenance", provenance);
+                AtomicFiles.write(file, out -> {
+                    try (ZipOutputStream zip = new ZipOutputStream(out)) {
+                        put(zip, METADATA, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(meta));
+                        put(zip, BASE_ENTRY, Files.readAllBytes(base));
+                        if (head != null) {
+                            for (Map.Entry<String, byte[]> e : HeadCodec.encode(head).entrySet()) {
+                                put(zip, e.getKey(), e.getValue());
+                            }
+                        }
+                    }
+                });
+            } finally {
+                Files.deleteIfExists(base);
+            }
+        } catch (IOException e) {
+            throw new TransferKitException("Could not save the predictor to " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void put(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(bytes);
+        zip.closeEntry();
+    }
+
+    /**
+     * Loads a predictor saved with {@link #save}.
+     *
+     * @param file the zip
+     * @return the predictor
+     * @throws ModelLoadException naming the file when it is missing, truncated or not a TransferKit predictor
+     */
+    @SuppressWarnings("unchecked")
+    public static TransferModel load(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelLoadException("The predictor file " + file + " does not exist or is not a regular file.");
+        }
+        Map<String, byte[]> entries = new LinkedHashMap<>();
+        try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
+            for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
+                entries.put(e.getName(), zip.readAllBytes());
+            }
+        } catch (IOException e) {
+            throw new ModelLoadException("The predictor file " + file + " is not a readable zip (" + e.getMessage()
+                    + "); it may be truncated.", e);
+        }
+        if (!entries.containsKey(METADATA) || !entries.containsKey(BASE_ENTRY)) {
+            throw new ModelLoadException("The file " + file + " is not a TransferKit predictor: it lacks "
+                    + (entries.containsKey(METADATA) ? BASE_ENTRY : METADATA) + ".");
+        }
+        try {
+            Map<String, Object> meta = JSON.readValue(entries.get(METADATA), new TypeReference<Map<String, Object>>() { });
+            if (!"transferkit-predictor".equals(meta.get("format"))) {
+                throw new ModelLoadException("The file " + file + " is not a TransferKit predictor (format is " + meta.get("format") + ").");
+            }
+            Path base = Files.createTempFile("transferkit-base-", ".zip");
+            BaseModel model;
+            try {
+                Files.write(base, entries.get(BASE_ENTRY));
+                model = BaseModel.load(base);
+            } finally {
+                Files.deleteIfExists(base);
+            }
+            List<String> labels = (List<String>) meta.get("labels");
+            FeaturePipeline pipeline = new FeaturePipeline(model, (String) meta.get("layer"), Pooling.valueOf((String) meta.get("pooling")));
+            Map<String, String> provenance = (Map<String, String>) meta.get("provenance");
+            if ("network".equals(meta.get("head"))) {
+                return new TransferModel(pipeline, null, labels, provenance);
+            }
+            Head head = HeadCodec.decode(entries, labels, ((Number) meta.get("headInputDim")).intValue(),
+                    (Map<String, String>) meta.get("headInfo"));
+            return new TransferModel(pipeline, head, labels, provenance);
+        } catch (IOException | ClassCastException | NullPointerException | IllegalArgumentException e) {
+            throw new ModelLoadException("The predictor " + file + " is damaged: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TransferModel(base=" + features.model().name() + ", layer=" + features.layer() + ", pooling=" + features.pooling()
+                + ", head=" + (head == null ? "network output" : head) + ", labels=" + labels + ")";
+    }
+}
