@@ -4,11 +4,18 @@ import dev.transferkit.core.TransferKitException;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.Pooling;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.List;
 import java.util.Objects;
 
@@ -21,6 +28,7 @@ public final class FeaturePipeline {
     private final BaseModel model;
     private final String layer;
     private final Pooling pooling;
+    private final ComputationGraph truncated;
 
     /**
      * @param model   the base network
@@ -32,6 +40,35 @@ public final class FeaturePipeline {
         this.model = Objects.requireNonNull(model, "model");
         this.layer = model.requireLayer(layer);
         this.pooling = Objects.requireNonNull(pooling, "pooling");
+        this.truncated = truncate(model.graph(), this.layer);
+    }
+
+    /**
+     * Cuts a graph after a vertex: keeps the vertex and what feeds it, removes the rest. DL4J's own
+     * {@code output(List<String> layers, ...)} leaves a workspace open for some inner layers, and running only the
+     * needed part is also faster.
+     */
+    private static ComputationGraph truncate(ComputationGraph graph, String layer) {
+        List<String> outputs = graph.getConfiguration().getNetworkOutputs();
+        if (outputs.size() == 1 && outputs.get(0).equals(layer)) {
+            return graph;
+        }
+        Map<String, List<String>> inputs = graph.getConfiguration().getVertexInputs();
+        Set<String> keep = new HashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(layer));
+        while (!todo.isEmpty()) {
+            String v = todo.pop();
+            if (keep.add(v)) {
+                todo.addAll(inputs.getOrDefault(v, List.of()));
+            }
+        }
+        TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(graph);
+        for (String v : graph.getConfiguration().getVertices().keySet()) {
+            if (!keep.contains(v) && !graph.getConfiguration().getNetworkInputs().contains(v)) {
+                b.removeVertexAndConnections(v);
+            }
+        }
+        return b.setOutputs(layer).build();
     }
 
     /** @return the base network */
@@ -57,8 +94,8 @@ public final class FeaturePipeline {
      */
     public INDArray features(INDArray batch) {
         INDArray act;
-        synchronized (model.graph()) {
-            act = model.graph().output(List.of(layer), false, new INDArray[]{batch}, null)[0];
+        synchronized (truncated) {
+            act = truncated.outputSingle(false, batch);
         }
         return pool(act, pooling, model.inputSpec().format());
     }

@@ -110,6 +110,16 @@ public final class LinearHeadTrainer {
         }
     }
 
+    /**
+     * Trains a head on features loaded from a store.
+     *
+     * @param data features, labels and class names, e.g. from {@code FeatureStore.loadAll()}
+     * @return the trained head
+     */
+    public LinearHead fit(dev.transferkit.store.LoadedFeatures data) {
+        return fit(data.features().toFloatMatrix(), data.labels(), data.labelNames());
+    }
+
     private double crossValidate(Problem problem, Parameter p, int[] y, int k, double[] weights) {
         double[] target = new double[y.length];
         Linear.crossValidation(problem, p, folds, target);
