@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.core.AtomicFiles;
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.head.Head;
 import dev.transferkit.head.HeadCodec;
@@ -11,7 +12,9 @@ import dev.transferkit.image.ImageOptions;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.Prediction;
+import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.Pooling;
+import dev.transferkit.store.StoreSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -144,6 +147,52 @@ public final class TransferModel {
             out.add(new Classification(images.get(i), ranked, head == null || head.probabilistic()));
         }
         return out;
+    }
+
+    /**
+     * Evaluates the predictor on a feature store written with the same model, layer and pooling, without running the
+     * network again.
+     *
+     * @param store a complete store whose label names equal this predictor's
+     * @return the classification report
+     * @throws TransferKitException when the store was written by another model, layer or pooling, or has other labels
+     */
+    public ClassificationReport evaluate(FeatureStore store) {
+        StoreSpec spec = store.spec();
+        if (!spec.model().equals(features.model().name()) || !spec.layer().equals(features.layer())
+                || spec.pooling() != features.pooling()) {
+            throw new TransferKitException("The store " + store.path() + " holds " + spec.model() + "/" + spec.layer() + "/" + spec.pooling()
+                    + " features, but this predictor uses " + features.model().name() + "/" + features.layer() + "/" + features.pooling() + ".");
+        }
+        if (!spec.labelNames().equals(labels)) {
+            throw new TransferKitException("The store " + store.path() + " has the classes " + spec.labelNames()
+                    + " but this predictor knows " + labels + ".");
+        }
+        int n = (int) store.rows();
+        int[] truth = new int[n];
+        int[] predicted = new int[n];
+        final int block = 1024;
+        for (int start = 0; start < n; start += block) {
+            int count = Math.min(block, n - start);
+            INDArray rows = store.readFeatures(start, count);
+            int[] labelsRead = store.readLabels(start, count);
+            for (int i = 0; i < count; i++) {
+                float[] row = rows.getRow(i).toFloatVector();
+                predicted[start + i] = head == null ? argMax(row) : head.predict(row);
+                truth[start + i] = labelsRead[i];
+            }
+        }
+        return ClassificationReport.of(labels, truth, predicted);
+    }
+
+    private static int argMax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
     }
 
     /**

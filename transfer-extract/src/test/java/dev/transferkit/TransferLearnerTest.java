@@ -1,0 +1,65 @@
+package dev.transferkit;
+
+import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.TestImages;
+import dev.transferkit.head.MlpHeadTrainer;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.model.TinyNetworks;
+import dev.transferkit.predict.TransferModel;
+import dev.transferkit.store.StoreDataSetIterator;
+import dev.transferkit.store.Pooling;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TransferLearnerTest {
+    @Test
+    void fitsEvaluatesAndReusesItsStores(@TempDir Path dir) throws Exception {
+        TestImages.write(dir.resolve("data"), "train", 15, 31);
+        TestImages.write(dir.resolve("data"), "test", 5, 32);
+        ImageFolder data = ImageFolder.open(dir.resolve("data"));
+        TransferLearner learner = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y", "z")))
+                .setWorkDir(dir.resolve("work")).optLayer("conv1").optPooling(Pooling.AVG_MAX).build();
+        TransferModel model = learner.fit(data, "train");
+        assertTrue(Files.exists(dir.resolve("work/train.h5")));
+        assertEquals("30", model.provenance().get("trainRows"));
+        ClassificationReport report = learner.evaluate(model, data, "test");
+        assertEquals(10, report.confusionMatrix().total());
+        assertTrue(report.accuracy() >= 0.8, report.toString());
+        // The report from stored features equals predicting each image from its file.
+        long correct = data.images("test").stream().filter(i -> model.predict(i.path()).label().equals(i.label())).count();
+        assertEquals(report.accuracy(), correct / 10.0, 1e-12);
+        long modified = Files.getLastModifiedTime(dir.resolve("work/test.h5")).toMillis();
+        learner.evaluate(model, data, "test");
+        assertEquals(modified, Files.getLastModifiedTime(dir.resolve("work/test.h5")).toMillis(), "a complete store is reused");
+    }
+
+    @Test
+    void acceptsAnIncrementalHeadTrainedFromTheStore(@TempDir Path dir) throws Exception {
+        TestImages.write(dir.resolve("data"), "train", 6, 33);
+        ImageFolder data = ImageFolder.open(dir.resolve("data"));
+        TransferModel model = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y")))
+                .setWorkDir(dir.resolve("work"))
+                .optHeadTrainer(store -> MlpHeadTrainer.builder().optHiddenLayers(4).optEpochs(2, 1).build()
+                        .fit(StoreDataSetIterator.builder().setStore(store).setBatchSize(4).build(), null,
+                                store.labelNames(), store.dim(), null))
+                .build().fit(data, "train");
+        assertTrue(model.head().toString().startsWith("MlpHead(16→4→2"), model.head().toString());
+    }
+
+    @Test
+    void requiredSettingsAreNamed() {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> TransferLearner.builder().build());
+        assertTrue(e.getMessage().contains("setBaseModel"));
+        IllegalStateException e2 = assertThrows(IllegalStateException.class,
+                () -> TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y"))).build());
+        assertTrue(e2.getMessage().contains("setWorkDir"));
+    }
+}
