@@ -194,10 +194,10 @@ public final class FineTuner {
             frozenVertices.removeAll(unfrozen);
             frozen2 = surgery.layersAmong(frozenVertices);
             frozenBn = batchNormFrozen ? surgery.batchNorms(unfrozen) : Set.of();
-            GraphSurgery wrapped = new GraphSurgery(surgery.withFrozenBatchNorm(frozenBn));
             ComputationGraph phase1Network = network;
-            network = wrapped.reheaded(cutLayer, frozen2, tuning(phase2Updater()), head);
-            copyLayers(phase1Network, network);
+            network = new GraphSurgery(surgery.reheaded(cutLayer, frozen2, tuning(phase2Updater()), head))
+                    .withFrozenBatchNorm(frozenBn);
+            copyLayers(phase1Network, network, frozenBn);
             history.addAll(new TrainingLoop(2, network, patience).run(phase2Epochs, batchSize, random, train, validation,
                     FeatureSource.images(train, validation, augmentation, batchSize)));
             phase2Seconds = (System.nanoTime() - t1) / 1e9;
@@ -284,10 +284,10 @@ public final class FineTuner {
         }
     }
 
-    /** Copies the parameters of every layer of {@code to} from the same-named layer of {@code from}. */
-    private static void copyLayers(ComputationGraph from, ComputationGraph to) {
+    /** Copies the parameters of every layer of {@code to} but {@code skip} from the same-named layer of {@code from}. */
+    private static void copyLayers(ComputationGraph from, ComputationGraph to, Set<String> skip) {
         for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : to.getVertices()) {
-            if (v.hasLayer() && v.getLayer().numParams() > 0 && from.getVertex(v.getVertexName()) != null) {
+            if (v.hasLayer() && !skip.contains(v.getVertexName()) && v.getLayer().numParams() > 0 && from.getVertex(v.getVertexName()) != null) {
                 v.getLayer().setParams(from.getLayer(v.getVertexName()).params().dup());
             }
         }

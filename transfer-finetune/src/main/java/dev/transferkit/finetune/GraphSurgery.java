@@ -6,10 +6,10 @@ import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
-import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
-import org.deeplearning4j.nn.params.DepthwiseConvolutionParamInitializer;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -88,7 +88,7 @@ final class GraphSurgery {
 
     /**
      * Copies the graph with the given (convolutional) batch-normalisation layers replaced by their inference-mode
-     * equivalent: a frozen per-channel scale and shift (a 1x1 depthwise convolution with
+     * equivalent: a frozen per-channel scale and shift (a diagonal 1x1 convolution with
      * {@code w = gamma / sqrt(var + eps)} and {@code b = beta - mean * w}) wrapped in {@link FrozenLayerWithBackprop}.
      * Gradients flow through it; its values and the original running statistics never change. DL4J's own
      * batch normalisation cannot back-propagate in inference mode, hence the folding.
@@ -101,7 +101,8 @@ final class GraphSurgery {
         for (String n : names) {
             LayerVertex v = (LayerVertex) conf.getVertices().get(n);
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
-            Layer folded = new DepthwiseConvolution2D.Builder(1, 1).nIn(bn.getNOut()).depthMultiplier(1).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
+            Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
+                    .updater(new org.nd4j.linalg.learning.config.NoOp()).biasUpdater(new org.nd4j.linalg.learning.config.NoOp())
                     .activation(bn.getActivationFn()).dataFormat(bn.getCnn2DFormat()).build();
             folded.setLayerName(n);
             v.getLayerConf().setLayer(new FrozenLayerWithBackprop(folded));
@@ -137,9 +138,12 @@ final class GraphSurgery {
                 : bnLayer.getParam(BatchNormalizationParamInitializer.BETA).reshape(c).castTo(DataType.DOUBLE);
         INDArray w = gamma.div(std);
         INDArray b = beta.sub(mean.mul(w));
-        INDArray wParam = target.getParam(DepthwiseConvolutionParamInitializer.WEIGHT_KEY);
-        INDArray bParam = target.getParam(DepthwiseConvolutionParamInitializer.BIAS_KEY);
-        wParam.assign(w.castTo(wParam.dataType()).reshape(wParam.shape()));
+        INDArray wParam = target.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
+        INDArray bParam = target.getParam(ConvolutionParamInitializer.BIAS_KEY);
+        wParam.assign(0);
+        for (long i = 0; i < c; i++) {
+            wParam.putScalar(new long[]{i, i, 0, 0}, w.getDouble(i)); // [out, in, 1, 1]: a diagonal 1x1 convolution
+        }
         bParam.assign(b.castTo(bParam.dataType()).reshape(bParam.shape()));
     }
 
@@ -158,7 +162,7 @@ final class GraphSurgery {
         }
         String last = null;
         for (HeadLayer h : head) {
-            b.addLayer(h.name(), h.layer(), h.input());
+            b.addLayer(h.name(), h.layer().clone(), h.input());
             last = h.name();
         }
         return b.setOutputs(last).build();

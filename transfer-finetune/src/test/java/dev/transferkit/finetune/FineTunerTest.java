@@ -72,13 +72,18 @@ class FineTunerTest {
         INDArray gamma = base.graph().getLayer("bn2").getParam("gamma");
         INDArray beta = base.graph().getLayer("bn2").getParam("beta");
         INDArray mean = base.graph().getLayer("bn2").getParam("mean");
+        INDArray logStd = base.graph().getLayer("bn2").getParam("log10stdev"); // DL4J's default useLogStd
         INDArray var = base.graph().getLayer("bn2").getParam("var");
         double eps = ((org.deeplearning4j.nn.conf.layers.BatchNormalization) base.graph().getLayer("bn2").conf().getLayer()).getEps();
-        float[] folded = params(g2, "bn2"); // W (8) then b (8)
+        INDArray fw = g2.getLayer("bn2").getParam("W");
+        INDArray fb = g2.getLayer("bn2").getParam("b");
         for (int ch = 0; ch < 8; ch++) {
-            double w = gamma.getDouble(ch) / Math.sqrt(var.getDouble(ch) + eps);
-            assertEquals(w, folded[ch], 1e-5, "scale of channel " + ch);
-            assertEquals(beta.getDouble(ch) - mean.getDouble(ch) * w, folded[8 + ch], 1e-5, "shift of channel " + ch);
+            double std = var != null ? Math.sqrt(var.getDouble(ch) + eps) : Math.pow(10, logStd.getDouble(ch));
+            double w = gamma.getDouble(ch) / std;
+            for (int other = 0; other < 8; other++) {
+                assertEquals(other == ch ? w : 0.0, fw.getDouble(ch, other, 0, 0), 1e-5, "scale " + ch + "," + other);
+            }
+            assertEquals(beta.getDouble(ch) - mean.getDouble(ch) * w, fb.getDouble(ch), 1e-5, "shift of channel " + ch);
         }
         assertFalse(java.util.Arrays.equals(before.get("c2"), params(g2, "c2")), "the unfrozen layer c2 did not change");
         assertEquals(3, r2.history().phase(2).size());
