@@ -5,7 +5,6 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
@@ -89,9 +88,11 @@ final class GraphSurgery {
     /**
      * Copies the graph with the given (convolutional) batch-normalisation layers replaced by their inference-mode
      * equivalent: a frozen per-channel scale and shift (a diagonal 1x1 convolution with
-     * {@code w = gamma / sqrt(var + eps)} and {@code b = beta - mean * w}) wrapped in {@link FrozenLayerWithBackprop}.
+     * {@code w = gamma / sqrt(var + eps)} and {@code b = beta - mean * w}) whose updater is SGD with learning rate 0 (DL4J's NoOp would apply the raw gradient).
      * Gradients flow through it; its values and the original running statistics never change. DL4J's own
-     * batch normalisation cannot back-propagate in inference mode, hence the folding.
+     * batch normalisation cannot back-propagate in inference mode (wrapped in FrozenLayerWithBackprop it fails on
+     * a stale workspace array), and a FrozenLayerWithBackprop-wrapped convolution does not survive saving, hence
+     * this form.
      */
     ComputationGraph withFrozenBatchNorm(Set<String> names) {
         if (names.isEmpty()) {
@@ -102,10 +103,10 @@ final class GraphSurgery {
             LayerVertex v = (LayerVertex) conf.getVertices().get(n);
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
             Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
-                    .updater(new org.nd4j.linalg.learning.config.NoOp()).biasUpdater(new org.nd4j.linalg.learning.config.NoOp())
+                    .updater(new org.nd4j.linalg.learning.config.Sgd(0.0)).biasUpdater(new org.nd4j.linalg.learning.config.Sgd(0.0))
                     .activation(bn.getActivationFn()).dataFormat(bn.getCnn2DFormat()).build();
             folded.setLayerName(n);
-            v.getLayerConf().setLayer(new FrozenLayerWithBackprop(folded));
+            v.getLayerConf().setLayer(folded);
         }
         ComputationGraph copy = new ComputationGraph(conf);
         copy.init();

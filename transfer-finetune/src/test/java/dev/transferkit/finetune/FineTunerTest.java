@@ -186,8 +186,16 @@ class FineTunerTest {
 
     @Test
     void savedModelPredictsLikeTheNetwork() throws Exception {
-        FineTuneResult r = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-4, FineTuner.Phase2Updater.ADAM)
-                .build().fit(data, "train", "validation");
+        checkSavedModel(tuner(TestData.tinyModel()).optPhase1(2, 1e-2).build().fit(data, "train", "validation"));
+    }
+
+    @Test
+    void savedPhase2ModelPredictsLikeTheNetwork() throws Exception {
+        checkSavedModel(tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-4, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation"));
+    }
+
+    private static void checkSavedModel(FineTuneResult r) throws Exception {
         Path file = tmp.resolve("tuned.zip");
         r.model().save(file);
         TransferModel loaded = TransferModel.load(file);
