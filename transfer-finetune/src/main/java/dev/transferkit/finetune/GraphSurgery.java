@@ -1,0 +1,217 @@
+package dev.transferkit.finetune;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Graph analysis and rebuilding for fine-tuning: ancestors and descendants of vertices, cutting and re-heading. */
+final class GraphSurgery {
+    private final ComputationGraph graph;
+    private final Map<String, List<String>> inputs;
+
+    GraphSurgery(ComputationGraph graph) {
+        this.graph = graph;
+        this.inputs = graph.getConfiguration().getVertexInputs();
+    }
+
+    /** @return the vertex and every vertex it depends on, network inputs excluded, in topological order */
+    Set<String> ancestors(String vertex) {
+        Set<String> seen = new LinkedHashSet<>();
+        Deque<String> todo = new ArrayDeque<>(List.of(vertex));
+        while (!todo.isEmpty()) {
+            String v = todo.pop();
+            if (seen.add(v)) {
+                todo.addAll(inputs.getOrDefault(v, List.of()));
+            }
+        }
+        seen.removeAll(graph.getConfiguration().getNetworkInputs());
+        return inTopologicalOrder(seen);
+    }
+
+    /** @return the vertex and every vertex that depends on it, in topological order */
+    Set<String> descendants(String vertex) {
+        Set<String> out = new LinkedHashSet<>();
+        out.add(vertex);
+        for (String v : topologicalOrder()) {
+            for (String in : inputs.getOrDefault(v, List.of())) {
+                if (out.contains(in)) {
+                    out.add(v);
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** @return the names of the vertices that are layers (they hold parameters or state) among {@code names} */
+    Set<String> layersAmong(Set<String> names) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String n : names) {
+            if (graph.getConfiguration().getVertices().get(n) instanceof LayerVertex) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /** @return the batch-normalisation layers among {@code names} */
+    Set<String> batchNorms(Set<String> names) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String n : layersAmong(names)) {
+            if (layer(graph.getConfiguration(), n) instanceof BatchNormalization) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Copies the graph with the given (convolutional) batch-normalisation layers replaced by their inference-mode
+     * equivalent: a frozen per-channel scale and shift (a diagonal 1x1 convolution with
+     * {@code w = gamma / sqrt(var + eps)} and {@code b = beta - mean * w}) whose updater is SGD with learning rate 0 (DL4J's NoOp would apply the raw gradient).
+     * Gradients flow through it; its values and the original running statistics never change. DL4J's own
+     * batch normalisation cannot back-propagate in inference mode (wrapped in FrozenLayerWithBackprop it fails on
+     * a stale workspace array), and a FrozenLayerWithBackprop-wrapped convolution does not survive saving, hence
+     * this form.
+     */
+    ComputationGraph withFrozenBatchNorm(Set<String> names) {
+        if (names.isEmpty()) {
+            return graph;
+        }
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        for (String n : names) {
+            LayerVertex v = (LayerVertex) conf.getVertices().get(n);
+            BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
+            Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
+                    .updater(new org.nd4j.linalg.learning.config.Sgd(0.0)).biasUpdater(new org.nd4j.linalg.learning.config.Sgd(0.0))
+                    .activation(bn.getActivationFn()).dataFormat(bn.getCnn2DFormat()).build();
+            folded.setLayerName(n);
+            v.getLayerConf().setLayer(folded);
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init();
+        for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : copy.getVertices()) {
+            if (!v.hasLayer() || v.getLayer().numParams() == 0) {
+                continue;
+            }
+            String n = v.getVertexName();
+            if (names.contains(n)) {
+                fold(graph.getLayer(n), v.getLayer());
+            } else {
+                v.getLayer().setParams(graph.getLayer(n).params().dup());
+            }
+        }
+        return copy;
+    }
+
+    private static void fold(org.deeplearning4j.nn.api.Layer bnLayer, org.deeplearning4j.nn.api.Layer target) {
+        BatchNormalization bn = (BatchNormalization) bnLayer.conf().getLayer();
+        long c = bn.getNOut();
+        INDArray mean = bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_MEAN).reshape(c).castTo(DataType.DOUBLE);
+        INDArray std = bn.isUseLogStd()
+                ? Transforms.pow(Nd4j.scalar(DataType.DOUBLE, 10.0).broadcast(c),
+                        bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_LOG_STD).reshape(c).castTo(DataType.DOUBLE))
+                : Transforms.sqrt(bnLayer.getParam(BatchNormalizationParamInitializer.GLOBAL_VAR).reshape(c)
+                        .castTo(DataType.DOUBLE).add(bn.getEps()));
+        INDArray gamma = bn.isLockGammaBeta() ? Nd4j.valueArrayOf(new long[]{c}, bn.getGamma(), DataType.DOUBLE)
+                : bnLayer.getParam(BatchNormalizationParamInitializer.GAMMA).reshape(c).castTo(DataType.DOUBLE);
+        INDArray beta = bn.isLockGammaBeta() ? Nd4j.valueArrayOf(new long[]{c}, bn.getBeta(), DataType.DOUBLE)
+                : bnLayer.getParam(BatchNormalizationParamInitializer.BETA).reshape(c).castTo(DataType.DOUBLE);
+        INDArray w = gamma.div(std);
+        INDArray b = beta.sub(mean.mul(w));
+        INDArray wParam = target.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
+        INDArray bParam = target.getParam(ConvolutionParamInitializer.BIAS_KEY);
+        wParam.assign(0);
+        for (long i = 0; i < c; i++) {
+            wParam.putScalar(new long[]{i, i, 0, 0}, w.getDouble(i)); // [out, in, 1, 1]: a diagonal 1x1 convolution
+        }
+        bParam.assign(b.castTo(bParam.dataType()).reshape(bParam.shape()));
+    }
+
+    /**
+     * Builds a network that keeps the vertices up to {@code cut}, freezes {@code frozen} (and what they depend on)
+     * and ends in the given head.
+     */
+    ComputationGraph reheaded(String cut, Set<String> frozen, FineTuneConfiguration tuning, List<HeadLayer> head) {
+        TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(graph).fineTuneConfiguration(tuning);
+        if (!frozen.isEmpty()) {
+            b.setFeatureExtractor(frozen.toArray(String[]::new));
+        }
+        Set<String> keep = ancestors(cut);
+        for (String v : removable(keep)) {
+            b.removeVertexAndConnections(v);
+        }
+        String last = null;
+        for (HeadLayer h : head) {
+            b.addLayer(h.name(), h.layer().clone(), h.input());
+            last = h.name();
+        }
+        return b.setOutputs(last).build();
+    }
+
+    /** Builds an inference-only network whose output is the activation of {@code cut}. */
+    ComputationGraph trunk(String cut) {
+        TransferLearning.GraphBuilder b = new TransferLearning.GraphBuilder(graph);
+        for (String v : removable(ancestors(cut))) {
+            b.removeVertexAndConnections(v);
+        }
+        return b.setOutputs(cut).build();
+    }
+
+    private List<String> removable(Set<String> keep) {
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, GraphVertex> e : graph.getConfiguration().getVertices().entrySet()) {
+            if (!keep.contains(e.getKey()) && !graph.getConfiguration().getNetworkInputs().contains(e.getKey())) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
+    private Set<String> inTopologicalOrder(Set<String> names) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String v : topologicalOrder()) {
+            if (names.contains(v)) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    private List<String> topologicalOrder() {
+        List<String> out = new ArrayList<>();
+        for (int i : graph.topologicalSortOrder()) {
+            out.add(graph.getVertices()[i].getVertexName());
+        }
+        return out;
+    }
+
+    static Layer layer(ComputationGraphConfiguration conf, String name) {
+        GraphVertex v = conf.getVertices().get(name);
+        return v instanceof LayerVertex lv ? lv.getLayerConf().getLayer() : null;
+    }
+
+    /** One layer of a new head: its name, configuration and input vertex. */
+    record HeadLayer(String name, Layer layer, String input) {
+    }
+}

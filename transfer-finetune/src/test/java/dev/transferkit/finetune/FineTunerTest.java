@@ -1,0 +1,232 @@
+package dev.transferkit.finetune;
+
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.LabeledImage;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.predict.TransferModel;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FineTunerTest {
+    @TempDir
+    static Path tmp;
+    static ImageFolder data;
+
+    @BeforeAll
+    static void makeData() throws Exception {
+        data = ImageFolder.open(TestData.redBlue(tmp.resolve("data"), 16, 6));
+    }
+
+    private static float[] params(ComputationGraph g, String layer) {
+        return g.getLayer(layer).params().dup().data().asFloat();
+    }
+
+    private static FineTuner.Builder tuner(BaseModel base) {
+        return FineTuner.builder().setBaseModel(base).optHead(new int[]{8}, 0.2).optBatchSize(8).optSeed(5);
+    }
+
+    @Test
+    void phase1TrainsOnlyTheHeadAndPhase2OnlyTheUnfrozenLayers() {
+        BaseModel base = TestData.tinyModel();
+        Map<String, float[]> before = new java.util.HashMap<>();
+        for (String l : List.of("c1", "bn1", "c2", "bn2")) {
+            before.put(l, params(base.graph(), l));
+        }
+        // Phase 1 only.
+        FineTuneResult r1 = tuner(base).optPhase1(3, 1e-2).build().fit(data, "train", "validation");
+        ComputationGraph g1 = r1.model().baseModel().graph();
+        for (String l : List.of("c1", "bn1", "c2", "bn2")) {
+            assertArrayEquals(before.get(l), params(g1, l), "phase 1 changed frozen layer " + l);
+        }
+        assertEquals(3, r1.history().phase(1).size());
+        assertTrue(r1.history().phase(2).isEmpty());
+
+        // Both phases, unfreezing from c2; bn2 stays in inference mode.
+        FineTuneResult r2 = tuner(base).optPhase1(2, 1e-2).optPhase2(3, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation");
+        ComputationGraph g2 = r2.model().baseModel().graph();
+        assertArrayEquals(before.get("c1"), params(g2, "c1"));
+        assertArrayEquals(before.get("bn1"), params(g2, "bn1"));
+        // bn2 runs as its inference-mode fold: w = gamma / sqrt(var + eps), b = beta - mean * w, unchanged by training.
+        INDArray gamma = base.graph().getLayer("bn2").getParam("gamma");
+        INDArray beta = base.graph().getLayer("bn2").getParam("beta");
+        INDArray mean = base.graph().getLayer("bn2").getParam("mean");
+        INDArray logStd = base.graph().getLayer("bn2").getParam("log10stdev"); // DL4J's default useLogStd
+        INDArray var = base.graph().getLayer("bn2").getParam("var");
+        double eps = ((org.deeplearning4j.nn.conf.layers.BatchNormalization) base.graph().getLayer("bn2").conf().getLayer()).getEps();
+        INDArray fw = g2.getLayer("bn2").getParam("W");
+        INDArray fb = g2.getLayer("bn2").getParam("b");
+        for (int ch = 0; ch < 8; ch++) {
+            double std = var != null ? Math.sqrt(var.getDouble(ch) + eps) : Math.pow(10, logStd.getDouble(ch));
+            double w = gamma.getDouble(ch) / std;
+            for (int other = 0; other < 8; other++) {
+                assertEquals(other == ch ? w : 0.0, fw.getDouble(ch, other, 0, 0), 1e-5, "scale " + ch + "," + other);
+            }
+            assertEquals(beta.getDouble(ch) - mean.getDouble(ch) * w, fb.getDouble(ch), 1e-5, "shift of channel " + ch);
+        }
+        assertFalse(java.util.Arrays.equals(before.get("c2"), params(g2, "c2")), "the unfrozen layer c2 did not change");
+        assertEquals(3, r2.history().phase(2).size());
+        // The base model itself is untouched.
+        for (String l : List.of("c1", "bn1", "c2", "bn2")) {
+            assertArrayEquals(before.get(l), params(base.graph(), l), "the base model was modified: " + l);
+        }
+        Map<String, String> p = r2.model().provenance();
+        assertEquals("c1,bn1", p.get("phase2.frozen"));
+        assertEquals("bn2", p.get("phase2.batchNormInferenceMode"));
+        assertEquals("c1,bn1,c2,bn2", p.get("phase1.frozen"));
+        assertEquals("0.001", p.get("phase2.learningRate"));
+    }
+
+    @Test
+    void phase2LearningRateIsTheLoweredOne() {
+        FineTuneResult r = tuner(TestData.tinyModel()).optPhase1(1, 1e-2).optPhase2(1, "c2", 3e-5, FineTuner.Phase2Updater.SGD_MOMENTUM)
+                .build().fit(data, "train", "validation");
+        ComputationGraph g = r.model().baseModel().graph();
+        for (String layer : List.of("c2", FineTuner.OUTPUT, FineTuner.DENSE + 0)) {
+            var conf = g.getLayer(layer).conf().getLayer();
+            assertTrue(conf instanceof BaseLayer, layer + " is " + conf.getClass());
+            var updater = ((BaseLayer) conf).getIUpdater();
+            assertTrue(updater instanceof org.nd4j.linalg.learning.config.Nesterovs, layer + ": " + updater);
+            assertEquals(3e-5, updater.getLearningRate(0, 0), 1e-12, layer);
+        }
+    }
+
+    @Test
+    void batchNormRunsInInferenceModeWhenUnfrozen() {
+        // With optBatchNormFrozen(false) the unfrozen bn2 is trained normally, so its statistics move.
+        BaseModel base = TestData.tinyModel();
+        float[] bn2 = params(base.graph(), "bn2");
+        FineTuneResult r = tuner(base).optPhase1(1, 1e-2).optPhase2(2, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .optBatchNormFrozen(false).build().fit(data, "train", "validation");
+        assertFalse(java.util.Arrays.equals(bn2, params(r.model().baseModel().graph(), "bn2")));
+    }
+
+    @Test
+    void historyFilesHoldTheReturnedNumbersAndValidationIsNotAugmented() throws Exception {
+        Path out = tmp.resolve("out");
+        Augmentation strong = Augmentation.builder().optBrightness(0.2, 0.4).optRotation(40).optHorizontalFlip(true).build();
+        FineTuneResult r = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-4, FineTuner.Phase2Updater.ADAM)
+                .optAugmentation(strong).optOutputDir(out).build().fit(data, "train", "validation");
+        assertTrue(Files.size(out.resolve("history.png")) > 1000);
+        TrainingHistory read = TrainingHistory.readCsv(out.resolve("history.csv"));
+        assertEquals(r.history().epochs().size(), read.epochs().size());
+        for (int i = 0; i < read.epochs().size(); i++) {
+            EpochStats a = r.history().epochs().get(i);
+            EpochStats b = read.epochs().get(i);
+            assertEquals(a.trainLoss(), b.trainLoss(), 0);
+            assertEquals(a.validationLoss(), b.validationLoss(), 0);
+            assertEquals(a.validationAccuracy(), b.validationAccuracy(), 0);
+            assertEquals(a.trainAccuracy(), b.trainAccuracy(), 0);
+        }
+        // The last recorded validation loss equals the final network's loss on the plain pipeline output.
+        BaseModel tuned = r.model().baseModel();
+        List<LabeledImage> val = data.images("validation");
+        var pipe = tuned.pipeline(ImageOptions.defaults());
+        List<INDArray> xs = new ArrayList<>();
+        INDArray y = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, val.size(), 2);
+        for (int i = 0; i < val.size(); i++) {
+            xs.add(pipe.load(val.get(i).path()));
+            y.putScalar(i, tuned.labels().indexOf(val.get(i).label()), 1f);
+        }
+        INDArray x = Nd4j.concat(0, xs.toArray(INDArray[]::new));
+        EpochStats last = r.history().epochs().get(r.history().epochs().size() - 1);
+        // Batches of 8 are scored separately and averaged; the loss is a per-example mean, so the totals agree.
+        assertEquals(tuned.graph().score(new DataSet(x, y), false), last.validationLoss(), 1e-4);
+    }
+
+    @Test
+    void augmentedRunsAreDeterministicForASeed() {
+        Augmentation aug = Augmentation.builder().optRotation(20).optHorizontalFlip(true).build();
+        FineTuner t = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optAugmentation(aug).build();
+        FineTuneResult a = t.fit(data, "train", "validation");
+        FineTuneResult b = t.fit(data, "train", "validation");
+        assertEquals(a.history().epochs().get(1).trainLoss(), b.history().epochs().get(1).trainLoss(), 0);
+        FineTuneResult c = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optAugmentation(aug).optSeed(99).build()
+                .fit(data, "train", "validation");
+        assertNotEquals(a.history().epochs().get(1).trainLoss(), c.history().epochs().get(1).trainLoss());
+    }
+
+    @Test
+    void earlyStoppingStops() {
+        // A huge learning rate makes the validation loss stop improving quickly.
+        FineTuneResult r = tuner(TestData.tinyModel()).optPhase1(30, 5.0).optEarlyStopping(2).build().fit(data, "train", "validation");
+        List<EpochStats> e = r.history().phase(1);
+        assertTrue(e.size() < 30, "ran " + e.size() + " epochs");
+        double best = e.stream().mapToDouble(EpochStats::validationLoss).min().orElseThrow();
+        int bestAt = 0;
+        for (int i = 0; i < e.size(); i++) {
+            if (e.get(i).validationLoss() == best) {
+                bestAt = i;
+                break;
+            }
+        }
+        assertEquals(e.size() - 1 - 2, bestAt, "stopped patience epochs after the best");
+    }
+
+    @Test
+    void savedModelPredictsLikeTheNetwork() throws Exception {
+        checkSavedModel(tuner(TestData.tinyModel()).optPhase1(2, 1e-2).build().fit(data, "train", "validation"));
+    }
+
+    @Test
+    void savedPhase2ModelPredictsLikeTheNetwork() throws Exception {
+        checkSavedModel(tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-4, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation"));
+    }
+
+    private static void checkSavedModel(FineTuneResult r) throws Exception {
+        Path file = tmp.resolve("tuned.zip");
+        r.model().save(file);
+        TransferModel loaded = TransferModel.load(file);
+        assertEquals(List.of("blue", "red"), loaded.labels());
+        for (LabeledImage li : data.images("validation")) {
+            INDArray x = r.model().baseModel().pipeline(ImageOptions.defaults()).load(li.path());
+            INDArray expected = r.model().baseModel().graph().outputSingle(false, x);
+            var c = loaded.predict(li.path());
+            int top = expected.argMax(1).getInt(0);
+            assertEquals(loaded.labels().get(top), c.label());
+            assertEquals(expected.getDouble(0, top), c.score(), 1e-5);
+        }
+    }
+
+    @Test
+    void invalidSettingsAreRejected() {
+        BaseModel base = TestData.tinyModel();
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().build());
+        TransferKitException e = assertThrows(TransferKitException.class,
+                () -> FineTuner.builder().setBaseModel(base).optCutLayer("nope").build());
+        assertTrue(e.getMessage().contains("'nope'"), e.getMessage());
+        e = assertThrows(TransferKitException.class, () -> FineTuner.builder().setBaseModel(base).optCutLayer("c2")
+                .optPhase2(1, "bn2", 1e-5, FineTuner.Phase2Updater.ADAM).build());
+        assertTrue(e.getMessage().contains("'bn2'") && e.getMessage().contains("'c2'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optPhase1(0, 1e-3));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optPhase2(1, "c2", -1, FineTuner.Phase2Updater.ADAM));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optHead(new int[]{0}, 0.5));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optHead(new int[]{4}, 1.0));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optBatchSize(0));
+        e = assertThrows(TransferKitException.class, () -> tuner(base).optEarlyStopping(2).build().fit(data, "train", null));
+        assertTrue(e.getMessage().contains("validation split"), e.getMessage());
+        assertThrows(TransferKitException.class, () -> tuner(base).build().fit(data, "test", "validation"));
+    }
+}
