@@ -1,16 +1,13 @@
 package dev.transferkit.examples;
 
-import dev.transferkit.examples.data.DebianPackage;
+import dev.transferkit.examples.data.DarknetPhotos;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.NsfwjsSource;
 import dev.transferkit.model.Prediction;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Classifies photos with a pretrained network's own head and prints the top-k labels.
@@ -27,18 +24,14 @@ public final class ClassifyExample {
      * Runs the example.
      *
      * @param args image files; none for the darknet test photos
-     * @throws IOException when the image folder cannot be listed
      */
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
         List<Path> images = new ArrayList<>();
         for (String a : args) {
             images.add(Path.of(a));
         }
         if (images.isEmpty()) {
-            Path data = DebianPackage.of("darknet").obtain().resolve("usr/share/darknet/data");
-            try (Stream<Path> s = Files.list(data)) {
-                s.filter(p -> p.toString().endsWith(".jpg")).sorted().forEach(images::add);
-            }
+            images.addAll(DarknetPhotos.defaults().photos());
         }
         BaseModel model = NsfwjsSource.mobileNetV2().load();
         System.out.println(model);
