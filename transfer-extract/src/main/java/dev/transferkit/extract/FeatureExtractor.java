@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Runs images through a pretrained network to a chosen layer, pools the activations, and streams the vectors batch by
@@ -115,9 +116,10 @@ public final class FeatureExtractor {
                 .optIfExists(overwrite ? FeatureStoreWriter.IfExists.OVERWRITE : FeatureStoreWriter.IfExists.RESUME)
                 .optProvenance(provenance).build()) {
             List<LabeledImage> todo = new ArrayList<>();
+            Set<String> failed = writer.failedPaths();
             for (LabeledImage image : images) {
                 String key = key(image.path());
-                if (!writer.contains(key) && !writer.failedPaths().contains(key)) {
+                if (!writer.contains(key) && !failed.contains(key)) {
                     todo.add(image);
                 }
             }
