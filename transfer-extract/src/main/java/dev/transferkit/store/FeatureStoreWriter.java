@@ -125,6 +125,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
         Path tmp = null;
         try {
             Files.createDirectories(dir);
+            deleteStaleTemporaries();
             tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".part");
             int chunkRows = b.chunkRows != null ? b.chunkRows : defaultChunkRows(spec.featureDim());
             chunkRows = (int) (expectedRows > 0 ? Math.min(chunkRows, expectedRows) : chunkRows);
@@ -147,6 +148,21 @@ public final class FeatureStoreWriter implements AutoCloseable {
             deleteQuietly(tmp);
         }
         file = StoreFile.open(path, true);
+    }
+
+    /**
+     * Deletes the {@code .<store>.*.part} files that writers killed while creating this store left behind. Only a
+     * writer holding the store's lock creates them, and this writer holds it now, so none of them is in use.
+     */
+    private void deleteStaleTemporaries() throws IOException {
+        String prefix = "." + path.getFileName() + ".";
+        try (var entries = Files.newDirectoryStream(path.getParent(),
+                p -> p.getFileName().toString().startsWith(prefix) && p.getFileName().toString().endsWith(".part"))) {
+            for (Path stale : entries) {
+                log.info("Deleting {}, left by a writer of {} that was killed while creating it.", stale, path);
+                deleteQuietly(stale);
+            }
+        }
     }
 
     /**

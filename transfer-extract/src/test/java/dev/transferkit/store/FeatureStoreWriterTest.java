@@ -246,6 +246,20 @@ class FeatureStoreWriterTest {
     }
 
     @Test
+    void temporaryFilesOfWritersKilledWhileCreatingTheStoreAreDeleted() throws Exception {
+        Path file = dir.resolve("train.h5");
+        // What a writer killed between creating its temporary file and moving it into place leaves behind.
+        Path stale = Files.writeString(dir.resolve(".train.h5.4711.part"), "half an HDF5 file");
+        Path otherStore = Files.writeString(dir.resolve(".test.h5.4711.part"), "another store's temporary file");
+        Path unrelated = Files.writeString(dir.resolve("train.h5.notes.part"), "not a temporary file");
+        try (FeatureStoreWriter w = FeatureStoreWriter.create(file, TestStores.spec(DIM), -1)) {
+            assertEquals(0, w.rows());
+        }
+        assertFalse(Files.exists(stale));
+        assertTrue(Files.exists(otherStore) && Files.exists(unrelated));
+    }
+
+    @Test
     void builderSettingsAreValidated() {
         StoreSpec spec = TestStores.spec(DIM);
         Path file = dir.resolve("x.h5");
