@@ -64,7 +64,7 @@ public final class ImageDecoder {
      *
      * @param file the image file
      * @return the upright image, TYPE_INT_RGB
-     * @throws ImageDecodeException when the file is missing, a directory, unreadable, empty, not an image in a
+     * @throws ImageDecodeException when the file is missing, a directory, a pipe or device, unreadable, empty, not an image in a
      *                              supported format, truncated or corrupt, or has more pixels than allowed
      */
     public BufferedImage decode(Path file) {
@@ -84,6 +84,10 @@ public final class ImageDecoder {
         }
         if (!Files.exists(file)) {
             throw new ImageDecodeException(file, "it does not exist");
+        }
+        if (!Files.isRegularFile(file)) {
+            // A named pipe or device would block or never end; its size (0) says nothing about its content.
+            throw new ImageDecodeException(file, "it is not a regular file (a pipe, socket or device)");
         }
         if (!Files.isReadable(file)) {
             throw new ImageDecodeException(file, "it is not readable; check its permissions");
