@@ -90,13 +90,15 @@ public final class FeatureExtractor {
      * @param encoder the class names and their indices
      * @param store   the HDF5 file to write or resume
      * @return the complete store, open for reading
-     * @throws TransferKitException when the list is empty, or (with fail-fast) an image cannot be decoded
+     * @throws TransferKitException when the list is empty, a label is not in {@code encoder} (checked before the store is
+     *                              touched), or (with fail-fast) an image cannot be decoded
      * @throws dev.transferkit.store.StoreMismatchException when the existing store was written with another model, layer or pooling
      */
     public FeatureStore extract(List<LabeledImage> images, LabelEncoder encoder, Path store) {
         if (images.isEmpty()) {
             throw new TransferKitException("There are no images to extract into " + store + ".");
         }
+        requireKnownLabels(images, encoder, store);
         StoreSpec spec = spec(encoder);
         if (!overwrite && Files.exists(store)) {
             try (FeatureStore existing = FeatureStore.openIncomplete(store)) {
@@ -131,6 +133,19 @@ public final class FeatureExtractor {
             writer.markComplete();
         }
         return FeatureStore.open(store);
+    }
+
+    /** Refuses unknown labels before any store is created, so a rerun does not find a half-made store. */
+    private static void requireKnownLabels(List<LabeledImage> images, LabelEncoder encoder, Path store) {
+        for (LabeledImage image : images) {
+            if (!encoder.contains(image.label())) {
+                throw new TransferKitException("The image " + image.path() + " has the label '" + image.label()
+                        + "', which is not one of the " + encoder.size() + " classes " + encoder.toList()
+                        + " the features are labelled with (for an ImageFolder: the class folders of its training split);"
+                        + " nothing was written to " + store + ". Remove or rename that class folder, or add it to the"
+                        + " training split.");
+            }
+        }
     }
 
     private void run(List<LabeledImage> todo, LabelEncoder encoder, FeatureStoreWriter writer, long already, long total) {
