@@ -24,7 +24,9 @@ import java.util.Random;
  * solved exactly, more classes one-vs-rest with normalised probabilities) or a linear SVM (squared hinge loss, dual
  * solver, as {@code LinearSVC}). A bias feature of 1 is appended, like scikit-learn's {@code intercept_scaling=1}.
  * With {@link Builder#optCrossValidation} the regularisation strength C is chosen by k-fold cross-validation
- * (accuracy, or balanced accuracy when class weights are not uniform; ties go to the smaller C).
+ * (accuracy, or balanced accuracy when class weights are not uniform; ties go to the smaller C). When a class has
+ * fewer examples than folds, some fold would train without it, so cross-validation is skipped with a warning, the
+ * configured C is used and {@code info().get("crossValidation")} says why.
  */
 public final class LinearHeadTrainer {
     /** The linear model to train. */
@@ -90,7 +92,12 @@ public final class LinearHeadTrainer {
             info.put("solver", "liblinear " + kind.solver);
             info.put("classWeights", classWeights.toString());
             double chosen = c;
-            if (cvGrid != null) {
+            String tooSmall = classWithFewerExamplesThanFolds(y, labels);
+            if (cvGrid != null && tooSmall != null) {
+                // A fold whose training part lacks a class makes liblinear fail ("class label ... not found").
+                info.put("crossValidation", "skipped: " + tooSmall + ", fewer than the " + folds + " folds");
+                LOG.warn("Skipping cross-validation and using C={}: {}, fewer than the {} folds.", c, tooSmall, folds);
+            } else if (cvGrid != null) {
                 StringBuilder scores = new StringBuilder();
                 double best = -1;
                 for (double candidate : cvGrid) {
@@ -139,6 +146,20 @@ public final class LinearHeadTrainer {
             s += (double) correct[c2] / support[c2];
         }
         return s / k;
+    }
+
+    /** Names the first class with fewer examples than folds, or returns null when every class has enough. */
+    private String classWithFewerExamplesThanFolds(int[] y, List<String> labels) {
+        long[] counts = new long[labels.size()];
+        for (int v : y) {
+            counts[v]++;
+        }
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] < folds) {
+                return "the class '" + labels.get(i) + "' has only " + counts[i] + " example(s)";
+            }
+        }
+        return null;
     }
 
     private static boolean isUniform(double[] w) {
@@ -199,16 +220,6 @@ public final class LinearHeadTrainer {
         for (int c2 = 0; c2 < counts.length; c2++) {
             if (counts[c2] == 0) {
                 throw new IllegalArgumentException("The class '" + labels.get(c2) + "' has no training examples; remove it or add images.");
-            }
-        }
-        if (cvGrid != null) {
-            long smallest = Arrays.stream(counts).min().orElse(0);
-            if (x.length < folds) {
-                throw new IllegalArgumentException(folds + "-fold cross-validation needs at least " + folds + " examples, but got "
-                        + x.length + ".");
-            }
-            if (smallest < 2) {
-                LOG.warn("A class has only {} example(s); cross-validation folds will miss it.", smallest);
             }
         }
     }

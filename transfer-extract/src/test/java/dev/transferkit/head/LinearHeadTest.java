@@ -111,6 +111,27 @@ class LinearHeadTest {
     }
 
     @Test
+    void crossValidationIsSkippedWhenAClassHasFewerExamplesThanFolds() {
+        // Two classes of 6 examples and one of 2 (a class folder with almost no images), balanced weights as in
+        // TransferLearner: a fold training without the small class made liblinear throw "class label 2 ... not found".
+        float[][] x = new float[14][];
+        int[] y = new int[14];
+        for (int i = 0; i < 14; i++) {
+            y[i] = i < 6 ? 0 : i < 12 ? 1 : 2;
+            x[i] = new float[]{y[i] == 0 ? 1f : 0f, y[i] == 1 ? 1f : 0f, y[i] == 2 ? 1f : 0f, i * 0.01f};
+        }
+        LinearHead h = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).optC(10)
+                .optCrossValidation(new double[]{0.01, 1}, 5).optClassWeights(ClassWeights.balanced()).build()
+                .fit(x, y, LABELS);
+        assertEquals("skipped: the class '" + LABELS.get(2) + "' has only 2 example(s), fewer than the 5 folds",
+                h.info().get("crossValidation"));
+        assertEquals("10.0", h.info().get("C"));
+        for (int i = 0; i < 14; i++) {
+            assertEquals(y[i], h.predict(x[i]), "example " + i);
+        }
+    }
+
+    @Test
     void crossValidationPicksAGridValueAndRecordsScores() {
         Blobs b = new Blobs(200, 10, 3, 1.5, 6, null);
         LinearHead h = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
