@@ -9,6 +9,7 @@ import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.head.Head;
 import dev.transferkit.head.HeadCodec;
 import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.InputSpec;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.Prediction;
@@ -155,14 +156,25 @@ public final class TransferModel {
      *
      * @param store a complete store whose label names equal this predictor's
      * @return the classification report
-     * @throws TransferKitException when the store was written by another model, layer or pooling, or has other labels
+     * @throws TransferKitException when the store was written by another model, layer, pooling, input size or
+     *                              preprocessing, has another feature dimension than the head, or has other labels
      */
     public ClassificationReport evaluate(FeatureStore store) {
         StoreSpec spec = store.spec();
-        if (!spec.model().equals(features.model().name()) || !spec.layer().equals(features.layer())
-                || spec.pooling() != features.pooling()) {
-            throw new TransferKitException("The store " + store.path() + " holds " + spec.model() + "/" + spec.layer() + "/" + spec.pooling()
-                    + " features, but this predictor uses " + features.model().name() + "/" + features.layer() + "/" + features.pooling() + ".");
+        BaseModel base = features.model();
+        // Input size and preprocessing change the features as much as the layer does; a store made with other ones
+        // would give a silently wrong report.
+        if (!spec.model().equals(base.name()) || !spec.layer().equals(features.layer())
+                || spec.pooling() != features.pooling() || !spec.inputSpec().equals(base.inputSpec())
+                || !spec.preprocessing().equals(base.preprocessing())) {
+            throw new TransferKitException("The store " + store.path() + " holds " + describe(spec.model(), spec.layer(),
+                    spec.pooling(), spec.inputSpec(), spec.preprocessing().name()) + " features, but this predictor uses "
+                    + describe(base.name(), features.layer(), features.pooling(), base.inputSpec(), base.preprocessing().name())
+                    + "; extract the store again with this predictor's base model.");
+        }
+        if (head != null && spec.featureDim() != head.inputDim()) {
+            throw new TransferKitException("The store " + store.path() + " holds " + spec.featureDim()
+                    + "-dimensional features, but this predictor's head takes " + head.inputDim() + ".");
         }
         if (!spec.labelNames().equals(labels)) {
             throw new TransferKitException("The store " + store.path() + " has the classes " + spec.labelNames()
@@ -183,6 +195,11 @@ public final class TransferModel {
             }
         }
         return ClassificationReport.of(labels, truth, predicted);
+    }
+
+    private static String describe(String model, String layer, Pooling pooling, InputSpec input, String preprocessing) {
+        return model + "/" + layer + "/" + pooling + " (input " + input.height() + "x" + input.width() + "x"
+                + input.channels() + " " + input.format() + ", preprocessing " + preprocessing + ")";
     }
 
     private static int argMax(float[] v) {
