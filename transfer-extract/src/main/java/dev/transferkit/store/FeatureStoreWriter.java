@@ -18,6 +18,7 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -61,6 +62,17 @@ public final class FeatureStoreWriter implements AutoCloseable {
     private long committedFailures;
     private long expectedRows;
     private boolean complete;
+
+    /** Set when a write failed (e.g. the disk is full): the file can take no more rows and is closed without a flush. */
+    private String writeFailure;
+
+    /** Tells the usable bytes of the disk holding a file; tests replace it to simulate a full disk. */
+    interface UsableSpace {
+        long applyAsLong(Path file) throws IOException;
+    }
+
+    /** The free-space probe used before every batch; package-private so that tests can simulate a full disk. */
+    UsableSpace usableSpace = file -> Files.getFileStore(file).getUsableSpace();
 
     /** Runs between the data flush and the commit of a batch; tests replace it to simulate a crash there. */
     Runnable afterDataFlush = () -> { };
@@ -248,8 +260,10 @@ public final class FeatureStoreWriter implements AutoCloseable {
      * @param labels   one label per row, each in {@code [0, labelNames.size())}
      * @param paths    one input path per row; each must be new to this store
      * @throws IllegalArgumentException when shapes, labels or paths are invalid
-     * @throws IllegalStateException    when the writer is closed or the store is marked complete
-     * @throws StoreException           when writing fails
+     * @throws IllegalStateException    when the writer is closed, failed earlier, or the store is marked complete
+     * @throws StoreException           when the disk lacks room for the batch (checked before anything is written; the
+     *                                  store stays usable) or writing fails: the message names the reason and the rows
+     *                                  committed before, which stay readable; after a failed write no more rows are taken
      */
     public synchronized void append(INDArray features, int[] labels, List<String> paths) {
         if (features == null || features.rank() != 2 || features.columns() != spec.featureDim()) {
@@ -331,6 +345,52 @@ public final class FeatureStoreWriter implements AutoCloseable {
     private void commit(int n, int[] labels, List<String> paths, Pointer features) {
         long newRows = rows + n;
         List<Failure> failures = List.copyOf(pendingFailures);
+        if (n > 0) {
+            requireSpaceFor(n);
+        }
+        try {
+            write(n, labels, paths, features, newRows, failures);
+        } catch (StoreException e) {
+            // The file may now hold part of this batch past committed_rows; a resume cuts it off.
+            writeFailure = e.getMessage();
+            String system = Hdf5.systemError(e.getMessage());
+            throw new StoreException(path, "Writing " + (n > 0 ? "a batch of " + n + " rows" : failures.size()
+                    + " recorded failures") + " to the feature store " + path + " failed"
+                    + (system != null ? ": the system reports '" + system + "'" : "") + ". The " + rows
+                    + " rows committed before it are kept and stay readable; free some disk space and run the extraction"
+                    + " again to resume after them. (" + e.getMessage() + ")", e);
+        }
+        rows = newRows;
+        writtenPaths.addAll(paths);
+        pendingFailures.subList(0, failures.size()).clear();
+    }
+
+    /**
+     * Refuses a batch, before HDF5 writes any of it, when the disk may not hold it. HDF5 does not survive a write that
+     * fails for lack of space: it can leave the file's last chunk pointing at data that was never written (committed
+     * rows read back wrong) and crash the JVM at exit. Room is needed for the batch, one rewritten chunk (twice, as
+     * HDF5 moves a compressed chunk that grows) and 1 MiB of metadata.
+     */
+    private void requireSpaceFor(int n) {
+        long batchBytes = (long) n * spec.featureDim() * Float.BYTES;
+        long chunkBytes = (long) file.chunkRows(StoreFile.FEATURES) * spec.featureDim() * Float.BYTES;
+        long needed = 2 * (batchBytes + chunkBytes) + (1L << 20);
+        long usable;
+        try {
+            usable = usableSpace.applyAsLong(path);
+        } catch (IOException e) {
+            log.warn("Could not read the free space of the disk holding {}: {}", path, e.toString());
+            return;
+        }
+        if (usable < needed) {
+            throw new StoreException(path, String.format(Locale.ROOT, "The disk holding the feature store %s has only"
+                            + " %.1f MB free, less than the %.1f MB a batch of %d rows may need, so none of it was written."
+                            + " The %d rows committed before it are kept and stay readable; free some disk space and run"
+                            + " the extraction again to resume after them.", path, usable / 1e6, needed / 1e6, n, rows));
+        }
+    }
+
+    private void write(int n, int[] labels, List<String> paths, Pointer features, long newRows, List<Failure> failures) {
         synchronized (Hdf5.LOCK) {
             if (n > 0) {
                 file.resize(StoreFile.FEATURES, newRows);
@@ -357,9 +417,6 @@ public final class FeatureStoreWriter implements AutoCloseable {
             file.flush();
             committedFailures = newFailures;
         }
-        rows = newRows;
-        writtenPaths.addAll(paths);
-        pendingFailures.subList(0, failures.size()).clear();
     }
 
     /**
@@ -500,13 +557,18 @@ public final class FeatureStoreWriter implements AutoCloseable {
 
     /**
      * Commits pending failures, flushes and closes the file, and releases the lock. The store stays incomplete unless
-     * {@link #markComplete()} was called. Calling it twice is harmless.
+     * {@link #markComplete()} was called. After a failed write (see {@link #append}) nothing more is written: the
+     * file is closed as far as HDF5 can, and the committed rows remain for a resume. Calling it twice is harmless.
      *
      * @throws StoreException when the final flush fails (the lock is released anyway)
      */
     @Override
     public synchronized void close() {
         if (file == null) {
+            return;
+        }
+        if (writeFailure != null) {
+            closeAfterFailure();
             return;
         }
         try {
@@ -524,9 +586,26 @@ public final class FeatureStoreWriter implements AutoCloseable {
         }
     }
 
+    /** After a failed write HDF5 cannot flush the file; closing it is attempted once and its failure only logged. */
+    private void closeAfterFailure() {
+        try {
+            file.close();
+        } catch (StoreException e) {
+            log.warn("The feature store {} could not be closed cleanly after the failed write; its committed rows are"
+                    + " intact and a rerun resumes after them. {}", path, e.getMessage());
+        } finally {
+            file = null;
+            lock.close();
+        }
+    }
+
     private void requireOpen() {
         if (file == null) {
             throw new IllegalStateException("The writer of the feature store " + path + " is closed.");
+        }
+        if (writeFailure != null) {
+            throw new IllegalStateException("The writer of the feature store " + path + " stopped after a failed write ("
+                    + writeFailure + "); close it and run the extraction again to resume after the committed rows.");
         }
     }
 

@@ -7,6 +7,8 @@ import org.bytedeco.javacpp.Pointer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.bytedeco.hdf5.global.hdf5.H5E_DEFAULT;
 import static org.bytedeco.hdf5.global.hdf5.H5E_WALK_DOWNWARD;
@@ -26,6 +28,7 @@ final class Hdf5 {
     /** Held around every HDF5 call in this package. */
     static final Object LOCK = new Object();
 
+    private static final Pattern SYSTEM_ERROR = Pattern.compile("error message = '([^']+)'");
     private static boolean initialised;
     private static final List<String> WALKED = new ArrayList<>();
     private static final H5E_walk2_t WALKER = new H5E_walk2_t() {
@@ -70,9 +73,25 @@ final class Hdf5 {
         if (WALKED.isEmpty()) {
             return "no HDF5 error details";
         }
-        String inner = WALKED.get(WALKED.size() - 1);
-        String outer = WALKED.get(0);
+        String inner = oneLine(WALKED.get(WALKED.size() - 1));
+        String outer = oneLine(WALKED.get(0));
         return WALKED.size() == 1 ? inner : inner + " (" + outer + ")";
+    }
+
+    /** HDF5's write errors embed a ctime() date with a line break; messages are kept on one line. */
+    private static String oneLine(String s) {
+        return s.replaceAll("\\s+", " ").trim();
+    }
+
+    /**
+     * Picks the operating system's reason out of an HDF5 error description.
+     *
+     * @param hdf5Error e.g. "file write failed: ..., errno = 28, error message = 'No space left on device', ..."
+     * @return e.g. "No space left on device", or null when the description has no such part
+     */
+    static String systemError(String hdf5Error) {
+        Matcher m = SYSTEM_ERROR.matcher(hdf5Error);
+        return m.find() ? m.group(1) : null;
     }
 
     /**

@@ -356,6 +356,20 @@ final class StoreFile implements AutoCloseable {
         }
     }
 
+    /** Returns the rows per chunk of a chunked dataset. */
+    int chunkRows(String name) {
+        synchronized (Hdf5.LOCK) {
+            long plist = check(H5Dget_create_plist(dataset(name)), "read the chunking of /" + name);
+            try {
+                long[] chunk = new long[2];
+                check(H5Pget_chunk(plist, chunk.length, chunk), "read the chunking of /" + name);
+                return (int) chunk[0];
+            } finally {
+                H5Pclose(plist);
+            }
+        }
+    }
+
     /** Returns the HDF5 type class of a dataset's elements (e.g. {@code H5T_FLOAT}). */
     int typeClass(String name) {
         synchronized (Hdf5.LOCK) {

@@ -9,7 +9,9 @@ import java.nio.file.Path;
  *   <li>{@code write FILE DIM ROWS BATCH SLEEP_MS}: resumes FILE and appends rows up to ROWS, printing
  *       "committed N" after each batch and sleeping between batches;</li>
  *   <li>{@code halt FILE DIM ROWS BATCH HALT_BATCH}: like write, but the process halts abruptly between the data
- *       flush and the commit of batch number HALT_BATCH (counted from 1 in this run).</li>
+ *       flush and the commit of batch number HALT_BATCH (counted from 1 in this run);</li>
+ *   <li>{@code fill FILE DIM ROWS BATCH 0}: like write, run under a file size limit: when an append fails it prints
+ *       "failed: MESSAGE" and the rows committed so far, closes the writer and exits with status 0.</li>
  * </ul>
  */
 public final class ChildWriter {
@@ -41,7 +43,24 @@ public final class ChildWriter {
             System.out.println("resumed " + w.rows());
             while (w.rows() < rows) {
                 long r = w.rows();
-                TestStores.appendRows(w, r, Math.min(rows, r + batch), batch, dim);
+                if (args[0].equals("fill")) {
+                    try {
+                        TestStores.appendRows(w, r, Math.min(rows, r + batch), batch, dim);
+                    } catch (RuntimeException e) {
+                        System.out.println("failed: " + e.getMessage());
+                        System.out.println("committed " + w.rows());
+                        try {
+                            w.close();
+                            System.out.println("closed");
+                        } catch (RuntimeException closing) {
+                            System.out.println("close failed: " + closing.getMessage());
+                        }
+                        System.out.flush();
+                        return;
+                    }
+                } else {
+                    TestStores.appendRows(w, r, Math.min(rows, r + batch), batch, dim);
+                }
                 System.out.println("committed " + w.rows());
                 System.out.flush();
                 if (args[0].equals("write")) {
