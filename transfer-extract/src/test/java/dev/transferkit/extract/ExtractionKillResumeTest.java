@@ -133,6 +133,38 @@ class ExtractionKillResumeTest {
                 images, rowsCompared, (System.nanoTime() - start) / 1e9);
     }
 
+    @Test
+    void aSecondExtractionOfTheSameStoreIsRefusedWhileTheFirstRuns() throws Exception {
+        Path data = dir.resolve("data2");
+        TestImages.write(data, "train", 20, 12);
+        Path store = dir.resolve("shared.h5");
+        Process first = child(data, store, 500); // five batches of half a second: still running when the second starts
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = in.readLine()) != null && !line.startsWith("batch ")) {
+                // wait until the first writer holds the store
+            }
+            Process second = child(data, store, 0);
+            String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(second.waitFor(60, TimeUnit.SECONDS));
+            assertTrue(second.exitValue() != 0, out);
+            // Refused when it opens the store to check it (HDF5 will not open a file another process writes) or,
+            // at the latest, when it asks for the writer lock.
+            assertTrue(out.contains("StoreLockedException: The feature store " + store) && out.contains(store + ".lock"), out);
+            while (in.readLine() != null) {
+                // let the first writer finish
+            }
+        }
+        assertTrue(first.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, first.exitValue());
+        Snapshot reference;
+        try (FeatureStore ref = ExtractionChild.extractor(BATCH, null).extract(ImageFolder.open(data), "train",
+                dir.resolve("reference2.h5"))) {
+            reference = Snapshot.of(ref);
+        }
+        assertSame(reference, read(store), "after the refused second writer");
+    }
+
     private long compareAndReset(Snapshot reference, Path store, Snapshot done) throws IOException {
         assertSame(reference, done, "a store completed just before its kill");
         deleteStore(store);
@@ -184,13 +216,18 @@ class ExtractionKillResumeTest {
 
     private enum Outcome { KILLED, COMPLETED }
 
+    /** Starts an extraction child JVM with its output and errors on one stream. */
+    private static Process child(Path data, Path store, long pauseMs) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", System.getProperty("java.class.path"), ExtractionChild.class.getName(),
+                data.toString(), store.toString(), String.valueOf(BATCH), String.valueOf(pauseMs)));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
     /** Runs one child extraction; kills it {@code delayMs} after it is ready, or lets it finish when negative. */
     private static Outcome runChild(Path data, Path store, long delayMs) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), ExtractionChild.class.getName(),
-                data.toString(), store.toString(), String.valueOf(BATCH), String.valueOf(delayMs < 0 ? 0 : PAUSE_MS)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p = child(data, store, delayMs < 0 ? 0 : PAUSE_MS);
         List<String> output = new ArrayList<>();
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
