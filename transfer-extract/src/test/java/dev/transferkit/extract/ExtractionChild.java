@@ -4,6 +4,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.FeatureStore;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -13,7 +14,8 @@ import java.util.List;
  * committed batch (N images done) and "complete ROWS" at the end.
  *
  * <p>Usage: {@code ExtractionChild DATA_DIR STORE BATCH_SIZE PAUSE_MS}; PAUSE_MS slows every batch down so that a
- * kill at a random moment lands in the middle of the run rather than after it.
+ * kill at a random moment lands in the middle of the run rather than after it; -1 holds the run after every batch
+ * until the file {@code STORE.continue} exists.
  */
 public final class ExtractionChild {
     private ExtractionChild() {
@@ -30,12 +32,16 @@ public final class ExtractionChild {
         FeatureExtractor extractor = extractor(batch, p -> {
             System.out.println("batch " + p.done());
             System.out.flush();
-            if (pause > 0) {
-                try {
+            try {
+                if (pause > 0) {
                     Thread.sleep(pause);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
                 }
+                // A negative pause holds the run after its first batch until the test creates STORE.continue.
+                while (pause < 0 && !Files.exists(Path.of(store + ".continue"))) {
+                    Thread.sleep(20);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         });
         System.out.println("ready");

@@ -138,7 +138,7 @@ class ExtractionKillResumeTest {
         Path data = dir.resolve("data2");
         TestImages.write(data, "train", 20, 12);
         Path store = dir.resolve("shared.h5");
-        Process first = child(data, store, 500); // five batches of half a second: still running when the second starts
+        Process first = child(data, store, -1); // holds the store after its first batch until store.continue exists
         try (BufferedReader in = new BufferedReader(new InputStreamReader(first.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null && !line.startsWith("batch ")) {
@@ -151,6 +151,7 @@ class ExtractionKillResumeTest {
             // Refused when it opens the store to check it (HDF5 will not open a file another process writes) or,
             // at the latest, when it asks for the writer lock.
             assertTrue(out.contains("StoreLockedException: The feature store " + store) && out.contains(store + ".lock"), out);
+            Files.createFile(Path.of(store + ".continue"));
             while (in.readLine() != null) {
                 // let the first writer finish
             }
