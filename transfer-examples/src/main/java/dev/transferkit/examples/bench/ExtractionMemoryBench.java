@@ -87,7 +87,8 @@ public final class ExtractionMemoryBench {
         return "unknown (no /proc/self/status)";
     }
 
-    private static ComputationGraph network() {
+    /** The small random CNN both memory benchmarks use: 64x64 RGB in, conv1-conv3 (16, 32, 64 filters, stride 2). */
+    static ComputationGraph network() {
         ComputationGraph g = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(7).weightInit(WeightInit.RELU)
                 .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(64, 64, 3))
                 .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).stride(2, 2).nOut(16).activation(Activation.RELU).build(), "in")
