@@ -1,0 +1,107 @@
+package dev.transferkit.spark;
+
+import dev.transferkit.extract.FeatureExtractor;
+import dev.transferkit.image.LabelEncoder;
+import dev.transferkit.image.LabeledImage;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.NsfwjsSource;
+import dev.transferkit.model.TinyNetworks;
+import dev.transferkit.store.FeatureStore;
+import org.apache.spark.sql.SparkSession;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Measures, in one run, the single-machine extractor against Spark local[1] and local[2] on the same generated images:
+ * throughput, the scaling from one to two Spark cores, and the per-image time Spark adds over the single-machine
+ * extractor. Every configuration is warmed up on 64 images, then run {@value #ROUNDS} times; the fastest run counts. Not a test: run it by hand (docs/SPARK.md) and report the machine's load with the numbers.
+ *
+ * <pre>SparkScalingBench &lt;tiny|mobilenet_v2&gt; &lt;images&gt; [partitions]</pre>
+ */
+public final class SparkScalingBench {
+    /** Each configuration runs this often after its warm-up; the fastest run counts. */
+    private static final int ROUNDS = 2;
+
+    private SparkScalingBench() {
+    }
+
+    /**
+     * Runs the benchmark.
+     *
+     * @param args model name, image count, optional partition count (default 4)
+     * @throws Exception when anything fails
+     */
+    public static void main(String[] args) throws Exception {
+        String which = args.length > 0 ? args[0] : "tiny";
+        int n = args.length > 1 ? Integer.parseInt(args[1]) : 600;
+        int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        BaseModel model = which.equals("tiny") ? TinyNetworks.baseModel(SparkTests.CLASSES) : NsfwjsSource.mobileNetV2().load();
+        Path dir = Files.createTempDirectory("transferkit-spark-bench-");
+        List<LabeledImage> images = SparkTests.writeImages(dir.resolve("images"), (n + 2) / 3, 99).subList(0, n);
+        List<LabeledImage> warmup = images.subList(0, Math.min(n, 64));
+        LabelEncoder labels = LabelEncoder.fromList(SparkTests.CLASSES);
+        System.out.printf(Locale.ROOT, "model %s, %d images (20x20 PNG, resized to %s), %d partitions, batch 32, %d cores%n",
+                model.name(), n, model.inputSpec(), partitions, Runtime.getRuntime().availableProcessors());
+        System.out.println("load average before: " + Files.readString(Path.of("/proc/loadavg")).trim());
+
+        List<String[]> table = new ArrayList<>();
+        double single1 = 0;
+        for (int threads : new int[]{1, 2}) {
+            FeatureExtractor fx = FeatureExtractor.builder().setModel(model).optThreads(threads).optBatchSize(32).build();
+            fx.extract(warmup, labels, dir.resolve("warm-" + threads + ".h5")).close();
+            double s = Double.POSITIVE_INFINITY;
+            for (int round = 0; round < ROUNDS; round++) {
+                long t0 = System.nanoTime();
+                fx.extract(images, labels, dir.resolve("single-" + threads + "-" + round + ".h5")).close();
+                s = Math.min(s, (System.nanoTime() - t0) / 1e9);
+            }
+            single1 = threads == 1 ? s : single1;
+            table.add(row("FeatureExtractor, " + threads + " decode thread" + (threads > 1 ? "s" : ""), s, n, single1));
+        }
+        double spark1 = 0;
+        for (int cores : new int[]{1, 2}) {
+            SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("bench")
+                    .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+            try {
+                SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setModel(model).optBatchSize(32).build();
+                ex.extract(SparkTests.table(spark, warmup, cores), labels, dir.resolve("spark-warm-" + cores).toString());
+                double s = Double.POSITIVE_INFINITY;
+                for (int round = 0; round < ROUNDS; round++) {
+                    long t0 = System.nanoTime();
+                    ex.extract(SparkTests.table(spark, images, partitions), labels,
+                            dir.resolve("spark-" + cores + (round == 0 ? "" : "-" + round)).toString());
+                    s = Math.min(s, (System.nanoTime() - t0) / 1e9);
+                }
+                spark1 = cores == 1 ? s : spark1;
+                table.add(row("Spark local[" + cores + "], " + partitions + " partitions", s, n, single1));
+            } finally {
+                spark.stop();
+            }
+            try (FeatureStore st = FeatureStore.open(dir.resolve("spark-" + cores))) {
+                if (st.rows() != n) {
+                    throw new IllegalStateException("Spark wrote " + st.rows() + " rows instead of " + n + ".");
+                }
+            }
+        }
+        System.out.println("load average after: " + Files.readString(Path.of("/proc/loadavg")).trim());
+        System.out.println();
+        System.out.println("| run | seconds (best of " + ROUNDS + ") | images/s | ms/image | ms/image over FeatureExtractor (1 thread) |");
+        System.out.println("|---|---|---|---|---|");
+        for (String[] r : table) {
+            System.out.println("| " + String.join(" | ", r) + " |");
+        }
+        double last = Double.parseDouble(table.get(table.size() - 1)[1]);
+        System.out.printf(Locale.ROOT, "%nSpark scaling local[1] -> local[2]: %.2fx%n", spark1 / last);
+    }
+
+    private static String[] row(String name, double seconds, int n, double reference) {
+        return new String[]{name, String.format(Locale.ROOT, "%.2f", seconds), String.format(Locale.ROOT, "%.1f", n / seconds),
+                String.format(Locale.ROOT, "%.2f", 1000 * seconds / n),
+                String.format(Locale.ROOT, "%+.2f", 1000 * (seconds - reference) / n)};
+    }
+}
