@@ -22,13 +22,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The per-JVM (per-executor) cache of deserialised base models. A model reaches executors once, as the broadcast bytes
  * of its {@link BaseModel#save(Path) zip}; the first task in a JVM that needs it loads it, and every later task in that
  * JVM reuses it. Concurrent tasks each borrow their own {@link FeaturePipeline} (built from the one loaded model), so
- * the executor's cores run forward passes in parallel. Models are keyed by broadcast id; at most {@value #MAX_MODELS}
- * stay cached (least recently used dropped first), so a long-lived executor that runs many jobs does not accumulate them.
+ * the executor's cores run forward passes in parallel, and a returned pipeline (with its DL4J workspace memory) serves
+ * the next task. Models are keyed by the SHA-256 of their zip, computed once on the driver, rather than by broadcast
+ * id: every job broadcasts anew, and keying by content lets later jobs with the same model (e.g. the train and test
+ * splits) reuse the loaded model and its pipelines instead of loading another copy. At most {@value #MAX_MODELS} models
+ * stay cached (least recently used dropped first), so a long-lived executor that runs many jobs does not accumulate
+ * them.
  */
 final class ExecutorModels {
     static final int MAX_MODELS = 2;
     private static final Logger LOG = LoggerFactory.getLogger(ExecutorModels.class);
-    private static final Map<Long, Entry> CACHE = new LinkedHashMap<>(4, 0.75f, true);
+    private static final Map<String, Entry> CACHE = new LinkedHashMap<>(4, 0.75f, true);
     private static final AtomicInteger LOADS = new AtomicInteger();
 
     private ExecutorModels() {
@@ -46,11 +50,11 @@ final class ExecutorModels {
 
     /** A pipeline lent to one task; {@link #close()} returns it. */
     static final class Lease implements AutoCloseable {
-        private final long id;
+        private final String id;
         private final String key;
         private final FeaturePipeline pipeline;
 
-        private Lease(long id, String key, FeaturePipeline pipeline) {
+        private Lease(String id, String key, FeaturePipeline pipeline) {
             this.id = id;
             this.key = key;
             this.pipeline = pipeline;
@@ -74,19 +78,20 @@ final class ExecutorModels {
     /**
      * Lends a pipeline for a broadcast model, loading the model if this JVM has not yet.
      *
-     * @param model   the broadcast model zip
+     * @param digest  the SHA-256 of the model zip, which identifies the model
+     * @param model   the broadcast model zip, read only when this JVM has not loaded the model
      * @param layer   the feature layer
      * @param pooling the pooling
      * @return a pipeline no other task uses until the lease is closed
      */
-    static Lease borrow(Broadcast<byte[]> model, String layer, Pooling pooling) {
-        long id = model.id();
+    static Lease borrow(String digest, Broadcast<byte[]> model, String layer, Pooling pooling) {
+        String id = digest;
         String key = layer + "/" + pooling;
         Entry entry;
         synchronized (CACHE) {
             entry = CACHE.get(id);
             if (entry == null) {
-                entry = new Entry(load(model.value(), id));
+                entry = new Entry(load(model.value(), model.id()));
                 CACHE.put(id, entry);
                 evict();
             }
@@ -100,11 +105,11 @@ final class ExecutorModels {
     }
 
     private static void evict() {
-        Iterator<Long> ids = CACHE.keySet().iterator();
+        Iterator<String> ids = CACHE.keySet().iterator();
         while (CACHE.size() > MAX_MODELS && ids.hasNext()) {
-            Long dropped = ids.next();
+            String dropped = ids.next();
             ids.remove();
-            LOG.info("Dropped the cached base model of broadcast {} from this executor.", dropped);
+            LOG.info("Dropped the cached base model {} from this executor.", dropped);
         }
     }
 

@@ -72,6 +72,7 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         }
     }
 
+    private final String modelDigest;
     private final Broadcast<byte[]> model;
     private final Broadcast<HadoopConf> hadoopConf;
     private final String layer;
@@ -87,9 +88,10 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
     private final Map<String, String> provenance;
     private final Hook hook;
 
-    ShardTask(Broadcast<byte[]> model, Broadcast<HadoopConf> hadoopConf, String layer, Pooling pooling, int featureDim,
+    ShardTask(String modelDigest, Broadcast<byte[]> model, Broadcast<HadoopConf> hadoopConf, String layer, Pooling pooling, int featureDim,
               List<String> labelNames, int batchSize, ImageOptions images, String pathColumn, String labelColumn,
               String jobTempDir, boolean localOutput, Map<String, String> provenance, Hook hook) {
+        this.modelDigest = modelDigest;
         this.model = model;
         this.hadoopConf = hadoopConf;
         this.layer = layer;
@@ -116,11 +118,12 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         String attemptName = String.format(java.util.Locale.ROOT, "part-%05d-s%d-a%d-t%d.h5", partition,
                 ctx == null ? 0 : ctx.stageAttemptNumber(), ctx == null ? 0 : ctx.attemptNumber(),
                 ctx == null ? 0 : ctx.taskAttemptId());
-        Path workDir = localOutput ? Paths.get(URI.create(jobTempDir)) : Files.createTempDirectory("transferkit-shard-");
+        Path workDir = localOutput ? Paths.get(new org.apache.hadoop.fs.Path(jobTempDir).toUri())
+                : Files.createTempDirectory("transferkit-shard-");
         Files.createDirectories(workDir);
         Path file = workDir.resolve(attemptName);
         long[] counts;
-        try (ExecutorModels.Lease lease = ExecutorModels.borrow(model, layer, pooling)) {
+        try (ExecutorModels.Lease lease = ExecutorModels.borrow(modelDigest, model, layer, pooling)) {
             counts = write(lease.pipeline(), rows, file);
         }
         if (hook != null) {

@@ -37,7 +37,8 @@ import java.util.UUID;
  * <p>The input is a table of images with a string column of paths (local paths, {@code file:} URIs, or any Hadoop
  * file system URI such as {@code hdfs://} or {@code s3a://}; remote images are read through Hadoop's FileSystem) and
  * a string column of class names. The base model is saved once on the driver and broadcast as its zip bytes; each
- * executor JVM deserialises it once and shares it between its tasks ({@code ExecutorModels}). Each partition becomes
+ * executor JVM deserialises it once and shares it between its tasks and later jobs with the same model
+ * ({@code ExecutorModels}). Each partition becomes
  * one shard, {@code part-NNNNN.h5} after the partition index, whose rows are the partition's images in order, so a
  * store's row order is the input's order. Images that cannot be read or decoded are recorded as failures in their
  * shard, as in {@link FeatureExtractor}.
@@ -66,6 +67,9 @@ public final class SparkFeatureExtractor {
     private final boolean overwrite;
     private final ShardTask.Hook hook;
     private final FeatureExtractor reference;
+    /** The model zip and its SHA-256, made once per extractor, so its jobs share one model on each executor. */
+    private byte[] zip;
+    private String digest;
 
     private SparkFeatureExtractor(Builder b) {
         this.model = b.model;
@@ -143,9 +147,10 @@ public final class SparkFeatureExtractor {
             Path temp = committer.jobTempDir(jobId);
             fs.mkdirs(temp);
             Map<String, String> provenance = provenance(spark, images);
-            Broadcast<byte[]> modelBytes = jsc.broadcast(modelZip());
+            prepareModelZip();
+            Broadcast<byte[]> modelBytes = jsc.broadcast(zip);
             Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(jsc.hadoopConfiguration()));
-            ShardTask task = new ShardTask(modelBytes, conf, layer, pooling, spec.featureDim(), labels.toList(), batchSize,
+            ShardTask task = new ShardTask(digest, modelBytes, conf, layer, pooling, spec.featureDim(), labels.toList(), batchSize,
                     imageOptions, pathColumn, labelColumn, temp.toString(), local, provenance, hook);
             long t0 = System.nanoTime();
             List<ShardResult> results;
@@ -195,14 +200,26 @@ public final class SparkFeatureExtractor {
         return p;
     }
 
-    /** The model as the bytes of its zip, which is what executors receive. */
-    private byte[] modelZip() throws IOException {
+    /** Saves the model as the zip executors receive, once per extractor (zips of two saves differ in timestamps). */
+    private synchronized void prepareModelZip() throws IOException {
+        if (zip != null) {
+            return;
+        }
         java.nio.file.Path tmp = Files.createTempFile("transferkit-broadcast-", ".zip");
         try {
             model.save(tmp);
-            return Files.readAllBytes(tmp);
+            zip = Files.readAllBytes(tmp);
+            digest = sha256(zip);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("This JVM has no SHA-256.", e);
         }
     }
 

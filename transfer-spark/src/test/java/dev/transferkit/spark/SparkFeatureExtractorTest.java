@@ -94,11 +94,9 @@ class SparkFeatureExtractorTest {
     }
 
     @Test
-    void sparkRowsEqualTheSingleMachineExtractorsAndTheModelIsLoadedOncePerJvm() throws IOException {
+    void sparkRowsEqualTheSingleMachineExtractors() throws IOException {
         Path out = dir.resolve("train");
-        int loadsBefore = ExecutorModels.loads();
         ShardManifest manifest = extractor().build().extract(SparkTests.table(spark, images, 3), LABELS, out.toString());
-        assertEquals(1, ExecutorModels.loads() - loadsBefore, "one deserialisation for 3 tasks in one executor JVM");
         assertEquals(3, manifest.shards().size());
         assertEquals(List.of("part-00000.h5", "part-00001.h5", "part-00002.h5"),
                 manifest.shards().stream().map(ShardManifest.Shard::file).toList());
@@ -109,6 +107,20 @@ class SparkFeatureExtractorTest {
             assertEquals(spark.version(), store.provenance().get("spark.version"));
         }
         ShardManifest.read(out).verifyChecksums(out);
+    }
+
+    @Test
+    void theModelIsLoadedOncePerJvmAndReusedByTheNextJobOfTheSameExtractor() {
+        // A model no other test broadcast (its own name), so no executor has it cached yet.
+        BaseModel fresh = BaseModel.builder().setName("tiny-" + System.nanoTime()).setGraph(TinyNetworks.convNet(3, 777))
+                .setInputSpec(model.inputSpec()).setPreprocessing(model.preprocessing()).optFeatureLayers(List.of("conv2"))
+                .build();
+        SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setModel(fresh).optBatchSize(4).build();
+        int before = ExecutorModels.loads();
+        ex.extract(SparkTests.table(spark, images, 3), LABELS, dir.resolve("a").toString());
+        assertEquals(1, ExecutorModels.loads() - before, "one deserialisation for 3 tasks in one executor JVM");
+        ex.extract(SparkTests.table(spark, images.subList(0, 5), 2), LABELS, dir.resolve("b").toString());
+        assertEquals(1, ExecutorModels.loads() - before, "the second job found the model loaded");
     }
 
     @Test
@@ -153,9 +165,8 @@ class SparkFeatureExtractorTest {
     void aCompleteStoreIsReturnedUnlessOverwrittenAndAnotherSpecIsRefused() throws IOException {
         Path out = dir.resolve("done");
         ShardManifest first = extractor().build().extract(SparkTests.table(spark, images, 3), LABELS, out.toString());
-        int loadsBefore = ExecutorModels.loads();
         ShardManifest again = extractor().build().extract(SparkTests.table(spark, images, 2), LABELS, out.toString());
-        assertEquals(0, ExecutorModels.loads() - loadsBefore, "nothing was extracted again");
+        assertEquals(first.created(), again.created(), "the existing manifest, not a new extraction");
         assertEquals(first.shards(), again.shards());
 
         StoreMismatchException e = assertThrows(StoreMismatchException.class, () -> extractor().optLayer("conv1").build()

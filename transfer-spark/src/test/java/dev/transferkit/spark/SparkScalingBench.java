@@ -20,7 +20,7 @@ import java.util.Locale;
  * throughput, the scaling from one to two Spark cores, and the per-image time Spark adds over the single-machine
  * extractor. Every configuration is warmed up on 64 images, then run {@value #ROUNDS} times; the fastest run counts. Not a test: run it by hand (docs/SPARK.md) and report the machine's load with the numbers.
  *
- * <pre>SparkScalingBench &lt;tiny|mobilenet_v2&gt; &lt;images&gt; [partitions]</pre>
+ * <pre>SparkScalingBench &lt;tiny|mobilenet_v2&gt; &lt;images&gt; [partitions] [batch]</pre>
  */
 public final class SparkScalingBench {
     /** Each configuration runs this often after its warm-up; the fastest run counts. */
@@ -39,19 +39,20 @@ public final class SparkScalingBench {
         String which = args.length > 0 ? args[0] : "tiny";
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 600;
         int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 4;
+        int batch = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         BaseModel model = which.equals("tiny") ? TinyNetworks.baseModel(SparkTests.CLASSES) : NsfwjsSource.mobileNetV2().load();
         Path dir = Files.createTempDirectory("transferkit-spark-bench-");
         List<LabeledImage> images = SparkTests.writeImages(dir.resolve("images"), (n + 2) / 3, 99).subList(0, n);
         List<LabeledImage> warmup = images.subList(0, Math.min(n, 64));
         LabelEncoder labels = LabelEncoder.fromList(SparkTests.CLASSES);
-        System.out.printf(Locale.ROOT, "model %s, %d images (20x20 PNG, resized to %s), %d partitions, batch 32, %d cores%n",
-                model.name(), n, model.inputSpec(), partitions, Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "model %s, %d images (20x20 PNG, resized to %s), %d partitions, batch %d, %d cores%n",
+                model.name(), n, model.inputSpec(), partitions, batch, Runtime.getRuntime().availableProcessors());
         System.out.println("load average before: " + Files.readString(Path.of("/proc/loadavg")).trim());
 
         List<String[]> table = new ArrayList<>();
         double single1 = 0;
         for (int threads : new int[]{1, 2}) {
-            FeatureExtractor fx = FeatureExtractor.builder().setModel(model).optThreads(threads).optBatchSize(32).build();
+            FeatureExtractor fx = FeatureExtractor.builder().setModel(model).optThreads(threads).optBatchSize(batch).build();
             fx.extract(warmup, labels, dir.resolve("warm-" + threads + ".h5")).close();
             double s = Double.POSITIVE_INFINITY;
             for (int round = 0; round < ROUNDS; round++) {
@@ -64,11 +65,12 @@ public final class SparkScalingBench {
         }
         double spark1 = 0;
         for (int cores : new int[]{1, 2}) {
+            System.gc(); // frees the off-heap workspaces of the pipelines no longer used
             SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("bench")
                     .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
             try {
-                SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setModel(model).optBatchSize(32).build();
+                SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setModel(model).optBatchSize(batch).build();
                 ex.extract(SparkTests.table(spark, warmup, cores), labels, dir.resolve("spark-warm-" + cores).toString());
                 double s = Double.POSITIVE_INFINITY;
                 for (int round = 0; round < ROUNDS; round++) {
