@@ -20,7 +20,7 @@ import java.util.Locale;
  * throughput, the scaling from one to two Spark cores, and the per-image time Spark adds over the single-machine
  * extractor. Every configuration is warmed up on 64 images, then run {@value #ROUNDS} times; the fastest run counts. Not a test: run it by hand (docs/SPARK.md) and report the machine's load with the numbers.
  *
- * <pre>SparkScalingBench &lt;tiny|mobilenet_v2&gt; &lt;images&gt; [partitions] [batch]</pre>
+ * <pre>SparkScalingBench &lt;tiny|mobilenet_v2&gt; &lt;images&gt; [partitions] [batch] [spark-first]</pre>
  */
 public final class SparkScalingBench {
     /** Each configuration runs this often after its warm-up; the fastest run counts. */
@@ -32,7 +32,8 @@ public final class SparkScalingBench {
     /**
      * Runs the benchmark.
      *
-     * @param args model name, image count, optional partition count (default 4)
+     * @param args model name, image count, optional partition count (default 4), batch size (default 32), and
+     *             {@code spark-first} to run the Spark configurations before the single-machine one
      * @throws Exception when anything fails
      */
     public static void main(String[] args) throws Exception {
@@ -40,6 +41,7 @@ public final class SparkScalingBench {
         int n = args.length > 1 ? Integer.parseInt(args[1]) : 600;
         int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 4;
         int batch = args.length > 3 ? Integer.parseInt(args[3]) : 32;
+        boolean sparkFirst = args.length > 4 && args[4].equals("spark-first");
         BaseModel model = which.equals("tiny") ? TinyNetworks.baseModel(SparkTests.CLASSES) : NsfwjsSource.mobileNetV2().load();
         Path dir = Files.createTempDirectory("transferkit-spark-bench-");
         List<LabeledImage> images = SparkTests.writeImages(dir.resolve("images"), (n + 2) / 3, 99).subList(0, n);
@@ -50,20 +52,44 @@ public final class SparkScalingBench {
         System.out.println("load average before: " + Files.readString(Path.of("/proc/loadavg")).trim());
 
         List<String[]> table = new ArrayList<>();
-        double single1 = 0;
-        for (int threads : new int[]{1, 2}) {
-            FeatureExtractor fx = FeatureExtractor.builder().setModel(model).optThreads(threads).optBatchSize(batch).build();
-            fx.extract(warmup, labels, dir.resolve("warm-" + threads + ".h5")).close();
-            double s = Double.POSITIVE_INFINITY;
-            for (int round = 0; round < ROUNDS; round++) {
-                long t0 = System.nanoTime();
-                fx.extract(images, labels, dir.resolve("single-" + threads + "-" + round + ".h5")).close();
-                s = Math.min(s, (System.nanoTime() - t0) / 1e9);
-            }
-            single1 = threads == 1 ? s : single1;
-            table.add(row("FeatureExtractor, " + threads + " decode thread" + (threads > 1 ? "s" : ""), s, n, single1));
+        double[] single = new double[1];
+        double[] spark = new double[2];
+        if (sparkFirst) {
+            runSpark(model, images, warmup, labels, dir, partitions, batch, spark);
+            runSingle(model, images, warmup, labels, dir, batch, single);
+        } else {
+            runSingle(model, images, warmup, labels, dir, batch, single);
+            runSpark(model, images, warmup, labels, dir, partitions, batch, spark);
         }
-        double spark1 = 0;
+        table.add(row("FeatureExtractor, 1 decode thread", single[0], n, single[0]));
+        table.add(row("Spark local[1], " + partitions + " partitions", spark[0], n, single[0]));
+        table.add(row("Spark local[2], " + partitions + " partitions", spark[1], n, single[0]));
+        System.out.println("load average after: " + Files.readString(Path.of("/proc/loadavg")).trim());
+        System.out.println((sparkFirst ? "order: Spark runs first" : "order: FeatureExtractor first"));
+        System.out.println("| run | seconds (best of " + ROUNDS + ") | images/s | ms/image | ms/image over FeatureExtractor (1 thread) |");
+        System.out.println("|---|---|---|---|---|");
+        for (String[] r : table) {
+            System.out.println("| " + String.join(" | ", r) + " |");
+        }
+        System.out.printf(Locale.ROOT, "%nSpark scaling local[1] -> local[2]: %.2fx%n", spark[0] / spark[1]);
+    }
+
+    private static void runSingle(BaseModel model, List<LabeledImage> images, List<LabeledImage> warmup, LabelEncoder labels,
+                                  Path dir, int batch, double[] out) {
+        FeatureExtractor fx = FeatureExtractor.builder().setModel(model).optThreads(1).optBatchSize(batch).build();
+        fx.extract(warmup, labels, dir.resolve("warm.h5")).close();
+        double s = Double.POSITIVE_INFINITY;
+        for (int round = 0; round < ROUNDS; round++) {
+            long t0 = System.nanoTime();
+            fx.extract(images, labels, dir.resolve("single-" + round + ".h5")).close();
+            s = Math.min(s, (System.nanoTime() - t0) / 1e9);
+        }
+        out[0] = s;
+    }
+
+    private static void runSpark(BaseModel model, List<LabeledImage> images, List<LabeledImage> warmup, LabelEncoder labels,
+                                 Path dir, int partitions, int batch, double[] out) {
+        int n = images.size();
         for (int cores : new int[]{1, 2}) {
             System.gc(); // frees the off-heap workspaces of the pipelines no longer used
             SparkSession spark = SparkSession.builder().master("local[" + cores + "]").appName("bench")
@@ -79,8 +105,7 @@ public final class SparkScalingBench {
                             dir.resolve("spark-" + cores + (round == 0 ? "" : "-" + round)).toString());
                     s = Math.min(s, (System.nanoTime() - t0) / 1e9);
                 }
-                spark1 = cores == 1 ? s : spark1;
-                table.add(row("Spark local[" + cores + "], " + partitions + " partitions", s, n, single1));
+                out[cores - 1] = s;
             } finally {
                 spark.stop();
             }
@@ -90,15 +115,6 @@ public final class SparkScalingBench {
                 }
             }
         }
-        System.out.println("load average after: " + Files.readString(Path.of("/proc/loadavg")).trim());
-        System.out.println();
-        System.out.println("| run | seconds (best of " + ROUNDS + ") | images/s | ms/image | ms/image over FeatureExtractor (1 thread) |");
-        System.out.println("|---|---|---|---|---|");
-        for (String[] r : table) {
-            System.out.println("| " + String.join(" | ", r) + " |");
-        }
-        double last = Double.parseDouble(table.get(table.size() - 1)[1]);
-        System.out.printf(Locale.ROOT, "%nSpark scaling local[1] -> local[2]: %.2fx%n", spark1 / last);
     }
 
     private static String[] row(String name, double seconds, int n, double reference) {
