@@ -32,12 +32,13 @@ import static org.apache.spark.sql.functions.col;
  * a predictor the single-machine API loads.
  *
  * <pre>
- * SparkExtractExample &lt;images&gt; &lt;output&gt; [model.zip] [partitions]
+ * SparkExtractExample &lt;images&gt; &lt;output&gt; [partitions] [model.zip]
  *   images      an image folder (&lt;root&gt;/train/&lt;class&gt;/..., local or shared) or a CSV file with a header
  *               "path,label" (any Hadoop URI; the paths in it may be hdfs://, s3a://, ... too)
  *   output      the sharded store directory (any Hadoop URI)
+ *   partitions  shards to write (default: as the input is partitioned); repartitioning spreads rows round-robin,
+ *               so the store's row order is then not the CSV's
  *   model.zip   a TransferKit model zip (BaseModel.save); default: the MobileNetV2 of nsfwjs, from the local cache
- *   partitions  shards to write (default: Spark's default parallelism)
  * </pre>
  *
  * When {@code output} is local, the predictor is saved next to it as {@code <output>-predictor.zip}. Run it locally
@@ -51,11 +52,11 @@ public final class SparkExtractExample {
     /**
      * Runs the example.
      *
-     * @param args images, output, optional model zip and partition count
+     * @param args images, output, optional partition count and model zip
      */
     public static void main(String[] args) {
         if (args.length < 2 || args.length > 4) {
-            System.err.println("Usage: SparkExtractExample <image-folder|images.csv> <output> [model.zip] [partitions]");
+            System.err.println("Usage: SparkExtractExample <image-folder|images.csv> <output> [partitions] [model.zip]");
             System.exit(2);
         }
         SparkSession.Builder b = SparkSession.builder().appName("TransferKit Spark extraction");
@@ -64,11 +65,10 @@ public final class SparkExtractExample {
         }
         SparkSession spark = b.getOrCreate();
         try {
-            BaseModel model = args.length >= 3 && !args[2].isEmpty() ? BaseModel.load(Path.of(args[2]))
-                    : NsfwjsSource.mobileNetV2().load();
+            BaseModel model = args.length == 4 ? BaseModel.load(Path.of(args[3])) : NsfwjsSource.mobileNetV2().load();
             Dataset<Row> images = images(spark, args[0]);
-            if (args.length == 4) {
-                images = images.repartition(Integer.parseInt(args[3]));
+            if (args.length >= 3) {
+                images = images.repartition(Integer.parseInt(args[2]));
             }
             List<String> classes = new ArrayList<>();
             for (Row r : images.select("label").distinct().orderBy("label").collectAsList()) {
