@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,6 +18,10 @@ import java.util.Map;
  *
  * <p>Only committed rows are visible ({@code committed_rows}); rows an interrupted writer left past them are ignored.
  * Methods may be called from several threads (all HDF5 access is serialised).
+ *
+ * <p>A <em>sharded</em> store, a directory of store files with a {@link ShardManifest} (as the Spark extractor writes),
+ * opens with the same {@link #open(Path)} and reads as one store: its rows are the shards' rows in manifest order,
+ * its spec, creation time and provenance are the manifest's, and it is always complete.
  */
 public final class FeatureStore implements AutoCloseable {
     /** System property that overrides the default memory budget of {@link #loadAll()}, in bytes. */
@@ -25,7 +30,10 @@ public final class FeatureStore implements AutoCloseable {
     public static final long DEFAULT_LOAD_BUDGET_BYTES = 2L << 30;
 
     private final Path path;
+    /** The store file; null for a sharded store. */
     private final StoreFile file;
+    /** The shards of a sharded store; null for a single file. */
+    private final ShardSet shards;
     private final StoreSpec spec;
     private final long rows;
     private final long failureCount;
@@ -37,6 +45,7 @@ public final class FeatureStore implements AutoCloseable {
 
     private FeatureStore(Path path, boolean allowIncomplete) {
         this.path = path;
+        this.shards = null;
         this.file = StoreFile.open(path, false);
         try {
             StoreHeader.requireFormat(file);
@@ -60,28 +69,50 @@ public final class FeatureStore implements AutoCloseable {
         }
     }
 
+    private FeatureStore(Path dir, ShardManifest manifest) {
+        this.path = dir;
+        this.file = null;
+        this.shards = new ShardSet(dir, manifest);
+        this.spec = manifest.spec();
+        this.rows = manifest.rows();
+        this.failureCount = manifest.failures();
+        this.expectedRows = rows + failureCount;
+        this.complete = true;
+        this.created = manifest.created();
+        this.provenance = manifest.provenance();
+    }
+
     /**
-     * Opens a complete store for reading.
+     * Opens a complete store for reading: a store file, or a sharded store directory (one holding
+     * {@value ShardManifest#FILE_NAME}).
      *
-     * @param path the store file
+     * @param path the store file or sharded store directory
      * @return the open store
      * @throws StoreIncompleteException when the writer never marked it complete
-     * @throws StoreFormatException     when the file is not HDF5, not a store, truncated or corrupt
-     * @throws StoreException           when the file does not exist
+     * @throws StoreFormatException     when the file is not HDF5, not a store, truncated or corrupt, or a shard listed in
+     *                                  the manifest is missing or has another size
+     * @throws StoreException           when the file does not exist, or the directory has no manifest
      */
     public static FeatureStore open(Path path) {
+        if (Files.isDirectory(path)) {
+            return new FeatureStore(path, ShardManifest.read(path));
+        }
         return new FeatureStore(path, false);
     }
 
     /**
-     * Opens a store for reading even when it is incomplete; only its committed rows are visible.
+     * Opens a store for reading even when it is incomplete; only its committed rows are visible. A sharded store
+     * directory is always complete, so this is {@link #open(Path)} for it.
      *
-     * @param path the store file
+     * @param path the store file or sharded store directory
      * @return the open store
      * @throws StoreFormatException when the file is not HDF5, not a store, truncated or corrupt
      * @throws StoreException       when the file does not exist
      */
     public static FeatureStore openIncomplete(Path path) {
+        if (Files.isDirectory(path)) {
+            return open(path);
+        }
         return new FeatureStore(path, true);
     }
 
@@ -115,7 +146,7 @@ public final class FeatureStore implements AutoCloseable {
     }
 
     /**
-     * Returns the store file.
+     * Returns the store file, or the directory of a sharded store.
      *
      * @return the path as given to {@link #open}
      */
@@ -193,6 +224,9 @@ public final class FeatureStore implements AutoCloseable {
      */
     public List<Failure> failures() {
         requireOpen();
+        if (shards != null) {
+            return shards.failures();
+        }
         String[] cells = file.readStrings(StoreFile.FAILURES, 0, (int) failureCount, 2);
         List<Failure> out = new ArrayList<>(cells.length / 2);
         for (int i = 0; i < cells.length; i += 2) {
@@ -219,6 +253,10 @@ public final class FeatureStore implements AutoCloseable {
     /** Reads rows straight into rows {@code [offset, offset + count)} of a C-order float array {@code [n, dim()]}. */
     void readFeaturesInto(long start, int count, INDArray target, long offset) {
         requireOpen();
+        if (shards != null) {
+            shards.forEachPiece(start, count, (shard, from, n, at) -> shard.readFeaturesInto(from, n, target, offset + at));
+            return;
+        }
         if (count > 0) {
             // A view of whole rows of a C-order array is contiguous, and its buffer's address includes the offset.
             INDArray rowsView = target.get(NDArrayIndex.interval(offset, offset + count), NDArrayIndex.all());
@@ -237,6 +275,11 @@ public final class FeatureStore implements AutoCloseable {
     public int[] readLabels(long start, int count) {
         requireRange(start, count);
         requireOpen();
+        if (shards != null) {
+            int[] out = new int[count];
+            shards.forEachPiece(start, count, (shard, from, n, at) -> System.arraycopy(shard.readLabels(from, n), 0, out, at, n));
+            return out;
+        }
         return file.readInts(StoreFile.LABELS, start, count);
     }
 
@@ -251,6 +294,11 @@ public final class FeatureStore implements AutoCloseable {
     public List<String> readPaths(long start, int count) {
         requireRange(start, count);
         requireOpen();
+        if (shards != null) {
+            List<String> out = new ArrayList<>(count);
+            shards.forEachPiece(start, count, (shard, from, n, at) -> out.addAll(shard.readPaths(from, n)));
+            return List.copyOf(out);
+        }
         return List.of(file.readStrings(StoreFile.PATHS, start, count, 1));
     }
 
@@ -287,6 +335,11 @@ public final class FeatureStore implements AutoCloseable {
         return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
+    /** Returns the shards of a sharded store, null for a single file (for tests). */
+    ShardSet shardSet() {
+        return shards;
+    }
+
     private void requireRange(long start, int count) {
         if (start < 0 || count < 0 || start + count > rows) {
             throw new IllegalArgumentException("Rows [" + start + ", " + (start + count) + ") are outside the "
@@ -303,6 +356,14 @@ public final class FeatureStore implements AutoCloseable {
     /** Closes the file. Calling it twice is harmless. */
     @Override
     public void close() {
+        if (shards != null) {
+            // The shard set's lock is taken before HDF5's (as reads do), never inside it.
+            synchronized (shards) {
+                closed = true;
+                shards.close();
+            }
+            return;
+        }
         synchronized (Hdf5.LOCK) {
             if (!closed) {
                 closed = true;
@@ -313,7 +374,8 @@ public final class FeatureStore implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "FeatureStore(" + path + ", " + spec + ", rows=" + rows
+        return "FeatureStore(" + path + (shards != null ? ", " + shards.manifest().shards().size() + " shards" : "")
+                + ", " + spec + ", rows=" + rows
                 + (expectedRows >= 0 ? " of " + expectedRows : "") + ", failures=" + failureCount
                 + (complete ? ", complete" : ", incomplete") + (closed ? ", closed" : "") + ")";
     }

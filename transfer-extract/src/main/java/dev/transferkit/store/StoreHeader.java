@@ -47,13 +47,7 @@ final class StoreHeader {
         f.setAttribute(LAYER, spec.layer());
         f.setAttribute(POOLING, spec.pooling().name());
         f.setAttribute(PREPROCESSING, json(spec.preprocessing().toMap()));
-        InputSpec in = spec.inputSpec();
-        Map<String, Object> input = new LinkedHashMap<>();
-        input.put("height", in.height());
-        input.put("width", in.width());
-        input.put("channels", in.channels());
-        input.put("format", in.format().name());
-        f.setAttribute(INPUT_SPEC, json(input));
+        f.setAttribute(INPUT_SPEC, json(inputSpecToMap(spec.inputSpec())));
         f.setAttribute(LABEL_NAMES, json(spec.labelNames()));
         f.setAttribute(FEATURE_DIM, spec.featureDim());
     }
@@ -97,9 +91,7 @@ final class StoreHeader {
             Preprocessing pre = Preprocessing.fromMap(JSON.readValue(f.stringAttribute(PREPROCESSING),
                     new TypeReference<Map<String, Object>>() { }));
             field = INPUT_SPEC;
-            Map<String, Object> in = JSON.readValue(f.stringAttribute(INPUT_SPEC), new TypeReference<>() { });
-            InputSpec inputSpec = new InputSpec(((Number) in.get("height")).intValue(), ((Number) in.get("width")).intValue(),
-                    ((Number) in.get("channels")).intValue(), DataFormat.valueOf((String) in.get("format")));
+            InputSpec inputSpec = inputSpecFromMap(JSON.readValue(f.stringAttribute(INPUT_SPEC), new TypeReference<>() { }));
             field = LABEL_NAMES;
             List<String> labels = JSON.readValue(f.stringAttribute(LABEL_NAMES), new TypeReference<>() { });
             field = FEATURE_DIM;
@@ -115,6 +107,22 @@ final class StoreHeader {
             throw new StoreFormatException(f.path(), "The feature store " + f.path() + " has a malformed '" + field
                     + "' attribute (" + e.getMessage() + "); the file is damaged or was not written by TransferKit.", e);
         }
+    }
+
+    /** The {@code input_spec} JSON object: height, width, channels, format. */
+    static Map<String, Object> inputSpecToMap(InputSpec in) {
+        Map<String, Object> input = new LinkedHashMap<>();
+        input.put("height", in.height());
+        input.put("width", in.width());
+        input.put("channels", in.channels());
+        input.put("format", in.format().name());
+        return input;
+    }
+
+    /** Reads an {@code input_spec} JSON object; throws a RuntimeException when a field is missing or malformed. */
+    static InputSpec inputSpecFromMap(Map<String, Object> in) {
+        return new InputSpec(((Number) in.get("height")).intValue(), ((Number) in.get("width")).intValue(),
+                ((Number) in.get("channels")).intValue(), DataFormat.valueOf((String) in.get("format")));
     }
 
     /** Writes the free-form provenance map as a JSON object. */
