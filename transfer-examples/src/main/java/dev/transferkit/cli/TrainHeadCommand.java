@@ -18,7 +18,6 @@ import picocli.CommandLine.ParentCommand;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -160,5 +159,4 @@ final class TrainHeadCommand implements Callable<Integer> {
         }
         return base;
     }
-
 }
