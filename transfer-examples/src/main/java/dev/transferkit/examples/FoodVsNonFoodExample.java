@@ -12,6 +12,7 @@ import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.Pooling;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,49 +50,65 @@ public final class FoodVsNonFoodExample {
         Path work = Path.of(args.length > 0 ? args[0] : "transferkit-output/food");
         String max = args.length > 1 ? args[1] : "200";
         String layer = args.length > 2 ? args[2] : LAYER;
-        Files.createDirectories(work);
 
         BaseModel model = NsfwjsSource.mobileNetV2().load();
-        System.out.println("Model: " + model);
         EmojiDataset.Builder data = EmojiDataset.builder().optTrainVendor("google").optTestVendor("twitter");
         if (!max.equals("all")) {
-            data.optMaxPerClass(Integer.parseInt(max));
+            data.optMaxPerClass(Arguments.positiveInt(max, "number of images per class"));
         }
         EmojiDataset emoji = data.build();
         ImageFolder folder = ImageFolder.open(emoji.prepare());
         System.out.println("Dataset " + folder.root() + "\n" + emoji.summary());
+        run(model, folder, work, layer, System.out);
+    }
 
+    /**
+     * Trains on the {@code train} split of a dataset, evaluates on its {@code test} split, saves the report and the
+     * predictor into {@code work}, and classifies a few test images with the reloaded predictor.
+     *
+     * @param model  the pretrained network
+     * @param folder the dataset, with {@code train} and {@code test} splits
+     * @param work   where the stores, report and predictor go
+     * @param layer  the feature layer
+     * @param out    where the report goes
+     * @return the test report
+     * @throws IOException when the report cannot be written
+     */
+    public static ClassificationReport run(BaseModel model, ImageFolder folder, Path work, String layer, PrintStream out)
+            throws IOException {
+        Files.createDirectories(work);
         TransferLearner learner = TransferLearner.builder()
                 .setBaseModel(model)
                 .setWorkDir(work)
                 .optLayer(layer)
                 .optPooling(Pooling.AVG)
                 .optBatchSize(16)
-                .optListener(new ConsoleProgressBar("features", System.out))
+                .optListener(new ConsoleProgressBar("features", out))
                 .build();
-        System.out.println(learner);
+        out.println(learner);
         long t0 = System.nanoTime();
         TransferModel trained = learner.fit(folder, EmojiDataset.TRAIN);
         double fitSeconds = (System.nanoTime() - t0) / 1e9;
-        System.out.println("Head: " + trained.head());
+        out.println("Head: " + trained.head());
         long t1 = System.nanoTime();
         ClassificationReport report = learner.evaluate(trained, folder, EmojiDataset.TEST);
         double evaluateSeconds = (System.nanoTime() - t1) / 1e9;
-        System.out.println("\nTest report (train: google emoji, test: twitter emoji)\n" + report);
-        System.out.println(report.confusionMatrix());
+        out.println("\nTest report (train: google emoji, test: twitter emoji)\n" + report);
+        out.println(report.confusionMatrix());
         report.save(work, "test-");
-        System.out.printf("Training (features + head) %.1f s, evaluation %.1f s. Report files in %s%n", fitSeconds, evaluateSeconds, work);
+        out.printf("Training (features + head) %.1f s, evaluation %.1f s. Report files in %s%n", fitSeconds, evaluateSeconds, work);
 
         Path modelFile = work.resolve("food-vs-nonfood.zip");
         trained.save(modelFile);
         TransferModel predictor = TransferModel.load(modelFile);
-        System.out.println("\nSaved and reloaded " + modelFile + " (" + Files.size(modelFile) / 1024 + " KB); a few test images:");
+        out.println("\nSaved and reloaded " + modelFile + " (" + Files.size(modelFile) / 1024 + " KB); a few test images:");
         List<LabeledImage> images = folder.images(EmojiDataset.TEST);
         for (int i = 0; i < images.size(); i += Math.max(1, images.size() / 6)) {
             LabeledImage image = images.get(i);
-            System.out.println("  " + predictor.predict(image.path()) + "   (true: " + image.label() + ")");
+            out.println("  " + predictor.predict(image.path()) + "   (true: " + image.label() + ")");
         }
-        System.out.println("\nCross-check with scikit-learn on the same stored features:\n  /usr/bin/python3 scripts/sklearn_on_stores.py "
+        out.println("\nCross-check with scikit-learn on the same stored features:\n  /usr/bin/python3 scripts/sklearn_on_stores.py "
                 + work.resolve("train.h5") + " " + work.resolve("test.h5") + " " + ((LinearHead) trained.head()).c() + " balanced");
+        return report;
     }
 }

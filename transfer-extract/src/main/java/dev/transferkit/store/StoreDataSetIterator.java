@@ -125,7 +125,8 @@ public final class StoreDataSetIterator implements DataSetIterator {
         int n = Math.min(num, filled - pos);
         int[] rows = Arrays.copyOfRange(order, pos, pos + n);
         pos += n;
-        INDArray features = buffer.getRows(rows);
+        // one native gather: INDArray.getRows copies row by row and was 20x slower (600 vs 26 ms for 128 x 9216)
+        INDArray features = Nd4j.pullRows(buffer, 1, rows);
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = bufferLabels[rows[i]];
@@ -147,7 +148,7 @@ public final class StoreDataSetIterator implements DataSetIterator {
         int pending = filled - pos;
         if (pending > 0) {
             int[] keep = Arrays.copyOfRange(order, pos, filled);
-            INDArray kept = buffer.getRows(keep);
+            INDArray kept = Nd4j.pullRows(buffer, 1, keep);
             buffer.get(NDArrayIndex.interval(0, pending), NDArrayIndex.all()).assign(kept);
             int[] keptLabels = new int[pending];
             for (int i = 0; i < pending; i++) {

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
 
 /** Writes small IDX files for tests. */
-final class IdxFiles {
+public final class IdxFiles {
     private IdxFiles() {
     }
 
@@ -37,7 +37,7 @@ final class IdxFiles {
     }
 
     /** Writes an unsigned-byte image file [n, h, w] whose image i has pixel (x, y) = (i * 31 + y * w + x) mod 256. */
-    static Path images(Path file, int n, int h, int w) throws IOException {
+    public static Path images(Path file, int n, int h, int w) throws IOException {
         byte[] data = new byte[n * h * w];
         for (int i = 0; i < data.length; i++) {
             int item = i / (h * w);
@@ -52,7 +52,7 @@ final class IdxFiles {
     }
 
     /** Writes an unsigned-byte label file. */
-    static Path labels(Path file, int... labels) throws IOException {
+    public static Path labels(Path file, int... labels) throws IOException {
         byte[] data = new byte[labels.length];
         for (int i = 0; i < labels.length; i++) {
             data[i] = (byte) labels[i];

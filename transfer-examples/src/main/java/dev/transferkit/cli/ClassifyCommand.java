@@ -1,0 +1,55 @@
+package dev.transferkit.cli;
+
+import dev.transferkit.image.ImagePaths;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.Prediction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/** {@code transferkit classify}: a pretrained network's own top-k classes for images. */
+@Command(name = "classify", mixinStandardHelpOptions = true,
+        description = "Classify images with a pretrained network's own head and print the top-k classes.")
+final class ClassifyCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
+            description = "A built-in network (mobilenet_v2, inception_v3, vgg16, resnet50, ...) or a model zip. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = {"-k", "--top"}, defaultValue = "3", description = "How many classes to print per image. Default: ${DEFAULT-VALUE}.")
+    int k;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files or folders (searched recursively).")
+    List<Path> inputs;
+
+    @Override
+    public Integer call() {
+        if (k < 1) {
+            throw new IllegalArgumentException("--top must be at least 1, but was " + k + ".");
+        }
+        List<Path> images = ImagePaths.expand(inputs);
+        BaseModel base = ModelSpec.parse(model).load();
+        if (base.labels().isEmpty()) {
+            throw new IllegalArgumentException("The model " + base.name() + " has no class names, so it cannot classify;"
+                    + " use it for feature extraction (transferkit extract) or fine-tuning instead.");
+        }
+        int width = images.stream().mapToInt(p -> p.toString().length()).max().orElse(4);
+        for (Path image : images) {
+            List<Prediction> top = base.classify(image, k);
+            StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-" + width + "s", image));
+            for (Prediction p : top) {
+                sb.append(String.format(Locale.ROOT, "  %s %.4f", p.label(), p.probability()));
+            }
+            main.out.println(sb);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.transferkit.cli;
+
+import dev.transferkit.examples.ConsoleProgressBar;
+import dev.transferkit.extract.FeatureExtractor;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.store.FeatureStore;
+import dev.transferkit.store.Pooling;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code transferkit extract}: pooled activations of one layer for one split of an image folder, into an HDF5 store. */
+@Command(name = "extract", mixinStandardHelpOptions = true,
+        description = {"Extract pooled activations of a layer for one split of a dataset into an HDF5 feature store.",
+                "The dataset is laid out as DATASET/<split>/<class>/<image>. Rerunning resumes an interrupted store."})
+final class ExtractCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
+            description = "A built-in network or a model zip. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
+    Path data;
+
+    @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to extract. Default: ${DEFAULT-VALUE}.")
+    String split;
+
+    @Option(names = {"-l", "--layer"}, description = "The feature layer. Default: the model's recommended one.")
+    String layer;
+
+    @Option(names = {"-p", "--pooling"}, defaultValue = "AVG",
+            description = "How activations become a vector: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+    Pooling pooling;
+
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "32", description = "Images per forward pass. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--overwrite", description = "Replace an existing store instead of resuming it.")
+    boolean overwrite;
+
+    @Option(names = "--fail-fast", description = "Stop at the first image that cannot be decoded instead of recording it.")
+    boolean failFast;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "STORE.h5", description = "The feature store to write.")
+    Path output;
+
+    @Override
+    public Integer call() {
+        ImageFolder folder = ImageFolder.open(data);
+        BaseModel base = ModelSpec.parse(model).load();
+        FeatureExtractor.Builder b = FeatureExtractor.builder().setModel(base).optPooling(pooling).optBatchSize(batchSize)
+                .optOverwrite(overwrite).optFailFast(failFast).optListener(new ConsoleProgressBar(split, main.err));
+        if (layer != null) {
+            b.optLayer(layer);
+        }
+        try (FeatureStore store = b.build().extract(folder, split, output)) {
+            main.out.println("Wrote " + store.path() + ": " + store.rows() + " rows of " + store.dim() + " features ("
+                    + store.spec().model() + "/" + store.spec().layer() + "/" + store.spec().pooling() + "), classes "
+                    + store.labelNames() + ", " + store.failures().size() + " unreadable images.");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,111 @@
+package dev.transferkit.cli;
+
+import dev.transferkit.finetune.Augmentation;
+import dev.transferkit.finetune.EpochStats;
+import dev.transferkit.finetune.FineTuneResult;
+import dev.transferkit.finetune.FineTuner;
+import dev.transferkit.image.ImageFolder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code transferkit fine-tune}: freeze the base, train a new head, optionally unfreeze the top and train on. */
+@Command(name = "fine-tune", mixinStandardHelpOptions = true,
+        description = {"Fine-tune a pretrained network on DATASET/<split>/<class>/<image> and save the predictor.",
+                "Phase 1 trains a new head on the frozen base; phase 2 (--phase2-epochs > 0) also trains the base from"
+                        + " --unfreeze-from on, with a lower learning rate."})
+final class FineTuneCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
+            description = "A built-in network or a model zip. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
+    Path data;
+
+    @Option(names = "--train-split", defaultValue = "train", description = "Default: ${DEFAULT-VALUE}.")
+    String trainSplit;
+
+    @Option(names = "--validation-split", description = "A validation split for the history. Default: none.")
+    String validationSplit;
+
+    @Option(names = "--cut-layer", description = "The last base layer kept. Default: the model's recommended feature layer.")
+    String cutLayer;
+
+    @Option(names = "--dense", split = ",", paramLabel = "N", description = "Dense layer sizes of the new head (0 for none). Default: 256.")
+    int[] dense = {256};
+
+    @Option(names = "--dropout", defaultValue = "0.5", description = "Dropout after each dense layer. Default: ${DEFAULT-VALUE}.")
+    double dropout;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Phase-1 epochs. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Phase-1 Adam learning rate. Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--phase2-epochs", defaultValue = "0", description = "Phase-2 epochs; 0 skips phase 2. Default: ${DEFAULT-VALUE}.")
+    int phase2Epochs;
+
+    @Option(names = "--unfreeze-from", description = "The first base layer trained in phase 2.")
+    String unfreezeFrom;
+
+    @Option(names = "--phase2-lr", defaultValue = "1e-5", description = "Phase-2 learning rate. Default: ${DEFAULT-VALUE}.")
+    double phase2LearningRate;
+
+    @Option(names = "--phase2-updater", defaultValue = "ADAM", description = "${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+    FineTuner.Phase2Updater phase2Updater;
+
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--augment", description = "Augment training images (rotation 20 degrees, shifts and zoom 0.1, horizontal flips).")
+    boolean augment;
+
+    @Option(names = "--history-dir", paramLabel = "DIR", description = "Where history.csv and history.png are written.")
+    Path historyDir;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "PREDICTOR.zip", description = "The predictor to write.")
+    Path output;
+
+    @Override
+    public Integer call() {
+        ImageFolder folder = ImageFolder.open(data);
+        FineTuner.Builder b = FineTuner.builder().setBaseModel(ModelSpec.parse(model).load())
+                .optHead(dense.length == 1 && dense[0] == 0 ? new int[0] : dense, dropout)
+                .optPhase1(epochs, learningRate).optBatchSize(batchSize).optSeed(seed);
+        if (cutLayer != null) {
+            b.optCutLayer(cutLayer);
+        }
+        if (phase2Epochs > 0) {
+            if (unfreezeFrom == null) {
+                throw new IllegalArgumentException("--phase2-epochs " + phase2Epochs + " needs --unfreeze-from, the first base layer to train in phase 2.");
+            }
+            b.optPhase2(phase2Epochs, unfreezeFrom, phase2LearningRate, phase2Updater);
+        }
+        if (augment) {
+            b.optAugmentation(Augmentation.builder().optRotation(20).optWidthShift(0.1).optHeightShift(0.1).optZoom(0.1)
+                    .optHorizontalFlip(true).build());
+        }
+        if (historyDir != null) {
+            b.optOutputDir(historyDir);
+        }
+        FineTuner tuner = b.build();
+        main.err.println(tuner);
+        FineTuneResult result = tuner.fit(folder, trainSplit, validationSplit);
+        for (EpochStats e : result.history().epochs()) {
+            main.out.println(e);
+        }
+        result.model().save(output);
+        main.out.println("Saved " + output + ": " + result.model());
+        return 0;
+    }
+}

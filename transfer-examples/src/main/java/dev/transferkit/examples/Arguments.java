@@ -1,0 +1,38 @@
+package dev.transferkit.examples;
+
+/** Checks of the example mains' command-line values, with messages that name the value. */
+final class Arguments {
+    private Arguments() {
+    }
+
+    /**
+     * Parses a positive whole number.
+     *
+     * @param text the argument
+     * @param what what it means, for the message, e.g. {@code "images per split"}
+     * @return the number
+     * @throws IllegalArgumentException when it is not a positive whole number
+     */
+    static int positiveInt(String text, String what) {
+        int n;
+        try {
+            n = Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("The " + what + " must be a positive whole number, but was '" + text + "'.", e);
+        }
+        return requirePositive(n, what);
+    }
+
+    /**
+     * @param n    a number
+     * @param what what it means, for the message
+     * @return {@code n}
+     * @throws IllegalArgumentException when it is not positive
+     */
+    static int requirePositive(int n, String what) {
+        if (n < 1) {
+            throw new IllegalArgumentException("The " + what + " must be at least 1, but was " + n + ".");
+        }
+        return n;
+    }
+}
