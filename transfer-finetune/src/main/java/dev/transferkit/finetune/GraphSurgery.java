@@ -3,6 +3,7 @@ package dev.transferkit.finetune;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -12,6 +13,7 @@ import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
@@ -121,6 +123,30 @@ final class GraphSurgery {
                 v.getLayer().setParams(graph.getLayer(n).params().dup());
             }
         }
+        return copy;
+    }
+
+    /**
+     * Copies the graph with the given layers' weight and bias updaters replaced (per-layer learning rates). Layers
+     * that are frozen (wrapped by transfer learning) or have no updater are not in {@code updaters}. Parameters are
+     * copied unchanged.
+     */
+    ComputationGraph withUpdaters(Map<String, IUpdater> updaters) {
+        if (updaters.isEmpty()) {
+            return graph;
+        }
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        for (Map.Entry<String, IUpdater> e : updaters.entrySet()) {
+            Layer l = layer(conf, e.getKey());
+            if (!(l instanceof BaseLayer bl)) {
+                throw new IllegalStateException("The layer '" + e.getKey() + "' has no updater of its own: " + l);
+            }
+            bl.setIUpdater(e.getValue().clone());
+            bl.setBiasUpdater(e.getValue().clone());
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init();
+        copy.setParams(graph.params().dup());
         return copy;
     }
 
