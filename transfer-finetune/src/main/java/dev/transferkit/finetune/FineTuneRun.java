@@ -125,8 +125,8 @@ final class FineTuneRun {
             TrainingLoop loop = new TrainingLoop(1, trained, t.patience, t.batchSize, t.seed, t.listener);
             if (!progress.finished(t.phase1Epochs)) {
                 FeatureSource source = trained == phase1
-                        ? FeatureSource.images(train, validation, t.augmentation, t.batchSize)
-                        : FeatureSource.cached(trunk, train, validation, t.augmentation, t.batchSize);
+                        ? FeatureSource.images(train, validation, phase1Augmentation(), t.batchSize)
+                        : FeatureSource.cached(trunk, train, validation, phase1Augmentation(), t.batchSize);
                 loop.run(progress, t.phase1Epochs, train, validation, source,
                         stats -> afterEpoch(stats, trained, phase1, progress, t0));
             }
@@ -252,6 +252,10 @@ final class FineTuneRun {
         return out;
     }
 
+    private Augmentation phase1Augmentation() {
+        return t.augmentPhase1 ? t.augmentation : Augmentation.none();
+    }
+
     private IUpdater phase2Updater() {
         return t.phase2Updater == FineTuner.Phase2Updater.ADAM ? new Adam(t.phase2LearningRate) : new Nesterovs(t.phase2LearningRate, 0.9);
     }
@@ -261,9 +265,12 @@ final class FineTuneRun {
         String input = t.cutLayer;
         long nIn;
         if (cutShape.length == 4) {
-            out.add(new GraphSurgery.HeadLayer(FineTuner.POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input));
+            boolean nhwc = t.base.inputSpec().format() == dev.transferkit.image.DataFormat.NHWC;
+            // Pool over the spatial axes of the base's layout (DL4J's default assumes NCHW).
+            out.add(new GraphSurgery.HeadLayer(FineTuner.POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG)
+                    .poolingDimensions(nhwc ? new int[]{1, 2} : new int[]{2, 3}).build(), input));
             input = FineTuner.POOL;
-            nIn = t.base.inputSpec().format() == dev.transferkit.image.DataFormat.NHWC ? cutShape[3] : cutShape[1];
+            nIn = nhwc ? cutShape[3] : cutShape[1];
         } else if (cutShape.length == 2) {
             nIn = cutShape[1];
         } else {
@@ -366,6 +373,7 @@ final class FineTuneRun {
         p.put("batchSize", Integer.toString(t.batchSize));
         p.put("seed", Long.toString(t.seed));
         p.put("augmentation", t.augmentation.toString());
+        p.put("augmentation.phase1", Boolean.toString(t.augmentPhase1));
         p.put("classWeights", t.classWeights.toString());
         p.put("earlyStopping.patience", Integer.toString(t.patience));
         return p;

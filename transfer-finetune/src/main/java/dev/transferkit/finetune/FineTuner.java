@@ -71,6 +71,7 @@ public final class FineTuner {
     final int batchSize;
     final long seed;
     final Augmentation augmentation;
+    final boolean augmentPhase1;
     final ClassWeights classWeights;
     final int patience;
     final Path outputDir;
@@ -98,6 +99,7 @@ public final class FineTuner {
         this.batchSize = b.batchSize;
         this.seed = b.seed;
         this.augmentation = b.augmentation;
+        this.augmentPhase1 = b.augmentPhase1;
         this.classWeights = b.classWeights;
         this.patience = b.patience;
         this.outputDir = b.outputDir;
@@ -165,6 +167,7 @@ public final class FineTuner {
                 + (discriminativeFactor != 1 ? ", discriminative lr x" + discriminativeFactor + " per block of /"
                 + blockPattern + "/" : "")
                 + ", batch " + batchSize + ", seed " + seed + ", " + augmentation
+                + (augmentPhase1 || augmentation.isIdentity() ? "" : " in phase 2 only")
                 + ", classWeights " + classWeights + (patience > 0 ? ", patience " + patience : "")
                 + ", batchNormFrozen " + batchNormFrozen;
     }
@@ -190,6 +193,7 @@ public final class FineTuner {
         b.batchSize = batchSize;
         b.seed = seed;
         b.augmentation = augmentation;
+        b.augmentPhase1 = augmentPhase1;
         b.classWeights = classWeights;
         b.patience = patience;
         b.outputDir = outputDir;
@@ -227,6 +231,7 @@ public final class FineTuner {
         private int batchSize = 32;
         private long seed = 42;
         private Augmentation augmentation = Augmentation.none();
+        private boolean augmentPhase1 = true;
         private ClassWeights classWeights = ClassWeights.uniform();
         private int patience;
         private Path outputDir;
@@ -480,7 +485,18 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optAugmentation(Augmentation augmentation) {
+            return optAugmentation(augmentation, true);
+        }
+
+        /**
+         * @param augmentation applied to training images only
+         * @param inPhase1     also augment in phase 1; {@code false} keeps phase 1 on the frozen base's cached
+         *                     activations (the base runs once instead of every epoch) and augments in phase 2 only
+         * @return this builder
+         */
+        public Builder optAugmentation(Augmentation augmentation, boolean inPhase1) {
             this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
+            this.augmentPhase1 = inPhase1;
             return this;
         }
 

@@ -94,7 +94,8 @@ final class GraphSurgery {
      * Gradients flow through it; its values and the original running statistics never change. DL4J's own
      * batch normalisation cannot back-propagate in inference mode (wrapped in FrozenLayerWithBackprop it fails on
      * a stale workspace array), and a FrozenLayerWithBackprop-wrapped convolution does not survive saving, hence
-     * this form.
+     * this form. The fold has the identity activation: DL4J's batch normalisation ignores the activation in its
+     * configuration (which defaults to the network's, e.g. sigmoid).
      */
     ComputationGraph withFrozenBatchNorm(Set<String> names) {
         if (names.isEmpty()) {
@@ -106,7 +107,7 @@ final class GraphSurgery {
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
             Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
                     .updater(new org.nd4j.linalg.learning.config.Sgd(0.0)).biasUpdater(new org.nd4j.linalg.learning.config.Sgd(0.0))
-                    .activation(bn.getActivationFn()).dataFormat(bn.getCnn2DFormat()).build();
+                    .activation(org.nd4j.linalg.activations.Activation.IDENTITY).dataFormat(bn.getCnn2DFormat()).build();
             folded.setLayerName(n);
             v.getLayerConf().setLayer(folded);
         }

@@ -258,6 +258,41 @@ class FineTunerTest {
     }
 
     @Test
+    void foldedBatchNormComputesWhatInferenceModeBatchNormComputesInBothLayouts() {
+        for (dev.transferkit.image.DataFormat format : dev.transferkit.image.DataFormat.values()) {
+            BaseModel base = TestData.tinyModel(format);
+            ComputationGraph folded = new GraphSurgery(base.graph()).withFrozenBatchNorm(java.util.Set.of("bn1", "bn2"));
+            INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, base.inputSpec().batchShape(3));
+            INDArray expected = base.graph().outputSingle(false, x);
+            INDArray actual = folded.outputSingle(false, x);
+            assertEquals(0, expected.sub(actual).amax().getDouble(0), 1e-4, format + ": " + expected + " vs " + actual);
+        }
+    }
+
+    @Test
+    void nhwcBaseFineTunesAndPredictsLikeItsNetwork() throws Exception {
+        BaseModel base = TestData.tinyModel(dev.transferkit.image.DataFormat.NHWC);
+        float[] c1 = params(base.graph(), "c1");
+        FineTuneResult r = tuner(base).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation");
+        assertArrayEquals(c1, params(r.model().baseModel().graph(), "c1"));
+        assertEquals(r.history().epochs().get(2).validationLoss(), validationLoss(r.model().baseModel()), 1e-4);
+        checkSavedModel(r);
+    }
+
+    @Test
+    void augmentationCanBeLimitedToPhase2SoPhase1UsesCachedActivations() {
+        Augmentation strong = Augmentation.builder().optRotation(40).optHorizontalFlip(true).optBrightness(0.5, 1.5).build();
+        FineTuneResult plain = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation");
+        FineTuneResult phase2Only = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .optAugmentation(strong, false).build().fit(data, "train", "validation");
+        assertEquals(plain.history().phase(1).get(1).trainLoss(), phase2Only.history().phase(1).get(1).trainLoss(), 0);
+        assertNotEquals(plain.history().phase(2).get(0).trainLoss(), phase2Only.history().phase(2).get(0).trainLoss());
+        assertEquals("false", phase2Only.model().provenance().get("augmentation.phase1"));
+    }
+
+    @Test
     void headActivationIsConfigurable() {
         FineTuneResult r = tuner(TestData.tinyModel()).optHeadActivation(org.nd4j.linalg.activations.Activation.TANH)
                 .optPhase1(1, 1e-2).build().fit(data, "train", "validation");
