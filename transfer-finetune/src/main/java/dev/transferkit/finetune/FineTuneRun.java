@@ -114,9 +114,9 @@ final class FineTuneRun {
         ComputationGraph trunk = surgery.trunk(t.cutLayer);
         cutShape = trunk.outputSingle(false, train.batch(new int[]{0}, null, null)).shape();
         head = headLayers();
-        ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(t.phase1LearningRate));
-        ComputationGraph network = phase1;
+        ComputationGraph network = null; // not needed when resuming in phase 2: the checkpoint holds every parameter
         if (resume == null || resume.state.phase() == 1) {
+            ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(t.phase1LearningRate));
             ComputationGraph trained = t.trainableFrom == null ? headNetwork() : phase1;
             PhaseProgress progress = new PhaseProgress();
             if (resume != null) {
@@ -132,6 +132,7 @@ final class FineTuneRun {
             }
             loop.restoreBest(progress);
             copyMatching(trained, phase1);
+            network = phase1;
             seconds[0] += (System.nanoTime() - t0) / 1e9;
         }
 
@@ -230,7 +231,7 @@ final class FineTuneRun {
         ComputationGraph g = surgery.reheaded(t.cutLayer, frozen,
                 new FineTuneConfiguration.Builder().updater(updater).seed(t.seed).build(), head);
         Set<String> frozenBn = t.batchNormFrozen ? surgery.batchNorms(unfrozen) : Set.of();
-        g = new GraphSurgery(g).withFrozenBatchNorm(frozenBn);
+        g = new GraphSurgery(new GraphSurgery(g).withoutNoOpDropout()).withFrozenBatchNorm(frozenBn);
         return new GraphSurgery(g).withUpdaters(layerUpdaters(unfrozen, frozenBn, updater));
     }
 

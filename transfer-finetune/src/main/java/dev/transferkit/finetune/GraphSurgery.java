@@ -128,6 +128,34 @@ final class GraphSurgery {
     }
 
     /**
+     * Copies the graph without the dropouts that keep every activation ({@code Dropout} with retain probability 1 and
+     * no schedule), which the Keras importer puts on every layer: they do nothing forward, but DL4J's backward pass
+     * of a convolution in NHWC layout fails on their mask. Parameters are copied unchanged.
+     */
+    ComputationGraph withoutNoOpDropout() {
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        boolean changed = false;
+        for (String name : conf.getVertices().keySet()) {
+            Layer l = layer(conf, name);
+            if (l instanceof org.deeplearning4j.nn.conf.layers.misc.FrozenLayer f) {
+                l = f.getLayer();
+            }
+            if (l instanceof BaseLayer bl && bl.getIDropout() instanceof org.deeplearning4j.nn.conf.dropout.Dropout d
+                    && d.getP() >= 1.0 && d.getPSchedule() == null) {
+                bl.setIDropout(null);
+                changed = true;
+            }
+        }
+        if (!changed) {
+            return graph;
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init();
+        copy.setParams(graph.params().dup());
+        return copy;
+    }
+
+    /**
      * Copies the graph with the given layers' weight and bias updaters replaced (per-layer learning rates). Layers
      * that are frozen (wrapped by transfer learning) or have no updater are not in {@code updaters}. Parameters are
      * copied unchanged.

@@ -44,7 +44,9 @@ final class TestData {
                 .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(16, 16, 3, f))
                 .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(4).stride(2, 2).dataFormat(f).activation(Activation.RELU).build(), "in")
                 .addLayer("bn1", new BatchNormalization.Builder().dataFormat(f).build(), "c1")
-                .addLayer("c2", new ConvolutionLayer.Builder(3, 3).nOut(8).dataFormat(f).activation(Activation.RELU).build(), "bn1")
+                // The Keras importer (hence the NHWC MobileNetV2) puts a keep-everything dropout on every layer.
+                .addLayer("c2", new ConvolutionLayer.Builder(3, 3).nOut(8).dataFormat(f).activation(Activation.RELU)
+                        .dropOut(f == CNN2DFormat.NHWC ? 1.0 : 0.0).build(), "bn1")
                 .addLayer("bn2", new BatchNormalization.Builder().dataFormat(f).build(), "c2")
                 .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG)
                         .poolingDimensions(f == CNN2DFormat.NHWC ? new int[]{1, 2} : new int[]{2, 3}).build(), "bn2")
