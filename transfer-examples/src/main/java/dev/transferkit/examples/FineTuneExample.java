@@ -46,9 +46,10 @@ import java.util.Locale;
  * the test split once, at the end; the test split is not used during training. Prints a table (method, accuracy,
  * balanced accuracy, training and test time) and writes the fine-tuning history as CSV and PNG.
  *
- * <p>Usage: {@code FineTuneExample [work-dir] [max-images-per-class|all] [phase1-epochs] [phase2-epochs] [unfrozen-blocks]};
- * defaults {@code transferkit-output/finetune 60 20 2 2} (a few minutes on 2 cores: phase-1 epochs are cheap since
- * they train on cached activations; phase 2 runs the network every epoch).
+ * <p>Usage: {@code FineTuneExample [work-dir] [max-images-per-class|all] [phase1-epochs] [phase2-epochs] [unfrozen-blocks]
+ * [batch-size]}; defaults {@code transferkit-output/finetune 60 20 2 2 4} (minutes on 2 cores: phase-1 epochs are
+ * cheap since they train on cached activations; phase 2 runs the network every epoch). Phase 2 trains through DL4J's
+ * layers at 224x224, whose memory (off-heap) grows with the batch: a batch of 16 peaked at 14 GB RSS here and was killed for memory, as was a batch of 8 on this shared machine.
  */
 public final class FineTuneExample {
     /** The cut layer for both methods; see {@link FoodVsNonFoodExample#LAYER}. */
@@ -84,15 +85,16 @@ public final class FineTuneExample {
     /**
      * Runs the example.
      *
-     * @param args optional work directory, images per class ("all" for every emoji), phase-1 epochs, phase-2 epochs
-     *             and unfrozen blocks
+     * @param args optional work directory, images per class ("all" for every emoji), phase-1 epochs, phase-2 epochs,
+     *             unfrozen blocks and batch size
      * @throws IOException when an output file cannot be written
      */
     public static void main(String[] args) throws IOException {
         Path work = Path.of(args.length > 0 ? args[0] : "transferkit-output/finetune");
         String max = args.length > 1 ? args[1] : "60";
         Settings settings = new Settings(LAYER, args.length > 2 ? Integer.parseInt(args[2]) : 20,
-                args.length > 3 ? Integer.parseInt(args[3]) : 2, args.length > 4 ? Integer.parseInt(args[4]) : 2, 16);
+                args.length > 3 ? Integer.parseInt(args[3]) : 2, args.length > 4 ? Integer.parseInt(args[4]) : 2,
+                args.length > 5 ? Integer.parseInt(args[5]) : 4);
 
         BaseModel model = NsfwjsSource.mobileNetV2().load();
         EmojiDataset.Builder data = EmojiDataset.builder().optTrainVendor("google").optTestVendor("twitter");
@@ -113,8 +115,8 @@ public final class FineTuneExample {
      * @param folder     the images
      * @param trainSplit the training split
      * @param testSplit  the test split
-     * @param work       where feature stores, checkpoints, history and predictors go (previous feature stores and
-     *                   checkpoints there are deleted so that the timings are of fresh runs)
+     * @param work       where feature stores, checkpoints, history and predictors go (previous feature stores there
+     *                   are deleted so that extraction is timed afresh; fine-tuning resumes from a checkpoint there)
      * @param settings   the settings
      * @param log        progress output
      * @return one row per method
@@ -138,8 +140,9 @@ public final class FineTuneExample {
         rows.add(new Row("frozen features + logistic regression", frozenReport.accuracy(), frozenReport.balancedAccuracy(),
                 frozenTrain, (System.nanoTime() - t1) / 1e9));
 
+        // Kept between runs: an interrupted run (e.g. killed for memory) resumes from its last checkpoint, and its
+        // reported time then includes the interrupted attempts up to that checkpoint.
         Path tuneDir = work.resolve("finetune");
-        FileTrees.deleteRecursively(tuneDir);
         FineTuner tuner = FineTuner.builder().setBaseModel(model).optCutLayer(settings.layer())
                 .optHead(new int[]{128}, 0.3)
                 .optPhase1(settings.phase1Epochs(), 1e-3)
