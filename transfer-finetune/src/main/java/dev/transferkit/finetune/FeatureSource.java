@@ -84,8 +84,4 @@ abstract class FeatureSource {
         return rows.size() == 1 ? rows.get(0) : Nd4j.concat(0, rows.toArray(INDArray[]::new));
     }
 
-    static int[] range(int n) {
-        return IntStream.range(0, n).toArray();
-    }
-
 }

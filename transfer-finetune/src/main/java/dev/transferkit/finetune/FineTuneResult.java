@@ -8,8 +8,9 @@ import dev.transferkit.predict.TransferModel;
  * @param model         the fine-tuned network as a saved-predictor-ready {@link TransferModel}; its provenance records
  *                      the frozen layers, learning rates and epochs of each phase
  * @param history       the per-epoch scores of both phases
- * @param phase1Seconds wall-clock time of phase 1, feature caching included
- * @param phase2Seconds wall-clock time of phase 2 (0 when skipped)
+ * @param phase1Seconds wall-clock time of phase 1, feature caching included; for a resumed run, the time of the
+ *                      interrupted attempts (as far as their last checkpoint) is included
+ * @param phase2Seconds wall-clock time of phase 2 (0 when skipped), counted the same way
  */
 public record FineTuneResult(TransferModel model, TrainingHistory history, double phase1Seconds, double phase2Seconds) {
     @Override

@@ -3,61 +3,45 @@ package dev.transferkit.finetune;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.head.ClassWeights;
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.image.ImageOptions;
-import dev.transferkit.image.ImagePipeline;
-import dev.transferkit.image.LabelEncoder;
-import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.learning.config.Nesterovs;
-import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Fine-tunes a pretrained network on an {@link ImageFolder} in two phases, as in the Keras transfer-learning guide:
  * <ol>
  *   <li>Phase 1: the network is cut after {@link Builder#optCutLayer(String) the cut layer}, a new head
- *   (global average pooling, dense layers with dropout, softmax output) is added, and only the head is trained with
- *   Adam while the base stays frozen. Without augmentation the base runs once: its activations are cached and the
- *   head trains on them.</li>
- *   <li>Phase 2 (optional): the layers from {@link Builder#optPhase2 unfreezeFrom} up to the cut layer are unfrozen
- *   and the whole trainable part is trained with a much lower learning rate. Batch-normalisation layers of the
- *   pretrained part stay in inference mode by default ({@link Builder#optBatchNormFrozen(boolean)}).</li>
+ *   (global average pooling, dense layers with dropout, softmax output) is added, and the head is trained with
+ *   Adam while the base stays frozen ({@link Builder#optFreezeAll()}, the default), or with the base trainable from
+ *   a named layer ({@link Builder#optTrainableFrom(String)}) or in its last blocks ({@link Builder#optTrainableBlocks(int)}).
+ *   With a frozen base and no augmentation the base runs once: its activations are cached and the head trains on them.</li>
+ *   <li>Phase 2 (optional): the layers from {@link Builder#optPhase2 unfreezeFrom} (or the last N blocks) up to the
+ *   cut layer are unfrozen and trained with a much lower learning rate, with Adam or SGD with momentum, optionally with
+ *   {@link Builder#optDiscriminativeLr(double) discriminative learning rates}.</li>
  * </ol>
+ * Batch-normalisation layers of the pretrained part stay in inference mode in both phases by default
+ * ({@link Builder#optBatchNormFrozen(boolean)}). Augmentation applies to training images only. With
+ * {@link Builder#optCheckpointDir(Path)} every epoch is checkpointed and an interrupted run resumes where it stopped.
  * The base model itself is never modified. Instances are immutable and reusable.
  */
 public final class FineTuner {
-    private static final Logger LOG = LoggerFactory.getLogger(FineTuner.class);
     static final String POOL = "ft_pool";
     static final String DENSE = "ft_dense_";
     static final String OUTPUT = "ft_output";
-    private static final String FEATURES = "ft_features";
+    static final String FEATURES = "ft_features";
+    /**
+     * The default {@link Builder#optBlockPattern(String) block pattern}: names such as {@code block_13_expand}
+     * (Keras MobileNetV2), {@code conv4_block3_1_conv} (Keras ResNet), {@code block5_conv1} (Keras VGG) and
+     * {@code block6a_expand_conv} (EfficientNet); the first group names the block.
+     */
+    public static final String DEFAULT_BLOCK_PATTERN = "(.*block_?\\d+[a-z]?)_";
 
     /** The updater of phase 2. */
     public enum Phase2Updater {
@@ -67,43 +51,60 @@ public final class FineTuner {
         SGD_MOMENTUM
     }
 
-    private final BaseModel base;
-    private final String cutLayer;
-    private final int[] denseSizes;
-    private final double dropout;
-    private final String trainableFrom;
-    private final int phase1Epochs;
-    private final double phase1LearningRate;
-    private final int phase2Epochs;
-    private final String unfreezeFrom;
-    private final double phase2LearningRate;
-    private final Phase2Updater phase2Updater;
-    private final int batchSize;
-    private final long seed;
-    private final Augmentation augmentation;
-    private final ClassWeights classWeights;
-    private final int patience;
-    private final Path outputDir;
-    private final boolean batchNormFrozen;
+    // Package-private: FineTuneRun reads them.
+    final BaseModel base;
+    final String cutLayer;
+    final int[] denseSizes;
+    final double dropout;
+    final Activation headActivation;
+    final String trainableFrom;
+    final int trainableBlocks;
+    final int phase1Epochs;
+    final double phase1LearningRate;
+    final int phase2Epochs;
+    final String unfreezeFrom;
+    final int unfreezeBlocks;
+    final double phase2LearningRate;
+    final Phase2Updater phase2Updater;
+    final Pattern blockPattern;
+    final double discriminativeFactor;
+    final int batchSize;
+    final long seed;
+    final Augmentation augmentation;
+    final boolean augmentPhase1;
+    final ClassWeights classWeights;
+    final int patience;
+    final Path outputDir;
+    final Path checkpointDir;
+    final FineTuneListener listener;
+    final boolean batchNormFrozen;
 
     private FineTuner(Builder b) {
         this.base = b.base;
         this.cutLayer = b.cutLayer;
         this.denseSizes = b.denseSizes.clone();
         this.dropout = b.dropout;
+        this.headActivation = b.headActivation;
         this.trainableFrom = b.trainableFrom;
+        this.trainableBlocks = b.trainableBlocks;
         this.phase1Epochs = b.phase1Epochs;
         this.phase1LearningRate = b.phase1LearningRate;
         this.phase2Epochs = b.phase2Epochs;
         this.unfreezeFrom = b.unfreezeFrom;
+        this.unfreezeBlocks = b.unfreezeBlocks;
         this.phase2LearningRate = b.phase2LearningRate;
         this.phase2Updater = b.phase2Updater;
+        this.blockPattern = b.blockPattern;
+        this.discriminativeFactor = b.discriminativeFactor;
         this.batchSize = b.batchSize;
         this.seed = b.seed;
         this.augmentation = b.augmentation;
+        this.augmentPhase1 = b.augmentPhase1;
         this.classWeights = b.classWeights;
         this.patience = b.patience;
         this.outputDir = b.outputDir;
+        this.checkpointDir = b.checkpointDir;
+        this.listener = b.listener;
         this.batchNormFrozen = b.batchNormFrozen;
     }
 
@@ -133,196 +134,42 @@ public final class FineTuner {
     /**
      * Fine-tunes on one split and validates on another.
      *
+     * <p>With {@link Builder#optCheckpointDir(Path) a checkpoint directory}, the state after every epoch is saved
+     * there and a later {@code fit} with the same settings, base model and data continues from it (see
+     * {@link Builder#optCheckpointDir(Path)}).
+     *
      * @param data            the dataset
      * @param trainSplit      the training split
      * @param validationSplit the validation split, or {@code null} for none (then early stopping is not allowed)
      * @return the fine-tuned predictor, history and timings
      * @throws TransferKitException when a split is missing or empty, or early stopping has no validation data
+     * @throws CheckpointException  when the checkpoint directory holds a damaged checkpoint or one of another run
      */
     public FineTuneResult fit(ImageFolder data, String trainSplit, String validationSplit) {
         Objects.requireNonNull(data, "data");
-        LabelEncoder encoder = data.labelEncoder();
-        List<String> labels = encoder.toList();
-        if (labels.size() < 2) {
-            throw new TransferKitException("The dataset " + data.root() + " has " + labels.size()
+        if (data.labelEncoder().size() < 2) {
+            throw new TransferKitException("The dataset " + data.root() + " has " + data.labelEncoder().size()
                     + " class; fine-tuning needs at least 2.");
         }
         if (validationSplit == null && patience > 0) {
             throw new TransferKitException("Early stopping (patience " + patience + ") needs a validation split, but none was given.");
         }
-        ImagePipeline pipeline = base.pipeline(ImageOptions.defaults());
-        ImageSet train = ImageSet.decode(data.images(trainSplit), encoder, pipeline, data.root() + "/" + trainSplit);
-        ImageSet validation = validationSplit == null ? null
-                : ImageSet.decode(data.images(validationSplit), encoder, pipeline, data.root() + "/" + validationSplit);
-        double[] weights = classWeights.resolve(labels, train.labels());
-        Random random = new Random(seed);
-        Nd4j.getRandom().setSeed(seed);
-        List<EpochStats> history = new ArrayList<>();
-
-        // Phase 1: train the new head on the cut layer's activations.
-        long t0 = System.nanoTime();
-        GraphSurgery surgery = new GraphSurgery(base.graph());
-        Set<String> cutAncestors = surgery.ancestors(cutLayer);
-        ComputationGraph trunk = surgery.trunk(cutLayer);
-        INDArray probe = trunk.outputSingle(false, train.batch(new int[]{0}, null, null));
-        long[] shape = probe.shape();
-        List<GraphSurgery.HeadLayer> head = headLayers(shape, labels.size(), weights);
-        ComputationGraph headNet = headNetwork(head);
-        Set<String> frozen1 = phase1Frozen(surgery, cutAncestors);
-        ComputationGraph network;
-        if (trainableFrom == null) {
-            FeatureSource features = FeatureSource.cached(trunk, train, validation, augmentation, batchSize);
-            history.addAll(new TrainingLoop(1, headNet, patience).run(phase1Epochs, batchSize, random, train, validation, features));
-            network = surgery.reheaded(cutLayer, frozen1, tuning(new Adam(phase1LearningRate)), head);
-            copyHead(headNet, network, head);
-        } else {
-            network = surgery.reheaded(cutLayer, frozen1, tuning(new Adam(phase1LearningRate)), head);
-            history.addAll(new TrainingLoop(1, network, patience).run(phase1Epochs, batchSize, random, train, validation,
-                    FeatureSource.images(train, validation, augmentation, batchSize)));
-        }
-        double phase1Seconds = (System.nanoTime() - t0) / 1e9;
-
-        // Phase 2: unfreeze the top of the base with a low learning rate.
-        double phase2Seconds = 0;
-        Set<String> frozen2 = Set.of();
-        Set<String> frozenBn = Set.of();
-        if (phase2Epochs > 0) {
-            long t1 = System.nanoTime();
-            Set<String> unfrozen = new LinkedHashSet<>(surgery.descendants(unfreezeFrom));
-            unfrozen.retainAll(cutAncestors);
-            Set<String> frozenVertices = new LinkedHashSet<>(cutAncestors);
-            frozenVertices.removeAll(unfrozen);
-            frozen2 = surgery.layersAmong(frozenVertices);
-            frozenBn = batchNormFrozen ? surgery.batchNorms(unfrozen) : Set.of();
-            ComputationGraph phase1Network = network;
-            network = new GraphSurgery(surgery.reheaded(cutLayer, frozen2, tuning(phase2Updater()), head))
-                    .withFrozenBatchNorm(frozenBn);
-            copyLayers(phase1Network, network, frozenBn);
-            history.addAll(new TrainingLoop(2, network, patience).run(phase2Epochs, batchSize, random, train, validation,
-                    FeatureSource.images(train, validation, augmentation, batchSize)));
-            phase2Seconds = (System.nanoTime() - t1) / 1e9;
-        }
-
-        Map<String, String> provenance = provenance(data, trainSplit, validationSplit, frozen1, frozen2, frozenBn);
-        BaseModel tuned = BaseModel.builder().setName(base.name() + "-finetuned").setGraph(network)
-                .setInputSpec(base.inputSpec()).setPreprocessing(base.preprocessing())
-                .optFeatureLayers(List.of(shape.length == 4 ? POOL : cutLayer)).optLabels(labels)
-                .optProvenance(provenance).build();
-        TrainingHistory trainingHistory = new TrainingHistory(history);
-        if (outputDir != null) {
-            trainingHistory.writeCsv(outputDir.resolve("history.csv"));
-            trainingHistory.writePng(outputDir.resolve("history.png"));
-        }
-        return new FineTuneResult(TransferModel.ofNetwork(tuned, provenance), trainingHistory, phase1Seconds, phase2Seconds);
+        return new FineTuneRun(this, data, trainSplit, validationSplit).run();
     }
 
-    private Set<String> phase1Frozen(GraphSurgery surgery, Set<String> cutAncestors) {
-        if (trainableFrom == null) {
-            return surgery.layersAmong(cutAncestors);
-        }
-        Set<String> frozen = new LinkedHashSet<>(cutAncestors);
-        frozen.removeAll(surgery.descendants(trainableFrom));
-        return surgery.layersAmong(frozen);
-    }
-
-    private IUpdater phase2Updater() {
-        return phase2Updater == Phase2Updater.ADAM ? new Adam(phase2LearningRate) : new Nesterovs(phase2LearningRate, 0.9);
-    }
-
-    private FineTuneConfiguration tuning(IUpdater updater) {
-        return new FineTuneConfiguration.Builder().updater(updater).seed(seed).build();
-    }
-
-    private List<GraphSurgery.HeadLayer> headLayers(long[] cutShape, int classes, double[] weights) {
-        List<GraphSurgery.HeadLayer> out = new ArrayList<>();
-        String input = cutLayer;
-        long nIn;
-        if (cutShape.length == 4) {
-            out.add(new GraphSurgery.HeadLayer(POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), input));
-            input = POOL;
-            nIn = base.inputSpec().format() == dev.transferkit.image.DataFormat.NHWC ? cutShape[3] : cutShape[1];
-        } else if (cutShape.length == 2) {
-            nIn = cutShape[1];
-        } else {
-            throw new TransferKitException("The cut layer '" + cutLayer + "' of '" + base.name() + "' has activations of shape "
-                    + Arrays.toString(cutShape) + "; cut at a convolutional (rank 4) or dense (rank 2) layer.");
-        }
-        for (int i = 0; i < denseSizes.length; i++) {
-            DenseLayer.Builder d = new DenseLayer.Builder().nIn(nIn).nOut(denseSizes[i]).activation(Activation.RELU);
-            if (i > 0 && dropout > 0) {
-                d.dropOut(1 - dropout);
-            }
-            out.add(new GraphSurgery.HeadLayer(DENSE + i, d.build(), input));
-            input = DENSE + i;
-            nIn = denseSizes[i];
-        }
-        OutputLayer.Builder o = new OutputLayer.Builder(new LossMCXENT(Nd4j.createFromArray(weights).castTo(DataType.FLOAT)))
-                .nIn(nIn).nOut(classes).activation(Activation.SOFTMAX);
-        if (denseSizes.length > 0 && dropout > 0) {
-            o.dropOut(1 - dropout); // DL4J's dropOut takes the retain probability and applies to the layer's input
-        }
-        out.add(new GraphSurgery.HeadLayer(OUTPUT, o.build(), input));
-        return out;
-    }
-
-    private ComputationGraph headNetwork(List<GraphSurgery.HeadLayer> head) {
-        var g = new NeuralNetConfiguration.Builder().seed(seed).updater(new Adam(phase1LearningRate)).graphBuilder()
-                .addInputs(FEATURES);
-        for (GraphSurgery.HeadLayer h : head) {
-            g.addLayer(h.name(), h.layer().clone(), h.input().equals(cutLayer) ? FEATURES : h.input());
-        }
-        ComputationGraph net = new ComputationGraph(g.setOutputs(OUTPUT).build());
-        net.init();
-        return net;
-    }
-
-    private static void copyHead(ComputationGraph from, ComputationGraph to, List<GraphSurgery.HeadLayer> head) {
-        for (GraphSurgery.HeadLayer h : head) {
-            if (from.getLayer(h.name()).numParams() > 0) {
-                to.getLayer(h.name()).setParams(from.getLayer(h.name()).params().dup());
-            }
-        }
-    }
-
-    /** Copies the parameters of every layer of {@code to} but {@code skip} from the same-named layer of {@code from}. */
-    private static void copyLayers(ComputationGraph from, ComputationGraph to, Set<String> skip) {
-        for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : to.getVertices()) {
-            if (v.hasLayer() && !skip.contains(v.getVertexName()) && v.getLayer().numParams() > 0 && from.getVertex(v.getVertexName()) != null) {
-                v.getLayer().setParams(from.getLayer(v.getVertexName()).params().dup());
-            }
-        }
-    }
-
-    private Map<String, String> provenance(ImageFolder data, String trainSplit, String validationSplit,
-                                           Set<String> frozen1, Set<String> frozen2, Set<String> frozenBn) {
-        Map<String, String> p = new LinkedHashMap<>();
-        p.put("method", "fine-tuning");
-        p.put("base.model", base.name());
-        base.provenance().forEach((k, v) -> p.put("base." + k, v));
-        p.put("data", data.root().toString());
-        p.put("train.split", trainSplit);
-        p.put("validation.split", String.valueOf(validationSplit));
-        p.put("cut.layer", cutLayer);
-        p.put("head.dense", Arrays.toString(denseSizes));
-        p.put("head.dropout", Double.toString(dropout));
-        p.put("phase1.epochs", Integer.toString(phase1Epochs));
-        p.put("phase1.learningRate", Double.toString(phase1LearningRate));
-        p.put("phase1.updater", "ADAM");
-        p.put("phase1.frozen", String.join(",", frozen1));
-        p.put("phase2.epochs", Integer.toString(phase2Epochs));
-        if (phase2Epochs > 0) {
-            p.put("phase2.unfreezeFrom", unfreezeFrom);
-            p.put("phase2.learningRate", Double.toString(phase2LearningRate));
-            p.put("phase2.updater", phase2Updater.name());
-            p.put("phase2.frozen", String.join(",", frozen2));
-            p.put("phase2.batchNormInferenceMode", String.join(",", frozenBn));
-        }
-        p.put("batchSize", Integer.toString(batchSize));
-        p.put("seed", Long.toString(seed));
-        p.put("augmentation", augmentation.toString());
-        p.put("classWeights", classWeights.toString());
-        p.put("earlyStopping.patience", Integer.toString(patience));
-        return p;
+    /** @return the training settings that decide the result, as one line (the checkpoint fingerprint uses it) */
+    String settings() {
+        return "cut=" + cutLayer + ", head=" + Arrays.toString(denseSizes) + " " + headActivation + " dropout " + dropout
+                + ", phase1=" + phase1Epochs + " epochs @ " + phase1LearningRate
+                + (trainableFrom != null ? " training from '" + trainableFrom + "'" : " base frozen")
+                + (phase2Epochs > 0 ? ", phase2=" + phase2Epochs + " epochs from '" + unfreezeFrom + "' @ " + phase2LearningRate
+                + " " + phase2Updater : ", no phase 2")
+                + (discriminativeFactor != 1 ? ", discriminative lr x" + discriminativeFactor + " per block of /"
+                + blockPattern + "/" : "")
+                + ", batch " + batchSize + ", seed " + seed + ", " + augmentation
+                + (augmentPhase1 || augmentation.isIdentity() ? "" : " in phase 2 only")
+                + ", classWeights " + classWeights + (patience > 0 ? ", patience " + patience : "")
+                + ", batchNormFrozen " + batchNormFrozen;
     }
 
     private Builder toBuilder() {
@@ -331,31 +178,36 @@ public final class FineTuner {
         b.cutLayer = cutLayer;
         b.denseSizes = denseSizes.clone();
         b.dropout = dropout;
-        b.trainableFrom = trainableFrom;
+        b.headActivation = headActivation;
+        b.trainableFrom = trainableBlocks > 0 ? null : trainableFrom;
+        b.trainableBlocks = trainableBlocks;
         b.phase1Epochs = phase1Epochs;
         b.phase1LearningRate = phase1LearningRate;
         b.phase2Epochs = phase2Epochs;
-        b.unfreezeFrom = unfreezeFrom;
+        b.unfreezeFrom = unfreezeBlocks > 0 ? null : unfreezeFrom;
+        b.unfreezeBlocks = unfreezeBlocks;
         b.phase2LearningRate = phase2LearningRate;
         b.phase2Updater = phase2Updater;
+        b.blockPattern = blockPattern;
+        b.discriminativeFactor = discriminativeFactor;
         b.batchSize = batchSize;
         b.seed = seed;
         b.augmentation = augmentation;
+        b.augmentPhase1 = augmentPhase1;
         b.classWeights = classWeights;
         b.patience = patience;
         b.outputDir = outputDir;
+        b.checkpointDir = checkpointDir;
+        b.listener = listener;
         b.batchNormFrozen = batchNormFrozen;
         return b;
     }
 
     @Override
     public String toString() {
-        return "FineTuner(base=" + base.name() + ", cut=" + cutLayer + ", head=" + Arrays.toString(denseSizes)
-                + " dropout " + dropout + ", phase1=" + phase1Epochs + " epochs @ " + phase1LearningRate
-                + (phase2Epochs > 0 ? ", phase2=" + phase2Epochs + " epochs from '" + unfreezeFrom + "' @ " + phase2LearningRate
-                + " " + phase2Updater : ", no phase 2") + ", batch " + batchSize + ", seed " + seed + ", " + augmentation
-                + ", classWeights " + classWeights + (patience > 0 ? ", patience " + patience : "")
-                + ", batchNormFrozen " + batchNormFrozen + ")";
+        return "FineTuner(base=" + base.name() + ", " + settings()
+                + (checkpointDir != null ? ", checkpoints in " + checkpointDir : "")
+                + (outputDir != null ? ", output in " + outputDir : "") + ")";
     }
 
     /** Builds a {@link FineTuner}. */
@@ -364,19 +216,28 @@ public final class FineTuner {
         private String cutLayer;
         private int[] denseSizes = {256};
         private double dropout = 0.5;
+        private Activation headActivation = Activation.RELU;
         private String trainableFrom;
+        private int trainableBlocks;
         private int phase1Epochs = 10;
         private double phase1LearningRate = 1e-3;
         private int phase2Epochs;
         private String unfreezeFrom;
+        private int unfreezeBlocks;
         private double phase2LearningRate = 1e-5;
         private Phase2Updater phase2Updater = Phase2Updater.ADAM;
+        private Pattern blockPattern = Pattern.compile(DEFAULT_BLOCK_PATTERN);
+        private double discriminativeFactor = 1;
         private int batchSize = 32;
         private long seed = 42;
         private Augmentation augmentation = Augmentation.none();
+        private boolean augmentPhase1 = true;
         private ClassWeights classWeights = ClassWeights.uniform();
         private int patience;
         private Path outputDir;
+        private Path checkpointDir;
+        private FineTuneListener listener = new FineTuneListener() {
+        };
         private boolean batchNormFrozen = true;
 
         private Builder() {
@@ -426,6 +287,7 @@ public final class FineTuner {
          */
         public Builder optFreezeAll() {
             this.trainableFrom = null;
+            this.trainableBlocks = 0;
             return this;
         }
 
@@ -436,6 +298,33 @@ public final class FineTuner {
          */
         public Builder optTrainableFrom(String layer) {
             this.trainableFrom = Objects.requireNonNull(layer, "layer");
+            this.trainableBlocks = 0;
+            return this;
+        }
+
+        /**
+         * In phase 1, also trains the last {@code blocks} blocks of the base below the cut layer (the base then runs
+         * every epoch). Blocks are groups of layers by name ({@link #optBlockPattern(String)}).
+         *
+         * @param blocks how many blocks, counted back from the cut layer; at least 1
+         * @return this builder
+         */
+        public Builder optTrainableBlocks(int blocks) {
+            if (blocks < 1) {
+                throw new IllegalArgumentException("The number of trainable blocks must be at least 1, but was " + blocks
+                        + "; use optFreezeAll() to freeze the whole base.");
+            }
+            this.trainableBlocks = blocks;
+            this.trainableFrom = null;
+            return this;
+        }
+
+        /**
+         * @param activation the activation of the head's dense layers; default ReLU
+         * @return this builder
+         */
+        public Builder optHeadActivation(Activation activation) {
+            this.headActivation = Objects.requireNonNull(activation, "activation");
             return this;
         }
 
@@ -467,8 +356,106 @@ public final class FineTuner {
             }
             this.phase2Epochs = epochs;
             this.unfreezeFrom = epochs > 0 ? Objects.requireNonNull(unfreezeFrom, "unfreezeFrom") : unfreezeFrom;
+            this.unfreezeBlocks = 0;
             this.phase2LearningRate = positive("phase-2 learning rate", learningRate);
             this.phase2Updater = Objects.requireNonNull(updater, "updater");
+            return this;
+        }
+
+        /**
+         * Phase 2 that unfreezes the last {@code blocks} blocks of the base ({@link #optBlockPattern(String)}).
+         *
+         * @param epochs       phase-2 epochs, at least 1
+         * @param blocks       how many blocks, counted back from the cut layer, to unfreeze; at least 1
+         * @param learningRate the lowered learning rate, positive
+         * @param updater      Adam or SGD with momentum
+         * @return this builder
+         */
+        public Builder optPhase2(int epochs, int blocks, double learningRate, Phase2Updater updater) {
+            if (epochs < 1) {
+                throw new IllegalArgumentException("Phase 2 with unfrozen blocks needs at least 1 epoch, but " + epochs + " were given.");
+            }
+            if (blocks < 1) {
+                throw new IllegalArgumentException("Phase 2 must unfreeze at least 1 block, but " + blocks + " were given.");
+            }
+            optPhase2(epochs, "", learningRate, updater);
+            this.unfreezeFrom = null;
+            this.unfreezeBlocks = blocks;
+            return this;
+        }
+
+        /**
+         * How layers are grouped into blocks (for {@link #optTrainableBlocks(int)}, {@link #optPhase2(int, int,
+         * double, Phase2Updater)} and {@link #optDiscriminativeLr(double)}): a layer whose name starts with a match of
+         * this regular expression belongs to the block named by its first group; a layer whose name does not match
+         * belongs to the block below it (layers before the first match form the block "stem"). Default
+         * {@value #DEFAULT_BLOCK_PATTERN}, which groups MobileNetV2's {@code block_13_*} layers (and puts
+         * {@code Conv_1} and {@code out_relu} into {@code block_16}).
+         *
+         * @param regex a regular expression with at least one capturing group
+         * @return this builder
+         */
+        public Builder optBlockPattern(String regex) {
+            Objects.requireNonNull(regex, "regex");
+            Pattern p;
+            try {
+                p = Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("The block pattern '" + regex + "' is not a regular expression: "
+                        + e.getDescription() + ".", e);
+            }
+            if (p.matcher("").groupCount() < 1) {
+                throw new IllegalArgumentException("The block pattern '" + regex
+                        + "' has no capturing group; its first group must name the block, as in '(block_\\d+)_'.");
+            }
+            this.blockPattern = p;
+            return this;
+        }
+
+        /**
+         * Discriminative learning rates: the trainable layers of the base learn more slowly the deeper they lie. The
+         * head keeps the phase's learning rate {@code lr}; the base block next to the cut gets {@code lr * factor},
+         * the one below it {@code lr * factor^2}, and so on ({@link #optBlockPattern(String) blocks}). Applies to
+         * whichever base layers are trainable in a phase.
+         *
+         * @param factor in (0, 1]; 1 (the default) gives every layer the same rate
+         * @return this builder
+         */
+        public Builder optDiscriminativeLr(double factor) {
+            if (!(factor > 0 && factor <= 1)) {
+                throw new IllegalArgumentException("The discriminative learning-rate factor must be in (0, 1], but was " + factor + ".");
+            }
+            this.discriminativeFactor = factor;
+            return this;
+        }
+
+        /**
+         * Saves the run's state after every epoch into {@code dir} and resumes from it.
+         *
+         * <p>After each epoch, {@code dir/last.ckpt} is replaced atomically by the current state: the trained
+         * network's parameters and updater state, phase, epoch, history, early-stopping state and iteration count.
+         * Whenever the validation loss is the lowest of the run so far, {@code dir/best-model.zip} is replaced by the
+         * predictor at that epoch ({@link TransferModel#load(Path)} reads it). When {@code fit} finds a
+         * {@code last.ckpt} written with the same settings, base model and training data, it continues after the
+         * checkpoint's epoch; every epoch draws its randomness from (seed, phase, epoch), so the resumed run ends
+         * with the same history and parameters as an uninterrupted one. A finished run's checkpoint stays, so
+         * calling {@code fit} again returns the result without training; delete the directory to train afresh. A
+         * checkpoint of another run, or a damaged one, is refused with a {@link CheckpointException}.
+         *
+         * @param dir the checkpoint directory (created when missing); default none (no checkpoints)
+         * @return this builder
+         */
+        public Builder optCheckpointDir(Path dir) {
+            this.checkpointDir = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        /**
+         * @param listener receives batch and epoch progress; default none
+         * @return this builder
+         */
+        public Builder optListener(FineTuneListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
@@ -498,7 +485,18 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optAugmentation(Augmentation augmentation) {
+            return optAugmentation(augmentation, true);
+        }
+
+        /**
+         * @param augmentation applied to training images only
+         * @param inPhase1     also augment in phase 1; {@code false} keeps phase 1 on the frozen base's cached
+         *                     activations (the base runs once instead of every epoch) and augments in phase 2 only
+         * @return this builder
+         */
+        public Builder optAugmentation(Augmentation augmentation, boolean inPhase1) {
             this.augmentation = Objects.requireNonNull(augmentation, "augmentation");
+            this.augmentPhase1 = inPhase1;
             return this;
         }
 
@@ -558,6 +556,15 @@ public final class FineTuner {
             base.requireLayer(cutLayer);
             GraphSurgery surgery = new GraphSurgery(base.graph());
             Set<String> cutAncestors = surgery.ancestors(cutLayer);
+            if (trainableBlocks > 0 || unfreezeBlocks > 0) {
+                LayerBlocks blocks = new LayerBlocks(surgery.layersAmong(cutAncestors), blockPattern);
+                if (trainableBlocks > 0) {
+                    trainableFrom = blocks.firstLayerOfTop(trainableBlocks, base.name());
+                }
+                if (unfreezeBlocks > 0 && phase2Epochs > 0) {
+                    unfreezeFrom = blocks.firstLayerOfTop(unfreezeBlocks, base.name());
+                }
+            }
             for (String[] named : new String[][]{{"trainable-from", trainableFrom}, {"unfreeze-from", unfreezeFrom}}) {
                 if (named[1] != null && (!named[0].equals("unfreeze-from") || phase2Epochs > 0)) {
                     base.requireLayer(named[1]);

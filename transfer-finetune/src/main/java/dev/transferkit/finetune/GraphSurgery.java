@@ -3,6 +3,7 @@ package dev.transferkit.finetune;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -12,6 +13,7 @@ import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
@@ -92,7 +94,8 @@ final class GraphSurgery {
      * Gradients flow through it; its values and the original running statistics never change. DL4J's own
      * batch normalisation cannot back-propagate in inference mode (wrapped in FrozenLayerWithBackprop it fails on
      * a stale workspace array), and a FrozenLayerWithBackprop-wrapped convolution does not survive saving, hence
-     * this form.
+     * this form. The fold has the identity activation: DL4J's batch normalisation ignores the activation in its
+     * configuration (which defaults to the network's, e.g. sigmoid).
      */
     ComputationGraph withFrozenBatchNorm(Set<String> names) {
         if (names.isEmpty()) {
@@ -104,7 +107,7 @@ final class GraphSurgery {
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
             Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
                     .updater(new org.nd4j.linalg.learning.config.Sgd(0.0)).biasUpdater(new org.nd4j.linalg.learning.config.Sgd(0.0))
-                    .activation(bn.getActivationFn()).dataFormat(bn.getCnn2DFormat()).build();
+                    .activation(org.nd4j.linalg.activations.Activation.IDENTITY).dataFormat(bn.getCnn2DFormat()).build();
             folded.setLayerName(n);
             v.getLayerConf().setLayer(folded);
         }
@@ -121,6 +124,58 @@ final class GraphSurgery {
                 v.getLayer().setParams(graph.getLayer(n).params().dup());
             }
         }
+        return copy;
+    }
+
+    /**
+     * Copies the graph without the dropouts that keep every activation ({@code Dropout} with retain probability 1 and
+     * no schedule), which the Keras importer puts on every layer: they do nothing forward, but DL4J's backward pass
+     * of a convolution in NHWC layout fails on their mask. Parameters are copied unchanged.
+     */
+    ComputationGraph withoutNoOpDropout() {
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        boolean changed = false;
+        for (String name : conf.getVertices().keySet()) {
+            Layer l = layer(conf, name);
+            if (l instanceof org.deeplearning4j.nn.conf.layers.misc.FrozenLayer f) {
+                l = f.getLayer();
+            }
+            if (l instanceof BaseLayer bl && bl.getIDropout() instanceof org.deeplearning4j.nn.conf.dropout.Dropout d
+                    && d.getP() >= 1.0 && d.getPSchedule() == null) {
+                bl.setIDropout(null);
+                changed = true;
+            }
+        }
+        if (!changed) {
+            return graph;
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init();
+        copy.setParams(graph.params().dup());
+        return copy;
+    }
+
+    /**
+     * Copies the graph with the given layers' weight and bias updaters replaced (per-layer learning rates). Layers
+     * that are frozen (wrapped by transfer learning) or have no updater are not in {@code updaters}. Parameters are
+     * copied unchanged.
+     */
+    ComputationGraph withUpdaters(Map<String, IUpdater> updaters) {
+        if (updaters.isEmpty()) {
+            return graph;
+        }
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        for (Map.Entry<String, IUpdater> e : updaters.entrySet()) {
+            Layer l = layer(conf, e.getKey());
+            if (!(l instanceof BaseLayer bl)) {
+                throw new IllegalStateException("The layer '" + e.getKey() + "' has no updater of its own: " + l);
+            }
+            bl.setIUpdater(e.getValue().clone());
+            bl.setBiasUpdater(e.getValue().clone());
+        }
+        ComputationGraph copy = new ComputationGraph(conf);
+        copy.init();
+        copy.setParams(graph.params().dup());
         return copy;
     }
 

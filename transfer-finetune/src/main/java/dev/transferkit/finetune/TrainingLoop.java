@@ -3,46 +3,65 @@ package dev.transferkit.finetune;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
-/** Trains one network for the epochs of one phase, scoring each epoch and stopping early when asked. */
+/**
+ * Trains one network for the epochs of one phase, scoring each epoch and stopping early when asked.
+ *
+ * <p>Every epoch draws its shuffling, augmentation and dropout from a generator seeded by (seed, phase, epoch) alone,
+ * so an epoch gives the same result whether the run got there without a break or resumed from a checkpoint.
+ */
 final class TrainingLoop {
     private static final Logger LOG = LoggerFactory.getLogger(TrainingLoop.class);
 
     private final int phase;
     private final ComputationGraph network;
     private final int patience;
+    private final int batchSize;
+    private final long seed;
+    private final FineTuneListener listener;
 
-    TrainingLoop(int phase, ComputationGraph network, int patience) {
+    TrainingLoop(int phase, ComputationGraph network, int patience, int batchSize, long seed, FineTuneListener listener) {
         this.phase = phase;
         this.network = network;
         this.patience = patience;
+        this.batchSize = batchSize;
+        this.seed = seed;
+        this.listener = listener;
     }
 
-    List<EpochStats> run(int epochs, int batchSize, Random random, ImageSet train, ImageSet validation, FeatureSource source) {
-        List<EpochStats> out = new ArrayList<>();
-        double best = Double.POSITIVE_INFINITY;
-        INDArray bestParams = null;
-        int sinceBest = 0;
-        int[] order = FeatureSource.range(train.size());
-        for (int epoch = 1; epoch <= epochs; epoch++) {
+    /**
+     * Runs the epochs left in {@code progress} (updating it) and calls {@code afterEpoch} after each one.
+     */
+    void run(PhaseProgress progress, int epochs, ImageSet train, ImageSet validation, FeatureSource source,
+             Consumer<EpochStats> afterEpoch) {
+        while (!progress.finished(epochs)) {
+            int epoch = progress.epochsDone + 1;
             long t0 = System.nanoTime();
+            long epochSeed = epochSeed(seed, phase, epoch);
+            Random random = new Random(epochSeed);
+            Nd4j.getRandom().setSeed(epochSeed); // dropout masks
+            int[] order = IntStream.range(0, train.size()).toArray();
             shuffle(order, random);
             double lossSum = 0;
             long correct = 0;
-            for (int start = 0; start < order.length; start += batchSize) {
-                int[] idx = Arrays.copyOfRange(order, start, Math.min(order.length, start + batchSize));
+            int batches = (order.length + batchSize - 1) / batchSize;
+            for (int b = 0; b < batches; b++) {
+                int[] idx = Arrays.copyOfRange(order, b * batchSize, Math.min(order.length, (b + 1) * batchSize));
                 INDArray x = source.train(idx, random);
                 INDArray y = train.labels(idx);
                 correct += correct(network.outputSingle(false, x), y);
                 network.fit(new DataSet(x, y));
                 lossSum += network.score() * idx.length;
+                listener.onBatchEnd(phase, epoch, b + 1, batches);
             }
             double valLoss = Double.NaN;
             double valAcc = Double.NaN;
@@ -50,7 +69,7 @@ final class TrainingLoop {
                 double sum = 0;
                 long ok = 0;
                 for (int start = 0; start < validation.size(); start += batchSize) {
-                    int[] idx = java.util.stream.IntStream.range(start, Math.min(validation.size(), start + batchSize)).toArray();
+                    int[] idx = IntStream.range(start, Math.min(validation.size(), start + batchSize)).toArray();
                     INDArray x = source.validation(idx);
                     INDArray y = validation.labels(idx);
                     sum += network.score(new DataSet(x, y), false) * idx.length;
@@ -61,23 +80,32 @@ final class TrainingLoop {
             }
             EpochStats stats = new EpochStats(phase, epoch, lossSum / order.length, (double) correct / order.length,
                     valLoss, valAcc, (System.nanoTime() - t0) / 1e9);
-            out.add(stats);
             LOG.info("{}", stats);
+            progress.epochsDone = epoch;
             if (patience > 0) {
-                if (valLoss < best) {
-                    best = valLoss;
-                    bestParams = network.params().dup();
-                    sinceBest = 0;
-                } else if (++sinceBest >= patience) {
+                if (valLoss < progress.bestLoss) {
+                    progress.bestLoss = valLoss;
+                    progress.bestParams = network.params().dup();
+                    progress.sinceBest = 0;
+                } else if (++progress.sinceBest >= patience) {
                     LOG.info("Phase {}: validation loss did not improve for {} epochs; stopping after epoch {}.", phase, patience, epoch);
-                    break;
+                    progress.stopped = true;
                 }
             }
+            afterEpoch.accept(stats);
         }
-        if (bestParams != null) {
-            network.setParams(bestParams);
+    }
+
+    /** Sets the network to the parameters of its best epoch, when early stopping recorded one. */
+    void restoreBest(PhaseProgress progress) {
+        if (progress.bestParams != null) {
+            network.setParams(progress.bestParams);
         }
-        return out;
+    }
+
+    /** @return the seed of one epoch's randomness, a function of the run seed, the phase and the epoch only */
+    static long epochSeed(long seed, int phase, int epoch) {
+        return new SplittableRandom(seed ^ ((long) phase << 40) ^ ((long) epoch * 0x9E3779B97F4A7C15L)).nextLong();
     }
 
     private static long correct(INDArray probabilities, INDArray y) {

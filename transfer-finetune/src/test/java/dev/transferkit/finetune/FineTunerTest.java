@@ -182,6 +182,136 @@ class FineTunerTest {
             }
         }
         assertEquals(e.size() - 1 - 2, bestAt, "stopped patience epochs after the best");
+        assertEquals(best, validationLoss(r.model().baseModel()), 1e-4, "the best epoch's parameters were restored");
+    }
+
+    private static double validationLoss(BaseModel model) {
+        List<LabeledImage> val = data.images("validation");
+        var pipe = model.pipeline(ImageOptions.defaults());
+        List<INDArray> xs = new ArrayList<>();
+        INDArray y = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, val.size(), 2);
+        for (int i = 0; i < val.size(); i++) {
+            xs.add(pipe.load(val.get(i).path()));
+            y.putScalar(i, model.labels().indexOf(val.get(i).label()), 1f);
+        }
+        return model.graph().score(new DataSet(Nd4j.concat(0, xs.toArray(INDArray[]::new)), y), false);
+    }
+
+    private static double learningRate(ComputationGraph g, String layer) {
+        var conf = g.getLayer(layer).conf().getLayer();
+        assertTrue(conf instanceof BaseLayer, layer + " is " + conf.getClass());
+        double w = ((BaseLayer) conf).getIUpdater().getLearningRate(0, 0);
+        var bias = ((BaseLayer) conf).getBiasUpdater();
+        if (bias != null) {
+            assertEquals(w, bias.getLearningRate(0, 0), 1e-15, "bias learning rate of " + layer);
+        }
+        return w;
+    }
+
+    /** Blocks of the tiny model by the digit in the layer name: block 1 = c1, bn1; block 2 = c2, bn2. */
+    private static final String DIGIT_BLOCKS = "[a-z]+(\\d)";
+
+    @Test
+    void discriminativeLearningRatesShrinkPerBlockBelowTheHead() {
+        FineTuneResult r = tuner(TestData.tinyModel()).optBlockPattern(DIGIT_BLOCKS).optPhase1(1, 1e-2)
+                .optPhase2(1, 2, 1e-3, FineTuner.Phase2Updater.SGD_MOMENTUM).optDiscriminativeLr(0.1).optBatchNormFrozen(false)
+                .build().fit(data, "train", "validation");
+        ComputationGraph g = r.model().baseModel().graph();
+        assertEquals(1e-3, learningRate(g, FineTuner.OUTPUT), 1e-15);
+        assertEquals(1e-3, learningRate(g, FineTuner.DENSE + 0), 1e-15);
+        assertEquals(1e-4, learningRate(g, "c2"), 1e-15);
+        assertEquals(1e-4, learningRate(g, "bn2"), 1e-15);
+        assertEquals(1e-5, learningRate(g, "c1"), 1e-15);
+        assertEquals(1e-5, learningRate(g, "bn1"), 1e-15);
+        assertTrue(((BaseLayer) g.getLayer("c1").conf().getLayer()).getIUpdater() instanceof org.nd4j.linalg.learning.config.Nesterovs);
+        assertEquals("c1", r.model().provenance().get("phase2.unfreezeFrom"));
+        assertEquals("", r.model().provenance().get("phase2.frozen"));
+        assertEquals("0.1", r.model().provenance().get("discriminativeLr.factor"));
+
+        // With batch normalisation in inference mode its fixed scale and shift keep learning rate 0.
+        FineTuneResult frozenBn = tuner(TestData.tinyModel()).optBlockPattern(DIGIT_BLOCKS).optPhase1(1, 1e-2)
+                .optPhase2(1, 1, 1e-3, FineTuner.Phase2Updater.ADAM).optDiscriminativeLr(0.5).build().fit(data, "train", "validation");
+        ComputationGraph f = frozenBn.model().baseModel().graph();
+        assertEquals(5e-4, learningRate(f, "c2"), 1e-15);
+        assertEquals(0.0, learningRate(f, "bn2"), 0);
+        assertEquals("c2", frozenBn.model().provenance().get("phase2.unfreezeFrom"));
+        assertEquals("c1,bn1", frozenBn.model().provenance().get("phase2.frozen"));
+    }
+
+    @Test
+    void trainableFromTrainsThatLayerInPhase1AndKeepsTheRestFrozen() {
+        BaseModel base = TestData.tinyModel();
+        float[] c1 = params(base.graph(), "c1");
+        float[] bn1 = params(base.graph(), "bn1");
+        float[] c2 = params(base.graph(), "c2");
+        for (FineTuner.Builder b : List.of(tuner(base).optTrainableFrom("c2"),
+                tuner(base).optBlockPattern(DIGIT_BLOCKS).optTrainableBlocks(1))) {
+            FineTuneResult r = b.optPhase1(2, 1e-2).build().fit(data, "train", "validation");
+            ComputationGraph g = r.model().baseModel().graph();
+            assertArrayEquals(c1, params(g, "c1"));
+            assertArrayEquals(bn1, params(g, "bn1"));
+            assertFalse(java.util.Arrays.equals(c2, params(g, "c2")), "c2 was trained in phase 1");
+            assertEquals("c1,bn1", r.model().provenance().get("phase1.frozen"));
+            assertEquals("bn2", r.model().provenance().get("phase1.batchNormInferenceMode"));
+            assertEquals(0.0, learningRate(g, "bn2"), 0);
+        }
+    }
+
+    @Test
+    void foldedBatchNormComputesWhatInferenceModeBatchNormComputesInBothLayouts() {
+        for (dev.transferkit.image.DataFormat format : dev.transferkit.image.DataFormat.values()) {
+            BaseModel base = TestData.tinyModel(format);
+            ComputationGraph folded = new GraphSurgery(base.graph()).withFrozenBatchNorm(java.util.Set.of("bn1", "bn2"));
+            INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, base.inputSpec().batchShape(3));
+            INDArray expected = base.graph().outputSingle(false, x);
+            INDArray actual = folded.outputSingle(false, x);
+            assertEquals(0, expected.sub(actual).amax().getDouble(0), 1e-4, format + ": " + expected + " vs " + actual);
+        }
+    }
+
+    @Test
+    void nhwcBaseFineTunesAndPredictsLikeItsNetwork() throws Exception {
+        BaseModel base = TestData.tinyModel(dev.transferkit.image.DataFormat.NHWC);
+        float[] c1 = params(base.graph(), "c1");
+        FineTuneResult r = tuner(base).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation");
+        assertArrayEquals(c1, params(r.model().baseModel().graph(), "c1"));
+        assertEquals(r.history().epochs().get(2).validationLoss(), validationLoss(r.model().baseModel()), 1e-4);
+        checkSavedModel(r);
+    }
+
+    @Test
+    void augmentationCanBeLimitedToPhase2SoPhase1UsesCachedActivations() {
+        Augmentation strong = Augmentation.builder().optRotation(40).optHorizontalFlip(true).optBrightness(0.5, 1.5).build();
+        FineTuneResult plain = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .build().fit(data, "train", "validation");
+        FineTuneResult phase2Only = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
+                .optAugmentation(strong, false).build().fit(data, "train", "validation");
+        assertEquals(plain.history().phase(1).get(1).trainLoss(), phase2Only.history().phase(1).get(1).trainLoss(), 0);
+        assertNotEquals(plain.history().phase(2).get(0).trainLoss(), phase2Only.history().phase(2).get(0).trainLoss());
+        assertEquals("false", phase2Only.model().provenance().get("augmentation.phase1"));
+    }
+
+    @Test
+    void headActivationIsConfigurable() {
+        FineTuneResult r = tuner(TestData.tinyModel()).optHeadActivation(org.nd4j.linalg.activations.Activation.TANH)
+                .optPhase1(1, 1e-2).build().fit(data, "train", "validation");
+        var dense = (org.deeplearning4j.nn.conf.layers.DenseLayer) r.model().baseModel().graph().getLayer(FineTuner.DENSE + 0).conf().getLayer();
+        assertTrue(dense.getActivationFn() instanceof org.nd4j.linalg.activations.impl.ActivationTanH, dense.getActivationFn().toString());
+        assertEquals("TANH", r.model().provenance().get("head.activation"));
+    }
+
+    @Test
+    void oneCallFineTuneUsesTrainAndValidationSplits() {
+        BaseModel base = TestData.tinyModel();
+        float[] c2 = params(base.graph(), "c2");
+        FineTuneResult r = tuner(base).build().fineTune(data, 2);
+        assertEquals(2, r.history().phase(1).size());
+        assertTrue(r.history().phase(2).isEmpty());
+        assertFalse(Double.isNaN(r.history().epochs().get(1).validationLoss()), "validated on the validation split");
+        assertEquals(r.history().epochs().get(1).validationLoss(), validationLoss(r.model().baseModel()), 1e-4);
+        assertArrayEquals(c2, params(r.model().baseModel().graph(), "c2"));
+        assertEquals("validation", r.model().provenance().get("validation.split"));
     }
 
     @Test
@@ -228,5 +358,16 @@ class FineTunerTest {
         e = assertThrows(TransferKitException.class, () -> tuner(base).optEarlyStopping(2).build().fit(data, "train", null));
         assertTrue(e.getMessage().contains("validation split"), e.getMessage());
         assertThrows(TransferKitException.class, () -> tuner(base).build().fit(data, "test", "validation"));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optTrainableBlocks(0));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optPhase2(1, 0, 1e-5, FineTuner.Phase2Updater.ADAM));
+        IllegalArgumentException ia = assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optBlockPattern("block_\\d+"));
+        assertTrue(ia.getMessage().contains("'block_\\d+'") && ia.getMessage().contains("capturing group"), ia.getMessage());
+        ia = assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optBlockPattern("(block"));
+        assertTrue(ia.getMessage().contains("'(block'"), ia.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optDiscriminativeLr(0));
+        ia = assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optDiscriminativeLr(1.5));
+        assertTrue(ia.getMessage().contains("1.5"), ia.getMessage());
+        e = assertThrows(TransferKitException.class, () -> tuner(base).optBlockPattern(DIGIT_BLOCKS).optTrainableBlocks(3).build());
+        assertTrue(e.getMessage().contains("2 blocks [1, 2]"), e.getMessage());
     }
 }

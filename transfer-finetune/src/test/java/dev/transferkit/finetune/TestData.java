@@ -4,6 +4,7 @@ import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -33,13 +34,22 @@ final class TestData {
 
     /** in → conv c1 → bn1 → conv c2 → bn2 → gap → out (10 classes); BN statistics are made non-trivial. */
     static BaseModel tinyModel() {
+        return tinyModel(DataFormat.NCHW);
+    }
+
+    /** The same network in either layout (NHWC like the TF.js-imported MobileNetV2). */
+    static BaseModel tinyModel(DataFormat format) {
+        CNN2DFormat f = format == DataFormat.NHWC ? CNN2DFormat.NHWC : CNN2DFormat.NCHW;
         ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(7).weightInit(WeightInit.RELU)
-                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(16, 16, 3))
-                .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(4).stride(2, 2).activation(Activation.RELU).build(), "in")
-                .addLayer("bn1", new BatchNormalization.Builder().build(), "c1")
-                .addLayer("c2", new ConvolutionLayer.Builder(3, 3).nOut(8).activation(Activation.RELU).build(), "bn1")
-                .addLayer("bn2", new BatchNormalization.Builder().build(), "c2")
-                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "bn2")
+                .graphBuilder().addInputs("in").setInputTypes(InputType.convolutional(16, 16, 3, f))
+                .addLayer("c1", new ConvolutionLayer.Builder(3, 3).nOut(4).stride(2, 2).dataFormat(f).activation(Activation.RELU).build(), "in")
+                .addLayer("bn1", new BatchNormalization.Builder().dataFormat(f).build(), "c1")
+                // The Keras importer (hence the NHWC MobileNetV2) puts a keep-everything dropout on every layer.
+                .addLayer("c2", new ConvolutionLayer.Builder(3, 3).nOut(8).dataFormat(f).activation(Activation.RELU)
+                        .dropOut(f == CNN2DFormat.NHWC ? 1.0 : 0.0).build(), "bn1")
+                .addLayer("bn2", new BatchNormalization.Builder().dataFormat(f).build(), "c2")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG)
+                        .poolingDimensions(f == CNN2DFormat.NHWC ? new int[]{1, 2} : new int[]{2, 3}).build(), "bn2")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
                         .activation(Activation.SOFTMAX).build(), "gap")
                 .setOutputs("out").build();
@@ -47,7 +57,7 @@ final class TestData {
         g.init();
         // Give every parameter, running statistics included, a distinctive non-default value.
         g.setParams(g.params().add(org.nd4j.linalg.factory.Nd4j.rand(new Random(3).nextLong(), g.params().shape()).mul(0.5)));
-        return BaseModel.builder().setName("tiny-bn").setGraph(g).setInputSpec(new InputSpec(16, 16, 3, DataFormat.NCHW))
+        return BaseModel.builder().setName("tiny-bn").setGraph(g).setInputSpec(new InputSpec(16, 16, 3, format))
                 .setPreprocessing(Preprocessing.UNIT).optFeatureLayers(List.of("bn2")).build();
     }
 

@@ -1,0 +1,387 @@
+package dev.transferkit.finetune;
+
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.ImagePipeline;
+import dev.transferkit.image.LabelEncoder;
+import dev.transferkit.image.LabeledImage;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.predict.TransferModel;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One execution of a {@link FineTuner} on one dataset: builds the networks of both phases, trains them, writes
+ * checkpoints after every epoch and resumes from one. Used once, by one thread.
+ */
+final class FineTuneRun {
+    private static final Logger LOG = LoggerFactory.getLogger(FineTuneRun.class);
+    static final String LAST_CHECKPOINT = "last.ckpt";
+    static final String BEST_MODEL = "best-model.zip";
+
+    private final FineTuner t;
+    private final ImageFolder data;
+    private final String trainSplit;
+    private final String validationSplit;
+    private final List<String> labels;
+    private final ImageSet train;
+    private final ImageSet validation;
+    private final double[] weights;
+    private final GraphSurgery surgery;
+    private final Set<String> cutAncestors;
+    private final LayerBlocks blocks;
+    private final Set<String> unfrozen1;
+    private final Set<String> unfrozen2;
+    private final RunFingerprint fingerprint;
+    private final List<EpochStats> history = new ArrayList<>();
+    private final double[] seconds = new double[2];
+    private double bestRunLoss = Double.POSITIVE_INFINITY;
+    private List<GraphSurgery.HeadLayer> head;
+    private long[] cutShape;
+
+    FineTuneRun(FineTuner tuner, ImageFolder data, String trainSplit, String validationSplit) {
+        this.t = tuner;
+        this.data = data;
+        this.trainSplit = trainSplit;
+        this.validationSplit = validationSplit;
+        LabelEncoder encoder = data.labelEncoder();
+        this.labels = encoder.toList();
+        ImagePipeline pipeline = t.base.pipeline(ImageOptions.defaults());
+        List<LabeledImage> trainImages = data.images(trainSplit);
+        List<LabeledImage> validationImages = validationSplit == null ? null : data.images(validationSplit);
+        this.train = ImageSet.decode(trainImages, encoder, pipeline, data.root() + "/" + trainSplit);
+        this.validation = validationImages == null ? null
+                : ImageSet.decode(validationImages, encoder, pipeline, data.root() + "/" + validationSplit);
+        this.weights = t.classWeights.resolve(labels, train.labels());
+        this.surgery = new GraphSurgery(t.base.graph());
+        this.cutAncestors = surgery.ancestors(t.cutLayer);
+        this.blocks = new LayerBlocks(surgery.layersAmong(cutAncestors), t.blockPattern);
+        this.unfrozen1 = t.trainableFrom == null ? Set.of() : unfrozenFrom(t.trainableFrom);
+        this.unfrozen2 = t.phase2Epochs == 0 ? Set.of() : unfrozenFrom(t.unfreezeFrom);
+        this.fingerprint = t.checkpointDir == null ? null : new RunFingerprint(t.settings(), RunFingerprint.ofModel(t.base),
+                RunFingerprint.ofData(data.root(), trainSplit, trainImages, validationSplit, validationImages));
+    }
+
+    /** The base layers from {@code first} up to the cut layer. */
+    private Set<String> unfrozenFrom(String first) {
+        Set<String> out = new LinkedHashSet<>(surgery.descendants(first));
+        out.retainAll(cutAncestors);
+        return surgery.layersAmong(out);
+    }
+
+    private Set<String> frozen(Set<String> unfrozen) {
+        Set<String> out = new LinkedHashSet<>(surgery.layersAmong(cutAncestors));
+        out.removeAll(unfrozen);
+        return out;
+    }
+
+    FineTuneResult run() {
+        Checkpoint resume = readCheckpoint();
+        if (resume != null) {
+            history.addAll(resume.state.history());
+            seconds[0] = resume.state.phaseSeconds()[0];
+            seconds[1] = resume.state.phaseSeconds()[1];
+            bestRunLoss = resume.state.bestRunLoss();
+        }
+        Nd4j.getRandom().setSeed(t.seed);
+        long t0 = System.nanoTime();
+        ComputationGraph trunk = surgery.trunk(t.cutLayer);
+        cutShape = trunk.outputSingle(false, train.batch(new int[]{0}, null, null)).shape();
+        head = headLayers();
+        ComputationGraph network = null; // not needed when resuming in phase 2: the checkpoint holds every parameter
+        if (resume == null || resume.state.phase() == 1) {
+            ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(t.phase1LearningRate));
+            ComputationGraph trained = t.trainableFrom == null ? headNetwork() : phase1;
+            PhaseProgress progress = new PhaseProgress();
+            if (resume != null) {
+                restore(trained, resume, progress);
+            }
+            TrainingLoop loop = new TrainingLoop(1, trained, t.patience, t.batchSize, t.seed, t.listener);
+            if (!progress.finished(t.phase1Epochs)) {
+                FeatureSource source = trained == phase1
+                        ? FeatureSource.images(train, validation, phase1Augmentation(), t.batchSize)
+                        : FeatureSource.cached(trunk, train, validation, phase1Augmentation(), t.batchSize);
+                loop.run(progress, t.phase1Epochs, train, validation, source,
+                        stats -> afterEpoch(stats, trained, phase1, progress, t0));
+            }
+            loop.restoreBest(progress);
+            copyMatching(trained, phase1);
+            network = phase1;
+            seconds[0] += (System.nanoTime() - t0) / 1e9;
+        }
+
+        if (t.phase2Epochs > 0) {
+            long t1 = System.nanoTime();
+            ComputationGraph phase2 = network(frozen(unfrozen2), unfrozen2, phase2Updater());
+            PhaseProgress progress = new PhaseProgress();
+            if (resume != null && resume.state.phase() == 2) {
+                restore(phase2, resume, progress);
+            } else {
+                copyMatching(network, phase2);
+            }
+            TrainingLoop loop = new TrainingLoop(2, phase2, t.patience, t.batchSize, t.seed, t.listener);
+            loop.run(progress, t.phase2Epochs, train, validation, FeatureSource.images(train, validation, t.augmentation, t.batchSize),
+                    stats -> afterEpoch(stats, phase2, phase2, progress, t1));
+            loop.restoreBest(progress);
+            network = phase2;
+            seconds[1] += (System.nanoTime() - t1) / 1e9;
+        }
+
+        TrainingHistory trainingHistory = new TrainingHistory(history);
+        if (t.outputDir != null) {
+            trainingHistory.writeCsv(t.outputDir.resolve("history.csv"));
+            trainingHistory.writePng(t.outputDir.resolve("history.png"));
+        }
+        return new FineTuneResult(model(network), trainingHistory, seconds[0], seconds[1]);
+    }
+
+    /** Records an epoch, saves the best model and the checkpoint, then tells the listener. */
+    private void afterEpoch(EpochStats stats, ComputationGraph trained, ComputationGraph network, PhaseProgress progress,
+                            long phaseStart) {
+        history.add(stats);
+        if (t.checkpointDir != null) {
+            if (validation != null && stats.validationLoss() < bestRunLoss) {
+                bestRunLoss = stats.validationLoss();
+                copyMatching(trained, network);
+                model(network).save(t.checkpointDir.resolve(BEST_MODEL));
+            }
+            double[] s = seconds.clone();
+            s[stats.phase() - 1] += (System.nanoTime() - phaseStart) / 1e9;
+            Checkpoint.State state = new Checkpoint.State(fingerprint, stats.phase(), progress.epochsDone, progress.stopped,
+                    progress.sinceBest, progress.bestLoss, bestRunLoss, trained.getConfiguration().getIterationCount(),
+                    trained.getConfiguration().getEpochCount(), s, List.copyOf(history));
+            INDArray updater = trained.getUpdater() == null ? null : trained.getUpdater().getStateViewArray();
+            new Checkpoint(state, trained.params(), updater, progress.bestParams).write(t.checkpointDir.resolve(LAST_CHECKPOINT));
+        }
+        t.listener.onEpochEnd(stats);
+    }
+
+    private Checkpoint readCheckpoint() {
+        if (t.checkpointDir == null) {
+            return null;
+        }
+        Path file = t.checkpointDir.resolve(LAST_CHECKPOINT);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        Checkpoint c = Checkpoint.read(file);
+        c.requireRun(fingerprint, file);
+        LOG.info("Resuming from {}: phase {} after epoch {}.", file, c.state.phase(), c.state.epochsDone());
+        return c;
+    }
+
+    /** Puts the checkpoint's parameters, updater state, counters and early-stopping state into a freshly built network. */
+    private void restore(ComputationGraph network, Checkpoint c, PhaseProgress progress) {
+        Path file = t.checkpointDir.resolve(LAST_CHECKPOINT);
+        if (c.params.length() != network.numParams()) {
+            throw new CheckpointException("The checkpoint " + file + " holds " + c.params.length() + " parameters, but the phase-"
+                    + c.state.phase() + " network has " + network.numParams() + "; delete it to train from the start.");
+        }
+        network.setParams(c.params.castTo(network.params().dataType()));
+        INDArray state = network.getUpdater() == null ? null : network.getUpdater().getStateViewArray();
+        long expected = state == null ? 0 : state.length();
+        long found = c.updater == null ? 0 : c.updater.length();
+        if (expected != found) {
+            throw new CheckpointException("The checkpoint " + file + " holds " + found + " updater values, but the phase-"
+                    + c.state.phase() + " network needs " + expected + "; delete it to train from the start.");
+        }
+        if (state != null) {
+            network.getUpdater().setStateViewArray(c.updater.castTo(state.dataType()));
+        }
+        network.getConfiguration().setIterationCount(c.state.iterationCount());
+        network.getConfiguration().setEpochCount(c.state.epochCount());
+        progress.epochsDone = c.state.epochsDone();
+        progress.stopped = c.state.stopped();
+        progress.sinceBest = c.state.sinceBest();
+        progress.bestLoss = c.state.bestLoss();
+        progress.bestParams = c.bestParams;
+    }
+
+    /**
+     * Builds the network of a phase: the base up to the cut with {@code frozen} frozen, the new head, the trainable
+     * base layers' batch normalisation in inference mode (unless opted out) and discriminative learning rates.
+     */
+    private ComputationGraph network(Set<String> frozen, Set<String> unfrozen, IUpdater updater) {
+        ComputationGraph g = surgery.reheaded(t.cutLayer, frozen,
+                new FineTuneConfiguration.Builder().updater(updater).seed(t.seed).build(), head);
+        Set<String> frozenBn = t.batchNormFrozen ? surgery.batchNorms(unfrozen) : Set.of();
+        g = new GraphSurgery(new GraphSurgery(g).withoutNoOpDropout()).withFrozenBatchNorm(frozenBn);
+        return new GraphSurgery(g).withUpdaters(layerUpdaters(unfrozen, frozenBn, updater));
+    }
+
+    /** The per-layer updaters of discriminative learning rates: block depth k (0 next to the cut) gets lr * factor^(k+1). */
+    Map<String, IUpdater> layerUpdaters(Set<String> unfrozen, Set<String> frozenBn, IUpdater updater) {
+        Map<String, IUpdater> out = new LinkedHashMap<>();
+        if (t.discriminativeFactor == 1) {
+            return out;
+        }
+        double lr = updater.getLearningRate(0, 0);
+        for (String layer : unfrozen) {
+            if (frozenBn.contains(layer) || t.base.graph().getLayer(layer).numParams() == 0) {
+                continue;
+            }
+            IUpdater u = updater.clone();
+            u.setLrAndSchedule(lr * Math.pow(t.discriminativeFactor, blocks.depth(layer) + 1), null);
+            out.put(layer, u);
+        }
+        return out;
+    }
+
+    private Augmentation phase1Augmentation() {
+        return t.augmentPhase1 ? t.augmentation : Augmentation.none();
+    }
+
+    private IUpdater phase2Updater() {
+        return t.phase2Updater == FineTuner.Phase2Updater.ADAM ? new Adam(t.phase2LearningRate) : new Nesterovs(t.phase2LearningRate, 0.9);
+    }
+
+    private List<GraphSurgery.HeadLayer> headLayers() {
+        List<GraphSurgery.HeadLayer> out = new ArrayList<>();
+        String input = t.cutLayer;
+        long nIn;
+        if (cutShape.length == 4) {
+            boolean nhwc = t.base.inputSpec().format() == dev.transferkit.image.DataFormat.NHWC;
+            // Pool over the spatial axes of the base's layout (DL4J's default assumes NCHW).
+            out.add(new GraphSurgery.HeadLayer(FineTuner.POOL, new GlobalPoolingLayer.Builder(PoolingType.AVG)
+                    .poolingDimensions(nhwc ? new int[]{1, 2} : new int[]{2, 3}).build(), input));
+            input = FineTuner.POOL;
+            nIn = nhwc ? cutShape[3] : cutShape[1];
+        } else if (cutShape.length == 2) {
+            nIn = cutShape[1];
+        } else {
+            throw new TransferKitException("The cut layer '" + t.cutLayer + "' of '" + t.base.name() + "' has activations of shape "
+                    + Arrays.toString(cutShape) + "; cut at a convolutional (rank 4) or dense (rank 2) layer.");
+        }
+        for (int i = 0; i < t.denseSizes.length; i++) {
+            DenseLayer.Builder d = new DenseLayer.Builder().nIn(nIn).nOut(t.denseSizes[i]).activation(t.headActivation);
+            if (i > 0 && t.dropout > 0) {
+                d.dropOut(1 - t.dropout);
+            }
+            out.add(new GraphSurgery.HeadLayer(FineTuner.DENSE + i, d.build(), input));
+            input = FineTuner.DENSE + i;
+            nIn = t.denseSizes[i];
+        }
+        OutputLayer.Builder o = new OutputLayer.Builder(new LossMCXENT(Nd4j.createFromArray(weights).castTo(DataType.FLOAT)))
+                .nIn(nIn).nOut(labels.size()).activation(org.nd4j.linalg.activations.Activation.SOFTMAX);
+        if (t.denseSizes.length > 0 && t.dropout > 0) {
+            o.dropOut(1 - t.dropout); // DL4J's dropOut takes the retain probability and applies to the layer's input
+        }
+        out.add(new GraphSurgery.HeadLayer(FineTuner.OUTPUT, o.build(), input));
+        return out;
+    }
+
+    /** The head alone, fed with the cut layer's activations (phase 1 with a frozen base). */
+    private ComputationGraph headNetwork() {
+        var g = new NeuralNetConfiguration.Builder().seed(t.seed).updater(new Adam(t.phase1LearningRate)).graphBuilder()
+                .addInputs(FineTuner.FEATURES);
+        for (GraphSurgery.HeadLayer h : head) {
+            g.addLayer(h.name(), h.layer().clone(), h.input().equals(t.cutLayer) ? FineTuner.FEATURES : h.input());
+        }
+        ComputationGraph net = new ComputationGraph(g.setOutputs(FineTuner.OUTPUT).build());
+        net.init();
+        return net;
+    }
+
+    /**
+     * Copies the parameters of every layer of {@code to} from the same-named layer of {@code from} when both have the
+     * same parameters (names and shapes); a batch normalisation replaced by its inference-mode form is not copied.
+     */
+    private static void copyMatching(ComputationGraph from, ComputationGraph to) {
+        if (from == to) {
+            return;
+        }
+        for (GraphVertex v : to.getVertices()) {
+            GraphVertex src = from.getVertex(v.getVertexName());
+            if (!v.hasLayer() || src == null || !src.hasLayer() || v.getLayer().numParams() == 0) {
+                continue;
+            }
+            Map<String, INDArray> a = v.getLayer().paramTable();
+            Map<String, INDArray> b = src.getLayer().paramTable();
+            boolean same = a.keySet().equals(b.keySet())
+                    && a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k).shape(), b.get(k).shape()));
+            if (same) {
+                v.getLayer().setParams(src.getLayer().params().dup());
+            }
+        }
+    }
+
+    private TransferModel model(ComputationGraph network) {
+        Map<String, String> provenance = provenance();
+        BaseModel tuned = BaseModel.builder().setName(t.base.name() + "-finetuned").setGraph(network)
+                .setInputSpec(t.base.inputSpec()).setPreprocessing(t.base.preprocessing())
+                .optFeatureLayers(List.of(cutShape.length == 4 ? FineTuner.POOL : t.cutLayer)).optLabels(labels)
+                .optProvenance(provenance).build();
+        return TransferModel.ofNetwork(tuned, provenance);
+    }
+
+    private Map<String, String> provenance() {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("method", "fine-tuning");
+        p.put("base.model", t.base.name());
+        t.base.provenance().forEach((k, v) -> p.put("base." + k, v));
+        p.put("data", data.root().toString());
+        p.put("train.split", trainSplit);
+        p.put("validation.split", String.valueOf(validationSplit));
+        p.put("cut.layer", t.cutLayer);
+        p.put("head.dense", Arrays.toString(t.denseSizes));
+        p.put("head.activation", t.headActivation.name());
+        p.put("head.dropout", Double.toString(t.dropout));
+        p.put("phase1.epochs", Integer.toString(t.phase1Epochs));
+        p.put("phase1.learningRate", Double.toString(t.phase1LearningRate));
+        p.put("phase1.updater", "ADAM");
+        p.put("phase1.frozen", String.join(",", frozen(unfrozen1)));
+        if (!unfrozen1.isEmpty() && t.batchNormFrozen) {
+            p.put("phase1.batchNormInferenceMode", String.join(",", surgery.batchNorms(unfrozen1)));
+        }
+        p.put("phase2.epochs", Integer.toString(t.phase2Epochs));
+        if (t.phase2Epochs > 0) {
+            p.put("phase2.unfreezeFrom", t.unfreezeFrom);
+            p.put("phase2.learningRate", Double.toString(t.phase2LearningRate));
+            p.put("phase2.updater", t.phase2Updater.name());
+            p.put("phase2.frozen", String.join(",", frozen(unfrozen2)));
+            p.put("phase2.batchNormInferenceMode", t.batchNormFrozen ? String.join(",", surgery.batchNorms(unfrozen2)) : "");
+        }
+        if (t.discriminativeFactor != 1) {
+            p.put("discriminativeLr.factor", Double.toString(t.discriminativeFactor));
+            p.put("blocks", String.join(",", blocks.names()));
+        }
+        p.put("batchSize", Integer.toString(t.batchSize));
+        p.put("seed", Long.toString(t.seed));
+        p.put("augmentation", t.augmentation.toString());
+        p.put("augmentation.phase1", Boolean.toString(t.augmentPhase1));
+        p.put("classWeights", t.classWeights.toString());
+        p.put("earlyStopping.patience", Integer.toString(t.patience));
+        return p;
+    }
+
+    @Override
+    public String toString() {
+        return "FineTuneRun(" + t + " on " + data.root() + ")";
+    }
+}
