@@ -237,6 +237,11 @@ final class GraphCompiler {
             if (mode == ConvolutionMode.Causal) {
                 return "convolution mode Causal is not compiled";
             }
+            int[] dilation = c == SubsamplingLayer.class ? ((SubsamplingLayer) layer).getDilation()
+                    : ((ConvolutionLayer) layer).getDilation();
+            if (dilation[0] != 1 || dilation[1] != 1) {
+                return "dilated windows are not compiled (ND4J's oneDNN conv2d cannot create a dilated primitive)";
+            }
             if (c == SubsamplingLayer.class && ((SubsamplingLayer) layer).getPoolingType() != PoolingType.MAX
                     && ((SubsamplingLayer) layer).getPoolingType() != PoolingType.AVG) {
                 return "pooling type " + ((SubsamplingLayer) layer).getPoolingType() + " is not compiled";
