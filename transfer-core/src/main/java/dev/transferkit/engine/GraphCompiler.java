@@ -20,6 +20,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -198,6 +199,8 @@ final class GraphCompiler {
             emit(name, kind, new ScaleShiftStep(fold.scale(), fold.shift(), image ? Layouts.channelAxis(layout) : 1), x);
         } else if (c == ActivationLayer.class) {
             emit(name, kind, new ActivationStep(((ActivationLayer) layer).getActivationFn()), x);
+        } else if (c == LossLayer.class) {
+            emit(name, kind, new ActivationStep(((LossLayer) layer).getActivationFn()), x);
         } else if (c == DropoutLayer.class) {
             values.put(name, new Value(x.slot(), dl4jLayout(name)));
             entries.add(new EngineReport.Entry(name, kind, EngineReport.Treatment.IDENTITY, "no dropout at inference"));
@@ -253,6 +256,9 @@ final class GraphCompiler {
         }
         if (c == ActivationLayer.class || c == DropoutLayer.class) {
             return null;
+        }
+        if (c == LossLayer.class) {
+            return imageInput ? "a loss layer on 4-d input is not compiled" : null; // at inference: its activation only
         }
         if (c == DenseLayer.class || c == OutputLayer.class) {
             if (imageInput) {
