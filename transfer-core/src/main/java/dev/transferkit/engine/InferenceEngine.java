@@ -100,13 +100,27 @@ public final class InferenceEngine {
      */
     public synchronized INDArray output(INDArray batch) {
         Objects.requireNonNull(batch, "batch");
-        long[] expected = input.batchShape((int) Math.max(1, batch.rank() > 0 ? batch.size(0) : 1));
-        if (batch.rank() != 4 || !Arrays.equals(Arrays.copyOfRange(batch.shape(), 1, 4), Arrays.copyOfRange(expected, 1, 4))) {
+        if (!accepts(batch)) {
+            long[] expected = input.batchShape((int) Math.max(1, batch.rank() > 0 ? batch.size(0) : 1));
             throw new EngineException("The engine for '" + outputVertex + "' expects batches shaped " + Arrays.toString(expected)
                     + " (" + input + "), but got " + Arrays.toString(batch.shape()) + ".");
         }
         INDArray x = batch.dataType() == dataType ? batch : batch.castTo(dataType);
         return executor.run(x);
+    }
+
+    /**
+     * Tells whether a batch has the shape this engine was compiled for.
+     *
+     * @param batch a batch
+     * @return whether it is 4-d, non-empty and shaped {@code input.batchShape(n)}
+     */
+    public boolean accepts(INDArray batch) {
+        if (batch == null || batch.rank() != 4 || batch.size(0) < 1) {
+            return false;
+        }
+        long[] expected = input.batchShape(1);
+        return Arrays.equals(Arrays.copyOfRange(batch.shape(), 1, 4), Arrays.copyOfRange(expected, 1, 4));
     }
 
     /**
