@@ -3,6 +3,7 @@ package dev.transferkit.engine;
 import dev.transferkit.core.Backend;
 import dev.transferkit.image.InputSpec;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
@@ -89,6 +90,22 @@ public final class InferenceEngine {
             LOG.info("Engine fallback to DL4J: {}", e);
         }
         return engine;
+    }
+
+    /**
+     * Compiles a whole {@link MultiLayerNetwork}, through DL4J's conversion to an equivalent {@link ComputationGraph}
+     * ({@code toComputationGraph()}, which copies the parameters: compile again after changing the network).
+     *
+     * @param network an initialised network
+     * @param input   its input size and layout
+     * @param options layout, threads and fallback policy
+     * @return an engine whose output is the network's output
+     * @throws EngineException as {@link #compile(ComputationGraph, String, InputSpec, EngineOptions)}
+     */
+    public static InferenceEngine compile(MultiLayerNetwork network, InputSpec input, EngineOptions options) {
+        Objects.requireNonNull(network, "network");
+        ComputationGraph graph = network.toComputationGraph();
+        return compile(graph, graph.getConfiguration().getNetworkOutputs().get(0), input, options);
     }
 
     /**

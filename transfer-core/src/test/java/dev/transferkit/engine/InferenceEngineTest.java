@@ -4,7 +4,18 @@ import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.model.TinyNetworks;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -136,6 +147,24 @@ class InferenceEngineTest {
         }
         assertTrue(engine.toString().contains("output=out") && engine.toString().contains("threads=2"), engine.toString());
         assertEquals(2, Nd4j.getEnvironment().maxThreads());
+    }
+
+    @Test
+    void aMultiLayerNetworkIsCompiledThroughItsGraphForm() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5).weightInit(WeightInit.RELU)
+                .list()
+                .layer(new ConvolutionLayer.Builder(3, 3).nOut(6).activation(Activation.RELU).build())
+                .layer(new SubsamplingLayer.Builder(PoolingType.MAX).kernelSize(2, 2).stride(2, 2).build())
+                .layer(new DenseLayer.Builder().nOut(10).activation(Activation.RELU).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3).activation(Activation.SOFTMAX).build())
+                .setInputType(InputType.convolutional(10, 10, 2))
+                .build());
+        net.init();
+        InputSpec spec = new InputSpec(10, 10, 2, DataFormat.NCHW);
+        INDArray x = batch(spec, 3, 8);
+        InferenceEngine engine = InferenceEngine.compile(net, spec, EngineOptions.defaults());
+        assertTrue(engine.report().fullyNative(), engine.report().toString());
+        Close.assertClose("MultiLayerNetwork output", net.output(x), engine.output(x), TOLERANCE);
     }
 
     private static EngineReport.Entry entry(EngineReport report, String vertex) {
