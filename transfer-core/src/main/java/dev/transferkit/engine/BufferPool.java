@@ -3,83 +3,105 @@ package dev.transferkit.engine;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
-import java.util.ArrayDeque;
-import java.util.Collections;
-import java.util.HashMap;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.stream.LongStream;
+import java.util.TreeMap;
 
 /**
- * Activation buffers reused between operations and between batches: an operation takes a buffer of the shape it
- * needs, the executor gives it back once no later operation reads it, and after a batch every buffer is free again.
- * Only buffers this pool created are ever reused. Not thread-safe; one executor owns it.
+ * Activation memory reused between operations and between batches. Memory is held as flat blocks; an operation takes
+ * a c-ordered array of the shape it needs, laid over the smallest free block that is large enough (a new block when
+ * none is), the executor gives it back once no later operation reads it, and after a batch every block is free again.
+ * So the memory held stays near the largest set of activations alive at one time, whatever the number of layers.
+ * Only arrays this pool handed out are ever reused. Not thread-safe; one executor owns it.
  */
 final class BufferPool {
     private final DataType dataType;
-    private final Map<List<Long>, ArrayDeque<INDArray>> free = new HashMap<>();
-    private final Set<INDArray> owned = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Free blocks by length; several blocks may share a length. */
+    private final TreeMap<Long, List<INDArray>> free = new TreeMap<>();
+    /** Every array handed out since the last recycle, with the block under it. */
+    private final Map<INDArray, INDArray> handedOut = new IdentityHashMap<>();
+    private final List<INDArray> blocks = new ArrayList<>();
 
     BufferPool(DataType dataType) {
         this.dataType = dataType;
     }
 
-    /** @return the element type of every buffer */
-    DataType dataType() {
-        return dataType;
-    }
-
     /**
-     * Takes a free c-ordered buffer of a shape, creating one when none is free. Its contents are undefined.
+     * Takes a c-ordered array of a shape over a free block, creating a block when none is large enough. Its contents
+     * are undefined.
      *
      * @param shape the shape
-     * @return a buffer owned by this pool
+     * @return an array owned by this pool
      */
     INDArray take(long... shape) {
-        ArrayDeque<INDArray> q = free.get(key(shape));
-        if (q != null && !q.isEmpty()) {
-            return q.pop();
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
         }
-        INDArray a = Nd4j.createUninitialized(dataType, shape.clone(), 'c');
-        owned.add(a);
+        Map.Entry<Long, List<INDArray>> e = free.ceilingEntry(n);
+        INDArray block;
+        if (e != null) {
+            List<INDArray> list = e.getValue();
+            block = list.remove(list.size() - 1);
+            if (list.isEmpty()) {
+                free.remove(e.getKey());
+            }
+        } else {
+            block = Nd4j.createUninitialized(dataType, new long[]{Math.max(n, 1)}, 'c');
+            blocks.add(block);
+        }
+        INDArray view = block.length() == n ? block : block.get(NDArrayIndex.interval(0, n));
+        INDArray a = view.reshape('c', shape.clone());
+        handedOut.put(a, block);
         return a;
     }
 
-    /** @return whether the array is a buffer this pool created */
+    /** @return whether the array was handed out by this pool and not given back */
     boolean owns(INDArray a) {
-        return owned.contains(a);
+        return handedOut.containsKey(a);
     }
 
-    /** Gives a buffer back; arrays the pool did not create are ignored. */
+    /** Gives an array back, freeing its block; arrays the pool did not hand out are ignored. */
     void give(INDArray a) {
-        if (owned.contains(a)) {
-            free.computeIfAbsent(key(a.shape()), k -> new ArrayDeque<>()).push(a);
+        INDArray block = handedOut.remove(a);
+        if (block != null) {
+            free.computeIfAbsent(block.length(), k -> new ArrayList<>()).add(block);
         }
     }
 
-    /** Marks every buffer free, after a batch. */
+    /** Frees every block, after a batch. */
     void recycleAll() {
+        handedOut.clear();
         free.clear();
-        for (INDArray a : owned) {
-            free.computeIfAbsent(key(a.shape()), k -> new ArrayDeque<>()).push(a);
+        for (INDArray b : blocks) {
+            free.computeIfAbsent(b.length(), k -> new ArrayList<>()).add(b);
         }
     }
 
-    /** Forgets every buffer, so that memory for another batch size is not kept. */
+    /** Releases every block's native memory now (not at the next garbage collection); the pool stays usable. */
     void clear() {
+        handedOut.clear();
         free.clear();
-        owned.clear();
+        for (INDArray b : blocks) {
+            if (b.closeable()) {
+                b.close();
+            }
+        }
+        blocks.clear();
     }
 
-    /** @return the bytes of all buffers the pool holds */
+    /** @return the bytes of all blocks the pool holds */
     long bytes() {
-        return owned.stream().mapToLong(a -> a.length() * dataType.width()).sum();
+        return blocks.stream().mapToLong(b -> b.length() * dataType.width()).sum();
     }
 
-    private static List<Long> key(long[] shape) {
-        return LongStream.of(shape).boxed().toList();
+    /** @return the blocks, largest first (for tests and logs) */
+    List<Long> blockLengths() {
+        return blocks.stream().map(INDArray::length).sorted(Comparator.reverseOrder()).toList();
     }
 }

@@ -45,6 +45,7 @@ public final class InferenceEngine {
     private final EngineReport report;
     private final Program program;
     private final Executor executor;
+    private final BufferPool pool;
     private final DataType dataType;
 
     private InferenceEngine(String outputVertex, InputSpec input, EngineOptions options, GraphCompiler.Result compiled,
@@ -55,7 +56,8 @@ public final class InferenceEngine {
         this.report = compiled.report();
         this.program = compiled.program();
         this.dataType = dataType;
-        this.executor = new Executor(program, new BufferPool(dataType));
+        this.pool = new BufferPool(dataType);
+        this.executor = new Executor(program, pool);
     }
 
     /**
@@ -176,6 +178,19 @@ public final class InferenceEngine {
         } finally {
             executor.timing(false);
         }
+    }
+
+    /** @return the bytes of activation memory the engine keeps for reuse between batches */
+    public synchronized long bufferBytes() {
+        return pool.bytes();
+    }
+
+    /**
+     * Frees the activation memory kept for reuse now, rather than when the engine is garbage collected (ND4J memory is
+     * off-heap, so the Java heap does not see it). The engine stays usable; the next batch allocates again.
+     */
+    public synchronized void releaseBuffers() {
+        pool.clear();
     }
 
     /** @return what became of each vertex: native, fused, identity or DL4J fallback */

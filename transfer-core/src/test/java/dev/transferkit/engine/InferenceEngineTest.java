@@ -119,6 +119,22 @@ class InferenceEngineTest {
         Close.assertClose("earlier result kept", expectedA, first, TOLERANCE);
         again.assign(0); // the result is the caller's own array
         Close.assertClose("after the caller changed a result", expectedA, engine.output(a), TOLERANCE);
+        assertTrue(engine.bufferBytes() > 0);
+        engine.releaseBuffers();
+        assertEquals(0, engine.bufferBytes());
+        Close.assertClose("after releasing the buffers", expectedA, engine.output(a), TOLERANCE);
+    }
+
+    @Test
+    void aChainOfLayersReusesAFewBlocks() {
+        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NHWC, 3);
+        InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NHWC);
+        InferenceEngine engine = InferenceEngine.compile(g, "out", spec, EngineOptions.defaults());
+        engine.output(batch(spec, 2, 1));
+        // 20 steps write activations; liveness-based reuse keeps only a handful of blocks.
+        assertTrue(engine.steps() >= 15, engine.toString());
+        long largest = 2L * 19 * 17 * 8 * 4; // the padded 19x17x8 activations, the largest of the network, in bytes
+        assertTrue(engine.bufferBytes() <= 6 * largest, "buffers " + engine.bufferBytes() + " bytes");
     }
 
     @Test

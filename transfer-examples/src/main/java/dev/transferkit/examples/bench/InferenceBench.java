@@ -129,6 +129,9 @@ public final class InferenceBench {
                 INDArray x = Nd4j.rand(model.inputSpec().batchShape(batches[0]));
                 System.out.println(engine.profile(x, iters).lines().limit(25).reduce("", (a, b) -> a + b + "\n"));
             }
+            engine.releaseBuffers(); // ND4J memory is off-heap: free it before the next network rather than at a GC
+            Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
+            System.gc();
         }
         System.out.println("\n## Images/s (median), 224x224 (InceptionV3 299x299)\n");
         System.out.println("| network | batch | DL4J layers | engine | PyTorch | engine/DL4J | engine/PyTorch "
