@@ -2,12 +2,16 @@ package dev.transferkit.model;
 
 import dev.transferkit.core.Backend;
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.EngineOptions;
+import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
@@ -17,8 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A loaded pretrained network plus everything needed to use it correctly: its name, input size and layout,
@@ -29,11 +35,18 @@ import java.util.TreeSet;
  * {@code TfjsSource}, {@code NsfwjsSource}) or build one around your own graph with {@link #builder()}.
  * Instances are immutable; the wrapped graph is shared, so {@link #classify} and {@link #output} are
  * synchronised on it.
+ *
+ * <p>Forward passes run through an {@link InferenceEngine} (ND4J native operations, several times faster than DL4J's
+ * layers on a CPU) compiled on first use for each vertex; the result is the same to float rounding. Where the engine
+ * cannot compile the network, or fails, DL4J's own forward pass is used. Opt out per model with
+ * {@link Builder#optUseEngine(boolean)}, or everywhere with {@code -Dtransferkit.engine=false}.
  */
 public final class BaseModel {
     static {
         Backend.configure();
     }
+
+    private static final Logger LOG = LoggerFactory.getLogger(BaseModel.class);
 
     private final String name;
     private final ComputationGraph graph;
@@ -42,6 +55,9 @@ public final class BaseModel {
     private final List<String> featureLayers;
     private final List<String> labels;
     private final Map<String, String> provenance;
+    private final boolean useEngine;
+    private final EngineOptions engineOptions;
+    private final Map<String, Optional<InferenceEngine>> engines = new ConcurrentHashMap<>();
 
     private BaseModel(Builder b) {
         this.name = b.name;
@@ -51,6 +67,8 @@ public final class BaseModel {
         this.featureLayers = List.copyOf(b.featureLayers);
         this.labels = List.copyOf(b.labels);
         this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(b.provenance));
+        this.useEngine = b.useEngine;
+        this.engineOptions = b.engineOptions;
     }
 
     /**
@@ -149,8 +167,56 @@ public final class BaseModel {
      * @return the network output, one row per image
      */
     public INDArray output(INDArray batch) {
+        List<String> outputs = graph.getConfiguration().getNetworkOutputs();
+        if (outputs.size() == 1) {
+            Optional<InferenceEngine> engine = engine(outputs.get(0));
+            if (engine.isPresent() && engine.get().accepts(batch)) {
+                try {
+                    return engine.get().output(batch);
+                } catch (RuntimeException e) {
+                    disableEngine(outputs.get(0), e);
+                }
+            }
+        }
         synchronized (graph) {
             return graph.outputSingle(false, batch);
+        }
+    }
+
+    /**
+     * Returns the inference engine compiled for a vertex of this network, compiling it on first use.
+     *
+     * @param vertex a vertex name
+     * @return the engine, or empty when the engine is switched off for this model ({@link Builder#optUseEngine}) or
+     *         globally ({@code -Dtransferkit.engine=false}), or cannot compile the network (logged once)
+     * @throws TransferKitException naming the model and its layers when there is no such vertex
+     */
+    public Optional<InferenceEngine> engine(String vertex) {
+        requireLayerOrInput(vertex);
+        if (!useEngine || !EngineOptions.enabledBySystemProperty()) {
+            return Optional.empty();
+        }
+        return engines.computeIfAbsent(vertex, v -> {
+            try {
+                return Optional.of(InferenceEngine.compile(graph, v, inputSpec, engineOptions));
+            } catch (RuntimeException e) {
+                LOG.warn("The inference engine cannot compile '{}' of the model '{}', so DL4J's slower forward pass runs it: {}",
+                        v, name, e.getMessage());
+                return Optional.empty();
+            }
+        });
+    }
+
+    /** Stops using the engine for a vertex after it failed on a batch it accepted; DL4J runs that vertex from now on. */
+    private void disableEngine(String vertex, RuntimeException e) {
+        engines.put(vertex, Optional.empty());
+        LOG.warn("The inference engine failed on '{}' of the model '{}'; DL4J's forward pass runs it from now on: {}",
+                vertex, name, e.toString());
+    }
+
+    private void requireLayerOrInput(String vertex) {
+        if (vertex == null || !graph.getConfiguration().getNetworkInputs().contains(vertex)) {
+            requireLayer(vertex);
         }
     }
 
@@ -239,7 +305,7 @@ public final class BaseModel {
     public String toString() {
         return "BaseModel(name=" + name + ", input=" + inputSpec + ", preprocessing=" + preprocessing.name()
                 + ", params=" + graph.numParams() + ", featureLayers=" + featureLayers + ", labels=" + labels.size()
-                + ", provenance=" + provenance + ")";
+                + ", engine=" + (useEngine ? engineOptions : "off") + ", provenance=" + provenance + ")";
     }
 
     /** Builder for {@link BaseModel}. */
@@ -251,8 +317,25 @@ public final class BaseModel {
         private List<String> featureLayers = List.of();
         private List<String> labels = List.of();
         private Map<String, String> provenance = Map.of();
+        private boolean useEngine = true;
+        private EngineOptions engineOptions = EngineOptions.defaults();
 
         private Builder() {
+        }
+
+        /**
+         * @param useEngine false to run every forward pass through DL4J's layers instead of the inference engine
+         * @return this builder
+         */
+        public Builder optUseEngine(boolean useEngine) {
+            this.useEngine = useEngine;
+            return this;
+        }
+
+        /** @param engineOptions how the inference engine compiles this network @return this builder */
+        public Builder optEngineOptions(EngineOptions engineOptions) {
+            this.engineOptions = Objects.requireNonNull(engineOptions, "engineOptions");
+            return this;
         }
 
         /** @param name the model's name @return this builder */

@@ -1,6 +1,8 @@
 package dev.transferkit.extract;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.EngineException;
+import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.Pooling;
@@ -9,6 +11,8 @@ import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.Arrays;
@@ -18,17 +22,24 @@ import java.util.Map;
 import java.util.Set;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Turns a preprocessed image batch into one feature vector per image: runs the base network up to a chosen layer
  * and pools that layer's activations. The one place where images become features, shared by the
  * {@link FeatureExtractor} and the saved predictor, so both always compute the same numbers.
+ *
+ * <p>The frozen forward pass runs through the model's {@link dev.transferkit.engine.InferenceEngine} (see
+ * {@link BaseModel#engine(String)}); when the engine is off or cannot compile the network, through DL4J's layers on a
+ * copy of the network cut after the layer. Both give the same features to float rounding.
  */
 public final class FeaturePipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(FeaturePipeline.class);
     private final BaseModel model;
     private final String layer;
     private final Pooling pooling;
-    private final ComputationGraph truncated;
+    private volatile ComputationGraph truncated;
+    private volatile boolean engineFailed;
 
     /**
      * @param model   the base network
@@ -40,7 +51,6 @@ public final class FeaturePipeline {
         this.model = Objects.requireNonNull(model, "model");
         this.layer = model.requireLayer(layer);
         this.pooling = Objects.requireNonNull(pooling, "pooling");
-        this.truncated = truncate(model.graph(), this.layer);
     }
 
     /**
@@ -93,11 +103,44 @@ public final class FeaturePipeline {
      * @return a c-ordered float array {@code [n, D]}
      */
     public INDArray features(INDArray batch) {
-        INDArray act;
-        synchronized (truncated) {
-            act = truncated.outputSingle(false, batch);
+        return pool(activations(batch), pooling, model.inputSpec().format());
+    }
+
+    /**
+     * Computes the layer's activations, before pooling.
+     *
+     * @param batch preprocessed images in the model's input layout
+     * @return the activations, in the network's layout
+     */
+    public INDArray activations(INDArray batch) {
+        Optional<InferenceEngine> engine = model.engine(layer);
+        if (engine.isPresent() && !engineFailed && engine.get().accepts(batch)) {
+            try {
+                return engine.get().output(batch);
+            } catch (EngineException e) {
+                engineFailed = true;
+                LOG.warn("The inference engine failed on '{}' of '{}'; DL4J's forward pass computes its features from now on: {}",
+                        layer, model.name(), e.getMessage());
+            }
         }
-        return pool(act, pooling, model.inputSpec().format());
+        ComputationGraph g = dl4jGraph();
+        synchronized (g) {
+            return g.outputSingle(false, batch);
+        }
+    }
+
+    /** @return the network cut after the layer, for DL4J's own forward pass; made on first use */
+    private ComputationGraph dl4jGraph() {
+        ComputationGraph g = truncated;
+        if (g == null) {
+            synchronized (this) {
+                if (truncated == null) {
+                    truncated = truncate(model.graph(), layer);
+                }
+                g = truncated;
+            }
+        }
+        return g;
     }
 
     /**
