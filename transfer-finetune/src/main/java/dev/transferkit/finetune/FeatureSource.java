@@ -1,6 +1,5 @@
 package dev.transferkit.finetune;
 
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -8,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.UnaryOperator;
 import java.util.stream.IntStream;
 
 /** Produces the input of the network being trained: images, or the frozen base's activations of them. */
@@ -37,8 +37,10 @@ abstract class FeatureSource {
     /**
      * The activations of the frozen trunk. Without augmentation they are computed once per image; with augmentation
      * the training activations are computed from freshly augmented images every time.
+     *
+     * @param trunk the frozen trunk's forward pass (inference mode): a batch of images to its activations
      */
-    static FeatureSource cached(ComputationGraph trunk, ImageSet train, ImageSet validation, Augmentation augmentation,
+    static FeatureSource cached(UnaryOperator<INDArray> trunk, ImageSet train, ImageSet validation, Augmentation augmentation,
                                 int batchSize) {
         INDArray[] trainCache = augmentation.isIdentity() ? activations(trunk, train, batchSize) : null;
         INDArray[] validationCache = validation == null ? null : activations(trunk, validation, batchSize);
@@ -46,7 +48,7 @@ abstract class FeatureSource {
             @Override
             INDArray train(int[] idx, Random random) {
                 if (trainCache == null) {
-                    return trunk.outputSingle(false, train.batch(idx, augmentation, random));
+                    return trunk.apply(train.batch(idx, augmentation, random));
                 }
                 return gather(trainCache, idx);
             }
@@ -58,11 +60,11 @@ abstract class FeatureSource {
         };
     }
 
-    private static INDArray[] activations(ComputationGraph trunk, ImageSet set, int batchSize) {
+    private static INDArray[] activations(UnaryOperator<INDArray> trunk, ImageSet set, int batchSize) {
         INDArray[] out = new INDArray[set.size()];
         for (int start = 0; start < set.size(); start += batchSize) {
             int[] idx = IntStream.range(start, Math.min(set.size(), start + batchSize)).toArray();
-            INDArray a = trunk.outputSingle(false, set.batch(idx, null, null));
+            INDArray a = trunk.apply(set.batch(idx, null, null));
             for (int i = 0; i < idx.length; i++) {
                 out[idx[i]] = a.slice(i).dup().reshape(prepend(a.shape()));
             }

@@ -1,6 +1,7 @@
 package dev.transferkit.finetune;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ImagePipeline;
@@ -34,7 +35,9 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * One execution of a {@link FineTuner} on one dataset: builds the networks of both phases, trains them, writes
@@ -111,8 +114,8 @@ final class FineTuneRun {
         }
         Nd4j.getRandom().setSeed(t.seed);
         long t0 = System.nanoTime();
-        ComputationGraph trunk = surgery.trunk(t.cutLayer);
-        cutShape = trunk.outputSingle(false, train.batch(new int[]{0}, null, null)).shape();
+        UnaryOperator<INDArray> trunk = trunk();
+        cutShape = trunk.apply(train.batch(new int[]{0}, null, null)).shape();
         head = headLayers();
         ComputationGraph network = null; // not needed when resuming in phase 2: the checkpoint holds every parameter
         if (resume == null || resume.state.phase() == 1) {
@@ -159,6 +162,20 @@ final class FineTuneRun {
             trainingHistory.writePng(t.outputDir.resolve("history.png"));
         }
         return new FineTuneResult(model(network), trainingHistory, seconds[0], seconds[1]);
+    }
+
+    /**
+     * The frozen base's forward pass up to the cut: the base model's inference engine (ND4J native operations, the
+     * same numbers to float rounding as DL4J's layers, several times faster), or DL4J's own forward pass where the
+     * engine is switched off or cannot compile the network.
+     */
+    private UnaryOperator<INDArray> trunk() {
+        Optional<InferenceEngine> engine = t.base.engine(t.cutLayer);
+        if (engine.isPresent()) {
+            return engine.get()::output;
+        }
+        ComputationGraph graph = surgery.trunk(t.cutLayer);
+        return x -> graph.outputSingle(false, x);
     }
 
     /** Records an epoch, saves the best model and the checkpoint, then tells the listener. */
