@@ -1,5 +1,6 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.testing.ChildJvm;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.LabeledImage;

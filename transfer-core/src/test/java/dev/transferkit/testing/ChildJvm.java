@@ -1,4 +1,4 @@
-package dev.transferkit.store;
+package dev.transferkit.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,8 +14,11 @@ import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** A second JVM running a main class from the test class path, with its output collected line by line. */
-final class ChildJvm implements AutoCloseable {
+/**
+ * A second JVM running a main class from the test class path, with its output collected line by line: the kill and
+ * lock tests of every module start, watch and kill their children with it.
+ */
+public final class ChildJvm implements AutoCloseable {
     private static final String EOF = "\u0000eof";
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -37,17 +40,42 @@ final class ChildJvm implements AutoCloseable {
         reader.start();
     }
 
-    static ChildJvm start(Class<?> main, String... args) throws IOException {
+    /**
+     * Starts {@code main} in a new JVM with 512 MB of heap and this JVM's class path.
+     *
+     * @param main the class whose {@code main} runs
+     * @param args its arguments
+     * @return the running child
+     * @throws IOException when the JVM cannot be started
+     */
+    public static ChildJvm start(Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
         return new ChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }
 
-    /** Waits until the child prints a line matching {@code wanted} and returns it; fails on exit or timeout. */
-    String awaitLine(Predicate<String> wanted, String description) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    /**
+     * Waits until the child prints exactly {@code wanted}; fails if it ends or 120 s pass first.
+     *
+     * @param wanted the line
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public void awaitLine(String wanted) throws InterruptedException {
+        awaitLine(wanted::equals, "'" + wanted + "'");
+    }
+
+    /**
+     * Waits until the child prints a line matching {@code wanted} and returns it; fails if it ends or 120 s pass first.
+     *
+     * @param wanted      the test a line must pass
+     * @param description what is awaited, for the failure message
+     * @return the line
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public String awaitLine(Predicate<String> wanted, String description) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (true) {
             String line = lines.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             if (line == null || EOF.equals(line)) {
@@ -62,12 +90,17 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Kills the child at once (SIGKILL on Linux) and waits for it to die. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();
     }
 
-    /** Waits for the child to end by itself and returns its exit code and full output. */
-    int waitFor() throws InterruptedException {
+    /**
+     * Waits up to 60 s for the child to end by itself.
+     *
+     * @return its exit code
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public int waitFor() throws InterruptedException {
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             fail("The child JVM did not end within 60 s; its output was: " + seen);
@@ -75,8 +108,8 @@ final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** Returns every line printed so far. */
-    List<String> output() {
+    /** @return every line the child printed so far */
+    public List<String> output() {
         List<String> rest = new ArrayList<>();
         lines.drainTo(rest);
         rest.remove(EOF);
