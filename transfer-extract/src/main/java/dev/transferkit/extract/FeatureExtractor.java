@@ -167,6 +167,11 @@ public final class FeatureExtractor {
                     INDArray features = pipeline.features(batch.features());
                     List<String> paths = batch.paths().stream().map(FeatureExtractor::key).toList();
                     writer.append(features, batch.labels(), paths);
+                    // Written: free the native memory now rather than at the next garbage collection.
+                    closeIfPossible(features);
+                    if (batch.features() != features) {
+                        closeIfPossible(batch.features());
+                    }
                 }
                 done += batch.size() + batch.failures().size();
                 failed += batch.failures().size();
@@ -178,6 +183,12 @@ public final class FeatureExtractor {
                             rate > 0 ? Duration.ofSeconds(Math.round(left / rate)) : Duration.ZERO));
                 }
             }
+        }
+    }
+
+    private static void closeIfPossible(INDArray array) {
+        if (array.closeable()) {
+            array.close();
         }
     }
 

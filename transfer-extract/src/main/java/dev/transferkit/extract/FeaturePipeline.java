@@ -103,7 +103,23 @@ public final class FeaturePipeline {
      * @return a c-ordered float array {@code [n, D]}
      */
     public INDArray features(INDArray batch) {
-        return pool(activations(batch), pooling, model.inputSpec().format());
+        INDArray activations = activations(batch);
+        INDArray pooled = pool(activations, pooling, model.inputSpec().format());
+        release(activations, pooled);
+        return pooled;
+    }
+
+    /**
+     * Frees an intermediate array's native memory now instead of when the garbage collector finds it (ND4J frees
+     * native buffers only then, and a forward pass makes little heap garbage, so memory grew between collections),
+     * unless the result still uses its memory.
+     */
+    private static void release(INDArray intermediate, INDArray result) {
+        boolean shared = intermediate == result || result.isView()
+                || intermediate.data().underlyingDataBuffer() == result.data().underlyingDataBuffer();
+        if (!shared && intermediate.closeable()) {
+            intermediate.close();
+        }
     }
 
     /**
