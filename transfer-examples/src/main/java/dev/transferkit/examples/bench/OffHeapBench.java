@@ -80,6 +80,8 @@ public final class OffHeapBench {
                     labels[i] = i % 2;
                 }
                 writer.append(f, labels, paths);
+                f.close(); // as FeatureExtractor does once a batch is written
+                x.close();
                 if (b == 1 || b % 100 == 0) {
                     if (gcBeforeSample) {
                         System.gc(); // ND4J frees a buffer's native memory when its INDArray is collected
