@@ -2,16 +2,12 @@ package dev.transferkit.finetune;
 
 import dev.transferkit.testing.ChildJvm;
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.image.ImageOptions;
-import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
@@ -157,19 +153,7 @@ class CheckpointTest {
         FineTuneResult r = tuner(TestData.tinyModel(), Augmentation.none()).optCheckpointDir(dir).build().fit(data, "train", "validation");
         TransferModel best = TransferModel.load(dir.resolve("best-model.zip"));
         double lowest = r.history().epochs().stream().mapToDouble(EpochStats::validationLoss).min().orElseThrow();
-        assertEquals(lowest, validationLoss(best.baseModel()), 1e-4);
-    }
-
-    private static double validationLoss(BaseModel model) {
-        List<LabeledImage> val = data.images("validation");
-        var pipe = model.pipeline(ImageOptions.defaults());
-        List<INDArray> xs = new ArrayList<>();
-        INDArray y = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, val.size(), 2);
-        for (int i = 0; i < val.size(); i++) {
-            xs.add(pipe.load(val.get(i).path()));
-            y.putScalar(i, model.labels().indexOf(val.get(i).label()), 1f);
-        }
-        return model.graph().score(new DataSet(Nd4j.concat(0, xs.toArray(INDArray[]::new)), y), false);
+        assertEquals(lowest, TestData.validationLoss(best.baseModel(), data), 1e-4);
     }
 
     @Test

@@ -182,19 +182,7 @@ class FineTunerTest {
             }
         }
         assertEquals(e.size() - 1 - 2, bestAt, "stopped patience epochs after the best");
-        assertEquals(best, validationLoss(r.model().baseModel()), 1e-4, "the best epoch's parameters were restored");
-    }
-
-    private static double validationLoss(BaseModel model) {
-        List<LabeledImage> val = data.images("validation");
-        var pipe = model.pipeline(ImageOptions.defaults());
-        List<INDArray> xs = new ArrayList<>();
-        INDArray y = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, val.size(), 2);
-        for (int i = 0; i < val.size(); i++) {
-            xs.add(pipe.load(val.get(i).path()));
-            y.putScalar(i, model.labels().indexOf(val.get(i).label()), 1f);
-        }
-        return model.graph().score(new DataSet(Nd4j.concat(0, xs.toArray(INDArray[]::new)), y), false);
+        assertEquals(best, TestData.validationLoss(r.model().baseModel(), data), 1e-4, "the best epoch's parameters were restored");
     }
 
     private static double learningRate(ComputationGraph g, String layer) {
@@ -276,7 +264,7 @@ class FineTunerTest {
         FineTuneResult r = tuner(base).optPhase1(2, 1e-2).optPhase2(1, "c2", 1e-3, FineTuner.Phase2Updater.ADAM)
                 .build().fit(data, "train", "validation");
         assertArrayEquals(c1, params(r.model().baseModel().graph(), "c1"));
-        assertEquals(r.history().epochs().get(2).validationLoss(), validationLoss(r.model().baseModel()), 1e-4);
+        assertEquals(r.history().epochs().get(2).validationLoss(), TestData.validationLoss(r.model().baseModel(), data), 1e-4);
         checkSavedModel(r);
     }
 
@@ -309,7 +297,7 @@ class FineTunerTest {
         assertEquals(2, r.history().phase(1).size());
         assertTrue(r.history().phase(2).isEmpty());
         assertFalse(Double.isNaN(r.history().epochs().get(1).validationLoss()), "validated on the validation split");
-        assertEquals(r.history().epochs().get(1).validationLoss(), validationLoss(r.model().baseModel()), 1e-4);
+        assertEquals(r.history().epochs().get(1).validationLoss(), TestData.validationLoss(r.model().baseModel(), data), 1e-4);
         assertArrayEquals(c2, params(r.model().baseModel().graph(), "c2"));
         assertEquals("validation", r.model().provenance().get("validation.split"));
     }

@@ -1,7 +1,10 @@
 package dev.transferkit.finetune;
 
 import dev.transferkit.image.DataFormat;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.InputSpec;
+import dev.transferkit.image.LabeledImage;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -16,6 +19,10 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import javax.imageio.ImageIO;
@@ -23,6 +30,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -86,5 +94,18 @@ final class TestData {
             }
         }
         return root;
+    }
+
+    /** @return the network's loss on the two-class validation split of {@code data}, in inference mode */
+    static double validationLoss(BaseModel model, ImageFolder data) {
+        List<LabeledImage> val = data.images("validation");
+        var pipe = model.pipeline(ImageOptions.defaults());
+        List<INDArray> xs = new ArrayList<>();
+        INDArray y = Nd4j.zeros(DataType.FLOAT, val.size(), 2);
+        for (int i = 0; i < val.size(); i++) {
+            xs.add(pipe.load(val.get(i).path()));
+            y.putScalar(i, model.labels().indexOf(val.get(i).label()), 1f);
+        }
+        return model.graph().score(new DataSet(Nd4j.concat(0, xs.toArray(INDArray[]::new)), y), false);
     }
 }
