@@ -1,12 +1,10 @@
 package dev.transferkit.engine;
 
-import dev.transferkit.image.DataFormat;
-
 import java.util.Objects;
 
 /**
- * How an {@link InferenceEngine} compiles and runs a network: the activation layout its native operations use, how
- * many threads ND4J's operations may use, and whether parts it cannot compile may run through DL4J instead.
+ * How an {@link InferenceEngine} runs a network in ONNX Runtime: threads, graph optimisation level, memory arena,
+ * the CUDA execution provider, and whether parts that cannot be exported to ONNX may run through DL4J instead.
  * Immutable; {@link #defaults()} suits most uses.
  */
 public final class EngineOptions {
@@ -15,17 +13,33 @@ public final class EngineOptions {
 
     private static final EngineOptions DEFAULTS = builder().build();
 
-    private final DataFormat layout;
-    private final int threads;
-    private final boolean allowFallback;
-
-    private EngineOptions(Builder b) {
-        this.layout = b.layout;
-        this.threads = b.threads;
-        this.allowFallback = b.allowFallback;
+    /** ONNX Runtime's graph optimisation levels. */
+    public enum Optimization {
+        /** No graph rewriting. */
+        NONE,
+        /** Constant folding and redundant-node removal. */
+        BASIC,
+        /** Also fusions such as convolution + batch normalisation + activation. */
+        EXTENDED,
+        /** Also layout optimisations (blocked NCHWc convolutions on x86): the fastest. */
+        ALL
     }
 
-    /** @return NHWC activations, ND4J's thread count left as it is, fallback to DL4J allowed */
+    private final int threads;
+    private final Optimization optimization;
+    private final boolean arena;
+    private final boolean allowFallback;
+    private final int cudaDevice;
+
+    private EngineOptions(Builder b) {
+        this.threads = b.threads;
+        this.optimization = b.optimization;
+        this.arena = b.arena;
+        this.allowFallback = b.allowFallback;
+        this.cudaDevice = b.cudaDevice;
+    }
+
+    /** @return ONNX Runtime's default thread count, all optimisations, the arena on, fallback to DL4J allowed, CPU */
     public static EngineOptions defaults() {
         return DEFAULTS;
     }
@@ -49,72 +63,112 @@ public final class EngineOptions {
         return !"false".equalsIgnoreCase(System.getProperty(ENABLED_PROPERTY, "true").trim());
     }
 
-    /** @return the layout of 4-d activations inside the engine */
-    public DataFormat layout() {
-        return layout;
-    }
-
-    /** @return the number of threads for ND4J's operations, or 0 to leave ND4J's setting unchanged */
+    /** @return ONNX Runtime's intra-op thread count, or 0 for its default (one per physical core) */
     public int threads() {
         return threads;
     }
 
-    /** @return whether a vertex the engine cannot compile runs through DL4J (true) or makes compilation fail (false) */
+    /** @return the graph optimisation level */
+    public Optimization optimization() {
+        return optimization;
+    }
+
+    /** @return whether ONNX Runtime keeps freed memory in its arena for the next batch */
+    public boolean arena() {
+        return arena;
+    }
+
+    /** @return whether a vertex that cannot be exported runs through DL4J (true) or makes compilation fail (false) */
     public boolean allowFallback() {
         return allowFallback;
     }
 
+    /** @return the CUDA device the segments run on, or -1 for the CPU */
+    public int cudaDevice() {
+        return cudaDevice;
+    }
+
     @Override
     public String toString() {
-        return "EngineOptions(layout=" + layout + ", threads=" + (threads == 0 ? "ND4J default" : threads)
-                + ", allowFallback=" + allowFallback + ")";
+        return "EngineOptions(threads=" + (threads == 0 ? "ONNX Runtime default" : threads) + ", optimization="
+                + optimization + ", arena=" + arena + ", allowFallback=" + allowFallback
+                + (cudaDevice >= 0 ? ", cuda=" + cudaDevice : "") + ")";
     }
 
     /** Builder for {@link EngineOptions}. */
     public static final class Builder {
-        private DataFormat layout = DataFormat.NHWC;
         private int threads;
+        private Optimization optimization = Optimization.ALL;
+        private boolean arena = true;
         private boolean allowFallback = true;
+        private int cudaDevice = -1;
 
         private Builder() {
         }
 
         /**
-         * Sets the layout of 4-d activations inside the engine (default NHWC, the faster one for ND4J's oneDNN
-         * convolutions on x86). Inputs and outputs keep the network's own layout either way.
+         * Sets how many threads ONNX Runtime uses within an operation.
          *
-         * @param layout NHWC or NCHW
-         * @return this builder
-         */
-        public Builder optLayout(DataFormat layout) {
-            this.layout = Objects.requireNonNull(layout, "layout");
-            return this;
-        }
-
-        /**
-         * Sets how many threads ND4J's native operations use (process-wide, as ND4J has one setting).
-         *
-         * @param threads at least 1, or 0 to leave ND4J's current setting
+         * @param threads at least 1, or 0 for ONNX Runtime's default (one per physical core)
          * @return this builder
          * @throws IllegalArgumentException when negative
          */
         public Builder optThreads(int threads) {
             if (threads < 0) {
-                throw new IllegalArgumentException("The engine's thread count must be 0 (ND4J's default) or more, but was "
-                        + threads + ".");
+                throw new IllegalArgumentException("The engine's thread count must be 0 (ONNX Runtime's default) or more, "
+                        + "but was " + threads + ".");
             }
             this.threads = threads;
             return this;
         }
 
         /**
-         * Sets whether vertices the engine cannot compile run through DL4J's own implementation (default true).
+         * Sets ONNX Runtime's graph optimisation level (default {@link Optimization#ALL}).
+         *
+         * @param optimization the level
+         * @return this builder
+         */
+        public Builder optOptimization(Optimization optimization) {
+            this.optimization = Objects.requireNonNull(optimization, "optimization");
+            return this;
+        }
+
+        /**
+         * Sets whether ONNX Runtime's CPU memory arena keeps freed blocks for reuse (default true: faster; false returns
+         * memory to the system after each batch).
+         *
+         * @param arena whether to use the arena
+         * @return this builder
+         */
+        public Builder optArena(boolean arena) {
+            this.arena = arena;
+            return this;
+        }
+
+        /**
+         * Sets whether vertices that cannot be exported to ONNX run through DL4J's own implementation (default true).
          *
          * @param allowFallback false to make {@link InferenceEngine#compile} fail instead
          * @return this builder
          */
         public Builder optAllowFallback(boolean allowFallback) {
             this.allowFallback = allowFallback;
+            return this;
+        }
+
+        /**
+         * Runs the network on a CUDA device through ONNX Runtime's CUDA execution provider. Needs the
+         * {@code onnxruntime_gpu} build on the class path (Maven profile {@code cuda}) and an NVIDIA driver.
+         *
+         * @param device the device index, or -1 for the CPU (the default)
+         * @return this builder
+         * @throws IllegalArgumentException when below -1
+         */
+        public Builder optCudaDevice(int device) {
+            if (device < -1) {
+                throw new IllegalArgumentException("The CUDA device must be -1 (CPU) or a device index, but was " + device + ".");
+            }
+            this.cudaDevice = device;
             return this;
         }
 

@@ -4,17 +4,15 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What an {@link InferenceEngine} made of each vertex of a network: compiled to a native operation, fused into the
- * operation before it (batch normalisation folded into a convolution, an activation applied in place), passed through
- * (dropout at inference), or run through DL4J's own implementation because the engine does not support it.
+ * What an {@link InferenceEngine} made of each vertex of a network: exported to ONNX nodes (which ONNX Runtime may then
+ * fuse, e.g. batch normalisation and activations into a convolution), passed through (dropout at inference), or run
+ * through DL4J's own implementation because it cannot be exported.
  */
 public final class EngineReport {
     /** How a vertex is executed. */
     public enum Treatment {
-        /** Runs as an ND4J native operation. */
-        NATIVE,
-        /** Merged into the operation of the vertex named in the entry's detail. */
-        FUSED,
+        /** Exported to ONNX nodes that run in ONNX Runtime. */
+        ONNX,
         /** Does nothing at inference (dropout). */
         IDENTITY,
         /** Runs through DL4J's own implementation of the vertex. */
@@ -27,7 +25,7 @@ public final class EngineReport {
      * @param vertex    the vertex name
      * @param kind      the DL4J layer or vertex class, e.g. {@code ConvolutionLayer}
      * @param treatment how it runs
-     * @param detail    the native operation, the vertex it was fused into, or why it fell back
+     * @param detail    the ONNX nodes it became, or why it fell back
      */
     public record Entry(String vertex, String kind, Treatment treatment, String detail) {
         /** Validates the fields. */
@@ -72,7 +70,7 @@ public final class EngineReport {
         return entries;
     }
 
-    /** @return the entries that run through DL4J; empty when the whole network runs natively */
+    /** @return the entries that run through DL4J; empty when the whole network runs in ONNX Runtime */
     public List<Entry> fallbacks() {
         return entries.stream().filter(e -> e.treatment() == Treatment.DL4J_FALLBACK).toList();
     }
@@ -87,16 +85,15 @@ public final class EngineReport {
         return entries.stream().filter(e -> e.treatment() == treatment).count();
     }
 
-    /** @return whether every vertex runs without DL4J's layer implementations */
-    public boolean fullyNative() {
+    /** @return whether every vertex runs in ONNX Runtime, without DL4J's layer implementations */
+    public boolean fullyExported() {
         return fallbacks().isEmpty();
     }
 
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder("EngineReport(output=" + outputVertex + ", vertices=" + entries.size()
-                + ", native=" + count(Treatment.NATIVE) + ", fused=" + count(Treatment.FUSED)
-                + ", identity=" + count(Treatment.IDENTITY) + ", fallback=" + count(Treatment.DL4J_FALLBACK)
+                + ", onnx=" + count(Treatment.ONNX) + ", identity=" + count(Treatment.IDENTITY) + ", fallback=" + count(Treatment.DL4J_FALLBACK)
                 + ", GFLOP/image=" + String.format(java.util.Locale.ROOT, "%.2f", flopsPerImage / 1e9) + ")");
         for (Entry e : fallbacks()) {
             s.append("\n  fallback: ").append(e);

@@ -3,47 +3,56 @@ package dev.transferkit.engine;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.List;
+import java.util.Map;
 
 /**
  * Runs one vertex through DL4J's own implementation ({@code GraphVertex.doForward} at inference, which applies the
- * vertex's preprocessor and layer), for vertices the engine does not compile. Inputs arrive in DL4J's layout. The
- * result is copied, so it never shares memory with an input the engine reuses.
+ * vertex's preprocessor and layer), for vertices that cannot be exported to ONNX. Inputs arrive in DL4J's layout; the
+ * result is copied and stored as float, like every value between stages.
  */
-final class FallbackStep implements Step {
+final class FallbackStep {
     private final ComputationGraph graph;
     private final String vertex;
-    private final String reason;
+    private final List<String> inputs;
+    private final DataType dataType;
 
     /**
      * @param graph  the network that owns the vertex (used as the lock, as DL4J vertices keep state)
      * @param vertex the vertex name
-     * @param reason why it is not compiled
+     * @param inputs the vertices it reads
      */
-    FallbackStep(ComputationGraph graph, String vertex, String reason) {
+    FallbackStep(ComputationGraph graph, String vertex, List<String> inputs) {
         this.graph = graph;
         this.vertex = vertex;
-        this.reason = reason;
+        this.inputs = List.copyOf(inputs);
+        this.dataType = graph.getConfiguration().getDataType();
     }
 
-    @Override
-    public INDArray run(INDArray[] inputs, BufferPool pool, boolean overwrite) {
+    /**
+     * Runs the vertex.
+     *
+     * @param values float activations by vertex; the result is added to it
+     */
+    void run(Map<String, INDArray> values) {
         synchronized (graph) {
             GraphVertex v = graph.getVertex(vertex);
             LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
             try {
-                for (int i = 0; i < inputs.length; i++) {
-                    v.setInput(i, inputs[i], mgr);
+                for (int i = 0; i < inputs.size(); i++) {
+                    INDArray x = values.get(inputs.get(i));
+                    v.setInput(i, x.dataType() == dataType ? x.dup() : x.castTo(dataType), mgr);
                 }
-                return v.doForward(false, mgr).dup('c');
+                INDArray y = v.doForward(false, mgr);
+                values.put(vertex, y.castTo(DataType.FLOAT).dup('c'));
+            } catch (RuntimeException e) {
+                throw new EngineException("DL4J failed at vertex '" + vertex + "': " + e.getMessage(), e);
             } finally {
                 v.clear();
             }
         }
-    }
-
-    @Override
-    public String describe() {
-        return "DL4J " + vertex + " (" + reason + ")";
     }
 }

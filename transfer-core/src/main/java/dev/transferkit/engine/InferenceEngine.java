@@ -9,55 +9,92 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
- * Fast inference for a frozen DL4J network: the part of a {@link ComputationGraph} that one vertex depends on,
- * compiled into a sequence of ND4J native operations ({@code conv2d}, {@code depthwise_conv2d}, {@code maxpool2d},
- * {@code avgpool2d}, {@code concat}, a matrix product for dense layers) with batch normalisation folded into the
- * preceding convolution, activations applied in place, 4-d activations kept in the faster layout
- * ({@link EngineOptions#layout()}) and activation buffers reused between operations and batches.
+ * Fast inference for a frozen DL4J network in ONNX Runtime: the part of a {@link ComputationGraph} that one or more
+ * vertices depend on is exported to ONNX in memory (convolutions of every kind, batch normalisation, the activations
+ * DL4J's imports produce, pooling, dense layers, element-wise and merge vertices, padding, cropping, flattening
+ * preprocessors, local response normalisation; NCHW and NHWC networks) and run in an ONNX Runtime session, whose
+ * optimiser fuses batch normalisation and activations into the convolutions and picks blocked layouts.
  *
- * <p>Its output equals DL4J's own {@code feedForward} activations of that vertex (to float rounding; the tests allow
- * 1e-4), in DL4J's layout. Vertices it does not support run through DL4J's implementation; {@link #report()} lists
- * them, and compilation logs them. Weights are read when compiling: folded convolutions keep a copy, the others share
- * the network's arrays, so compile again after changing the network's parameters.
+ * <p>Its outputs equal DL4J's own activations of those vertices (to float rounding; the tests allow 1e-4), in DL4J's
+ * layout. A vertex that cannot be exported runs through DL4J between ONNX segments; {@link #report()} lists it, and
+ * compilation logs it. Weights are copied into the ONNX model when compiling, so compile again after changing the
+ * network's parameters. Where ONNX Runtime cannot load on the platform, {@link #compile} throws an
+ * {@link EngineException} (and the platform is named once in the log), so callers run DL4J instead.
  *
  * <pre>{@code
- * InferenceEngine engine = InferenceEngine.compile(graph, "block_13_expand_relu",
- *         new InputSpec(224, 224, 3, DataFormat.NHWC), EngineOptions.defaults());
- * INDArray features = engine.output(batch);   // [n, 14, 14, 576]
+ * try (InferenceEngine engine = InferenceEngine.compile(graph, "block_13_expand_relu",
+ *         new InputSpec(224, 224, 3, DataFormat.NHWC), EngineOptions.defaults())) {
+ *     INDArray features = engine.output(batch);   // [n, 14, 14, 576]
+ * }
  * }</pre>
  *
- * <p>{@link #output} is synchronised: one batch runs at a time, as ND4J's operations already use every core.
+ * <p>{@link #output} is synchronised: one batch runs at a time, as ONNX Runtime already uses every core.
  */
-public final class InferenceEngine {
+public final class InferenceEngine implements AutoCloseable {
     static {
         Backend.configure();
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
 
-    private final String outputVertex;
+    private final List<String> outputs;
     private final InputSpec input;
     private final EngineOptions options;
     private final EngineReport report;
-    private final Program program;
-    private final Executor executor;
-    private final BufferPool pool;
+    private final String networkInput;
     private final DataType dataType;
+    /** Per stage: an {@link OrtSegment} or a {@link FallbackStep}. */
+    private final List<Object> stages;
+    /** Per stage: the values whose last reader it is, freed after it runs. */
+    private final List<List<String>> freeAfter;
+    private boolean closed;
 
-    private InferenceEngine(String outputVertex, InputSpec input, EngineOptions options, GraphCompiler.Result compiled,
-                            DataType dataType) {
-        this.outputVertex = outputVertex;
+    private InferenceEngine(List<String> outputs, InputSpec input, EngineOptions options, OnnxExport.Result exported,
+                            ComputationGraph graph) {
+        this.outputs = List.copyOf(outputs);
         this.input = input;
         this.options = options;
-        this.report = compiled.report();
-        this.program = compiled.program();
-        this.dataType = dataType;
-        this.pool = new BufferPool(dataType);
-        this.executor = new Executor(program, pool);
+        this.report = exported.report();
+        this.networkInput = graph.getConfiguration().getNetworkInputs().get(0);
+        this.dataType = graph.getConfiguration().getDataType();
+        this.stages = new ArrayList<>();
+        try {
+            for (OnnxExport.Stage s : exported.stages()) {
+                stages.add(s.isOnnx() ? new OrtSegment(s, options)
+                        : new FallbackStep(graph, s.vertices().get(0), s.inputs().stream().map(OnnxExport.Boundary::vertex).toList()));
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        Map<String, Integer> lastUse = new HashMap<>();
+        for (int i = 0; i < exported.stages().size(); i++) {
+            for (OnnxExport.Boundary b : exported.stages().get(i).inputs()) {
+                lastUse.put(b.vertex(), i);
+            }
+        }
+        this.freeAfter = new ArrayList<>();
+        for (int i = 0; i < stages.size(); i++) {
+            freeAfter.add(new ArrayList<>());
+        }
+        Set<String> keep = new HashSet<>(outputs);
+        keep.add(networkInput);
+        lastUse.forEach((v, i) -> {
+            if (!keep.contains(v)) {
+                freeAfter.get(i).add(v);
+            }
+        });
     }
 
     /**
@@ -66,28 +103,46 @@ public final class InferenceEngine {
      * @param graph        an initialised network with one input; it is read, never changed
      * @param outputVertex the vertex whose activations {@link #output} returns, e.g. a feature layer
      * @param input        the network's input size and layout
-     * @param options      layout, threads and fallback policy
+     * @param options      threads, optimisation, device and fallback policy
      * @return the engine
-     * @throws EngineException when the network has several inputs or no such vertex, DL4J cannot infer its shapes for
-     *                         this input, or a vertex is unsupported and fallback is disabled
+     * @throws EngineException when ONNX Runtime cannot load, the network has several inputs or no such vertex, DL4J
+     *                         cannot infer its shapes for this input, or a vertex cannot be exported and fallback is
+     *                         disabled
      */
     public static InferenceEngine compile(ComputationGraph graph, String outputVertex, InputSpec input, EngineOptions options) {
-        Objects.requireNonNull(graph, "graph");
         Objects.requireNonNull(outputVertex, "outputVertex");
+        return compile(graph, List.of(outputVertex), input, options);
+    }
+
+    /**
+     * Compiles the part of a network that several vertices depend on, to compute them all in one pass.
+     *
+     * @param graph         an initialised network with one input; it is read, never changed
+     * @param outputVertices the vertices whose activations {@link #outputs} returns
+     * @param input         the network's input size and layout
+     * @param options       threads, optimisation, device and fallback policy
+     * @return the engine
+     * @throws EngineException as {@link #compile(ComputationGraph, String, InputSpec, EngineOptions)}
+     */
+    public static InferenceEngine compile(ComputationGraph graph, List<String> outputVertices, InputSpec input,
+                                          EngineOptions options) {
+        Objects.requireNonNull(graph, "graph");
+        Objects.requireNonNull(outputVertices, "outputVertices");
         Objects.requireNonNull(input, "input");
         Objects.requireNonNull(options, "options");
-        EngineThreads.apply(options.threads());
+        OrtRuntime.environment();
         DataType dataType = graph.getConfiguration().getDataType();
         if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE && dataType != DataType.HALF) {
             throw new EngineException("The engine runs floating-point networks, but this one uses " + dataType + ".");
         }
+        List<String> targets = List.copyOf(new java.util.LinkedHashSet<>(outputVertices));
         long start = System.nanoTime();
-        GraphCompiler.Result compiled = new GraphCompiler(graph, outputVertex, input, options).compile();
-        InferenceEngine engine = new InferenceEngine(outputVertex, input, options, compiled, dataType);
+        OnnxExport.Result exported = new OnnxExport(graph, targets, input, options.allowFallback()).export();
+        InferenceEngine engine = new InferenceEngine(targets, input, options, exported, graph);
         EngineReport r = engine.report;
-        LOG.info("Compiled {} vertices up to '{}' into {} native steps in {} ms ({} fused, {} through DL4J).",
-                r.entries().size(), outputVertex, compiled.program().instructions().size(),
-                (System.nanoTime() - start) / 1_000_000, r.count(EngineReport.Treatment.FUSED), r.fallbacks().size());
+        LOG.info("Exported {} vertices up to {} into {} ONNX segment(s) in {} ms ({} through DL4J).",
+                r.entries().size(), targets, exported.stages().stream().filter(OnnxExport.Stage::isOnnx).count(),
+                (System.nanoTime() - start) / 1_000_000, r.fallbacks().size());
         for (EngineReport.Entry e : r.fallbacks()) {
             LOG.info("Engine fallback to DL4J: {}", e);
         }
@@ -100,7 +155,7 @@ public final class InferenceEngine {
      *
      * @param network an initialised network
      * @param input   its input size and layout
-     * @param options layout, threads and fallback policy
+     * @param options threads, optimisation, device and fallback policy
      * @return an engine whose output is the network's output
      * @throws EngineException as {@link #compile(ComputationGraph, String, InputSpec, EngineOptions)}
      */
@@ -111,21 +166,67 @@ public final class InferenceEngine {
     }
 
     /**
-     * Runs a batch.
+     * Tells whether ONNX Runtime can run on this platform; when it cannot, the reason is logged once.
+     *
+     * @return whether engines can be compiled here
+     */
+    public static boolean available() {
+        return OrtRuntime.available();
+    }
+
+    /**
+     * Runs a batch through an engine with one output vertex (the first one when it has several).
      *
      * @param batch preprocessed images, shaped {@code input.batchShape(n)}
-     * @return the output vertex's activations in DL4J's layout, a new array
-     * @throws EngineException when the batch has the wrong shape, or an operation fails (naming the vertex)
+     * @return the output vertex's activations in DL4J's layout and data type, a new array
+     * @throws EngineException when the batch has the wrong shape, or a stage fails (naming it)
      */
-    public synchronized INDArray output(INDArray batch) {
+    public INDArray output(INDArray batch) {
+        return outputs(batch).get(outputs.get(0));
+    }
+
+    /**
+     * Runs a batch and returns every output vertex's activations, computed in one pass.
+     *
+     * @param batch preprocessed images, shaped {@code input.batchShape(n)}
+     * @return the activations by vertex, in the order the vertices were given, each a new array in DL4J's layout
+     * @throws EngineException when the batch has the wrong shape, the engine is closed, or a stage fails
+     */
+    public synchronized Map<String, INDArray> outputs(INDArray batch) {
         Objects.requireNonNull(batch, "batch");
+        if (closed) {
+            throw new EngineException("The engine for " + outputs + " is closed.");
+        }
         if (!accepts(batch)) {
             long[] expected = input.batchShape((int) Math.max(1, batch.rank() > 0 ? batch.size(0) : 1));
-            throw new EngineException("The engine for '" + outputVertex + "' expects batches shaped " + Arrays.toString(expected)
+            throw new EngineException("The engine for " + outputs + " expects batches shaped " + Arrays.toString(expected)
                     + " (" + input + "), but got " + Arrays.toString(batch.shape()) + ".");
         }
-        INDArray x = batch.dataType() == dataType ? batch : batch.castTo(dataType);
-        return executor.run(x);
+        Map<String, INDArray> values = new HashMap<>();
+        values.put(networkInput, batch);
+        for (int i = 0; i < stages.size(); i++) {
+            Object stage = stages.get(i);
+            if (stage instanceof OrtSegment s) {
+                s.run(values);
+            } else {
+                ((FallbackStep) stage).run(values);
+            }
+            for (String v : freeAfter.get(i)) {
+                INDArray x = values.remove(v);
+                if (x != null && x != batch) {
+                    x.close(); // off-heap memory: free it now rather than at a garbage collection
+                }
+            }
+        }
+        Map<String, INDArray> result = new LinkedHashMap<>();
+        for (String v : outputs) {
+            INDArray x = values.get(v);
+            if (x == batch || x == values.get(networkInput)) {
+                x = x.dup('c');
+            }
+            result.put(v, x.dataType() == dataType ? x : x.castTo(dataType));
+        }
+        return result;
     }
 
     /**
@@ -142,65 +243,19 @@ public final class InferenceEngine {
         return Arrays.equals(Arrays.copyOfRange(batch.shape(), 1, 4), Arrays.copyOfRange(expected, 1, 4));
     }
 
-    /**
-     * Runs a batch several times and tells where the time goes.
-     *
-     * @param batch a batch, as for {@link #output}
-     * @param runs  how many timed runs (after one untimed warm-up run)
-     * @return milliseconds per run for each step, slowest first, as lines {@code "vertex  ms  operation"}
-     */
-    public synchronized String profile(INDArray batch, int runs) {
-        if (runs < 1) {
-            throw new IllegalArgumentException("Profiling needs at least 1 run, but was asked for " + runs + ".");
-        }
-        output(batch);
-        executor.timing(true);
-        try {
-            for (int i = 0; i < runs; i++) {
-                output(batch);
-            }
-            long[] nanos = executor.timings();
-            java.util.List<Integer> order = new java.util.ArrayList<>();
-            long total = 0;
-            for (int i = 0; i < nanos.length; i++) {
-                order.add(i);
-                total += nanos[i];
-            }
-            order.sort((a, b) -> Long.compare(nanos[b], nanos[a]));
-            StringBuilder s = new StringBuilder(String.format(java.util.Locale.ROOT, "total %.1f ms per batch of %d%n",
-                    total / 1e6 / runs, batch.size(0)));
-            for (int i : order) {
-                Program.Instruction ins = program.instructions().get(i);
-                s.append(String.format(java.util.Locale.ROOT, "%-28s %8.2f ms  %s%n", ins.vertex(), nanos[i] / 1e6 / runs,
-                        ins.step().describe()));
-            }
-            return s.toString();
-        } finally {
-            executor.timing(false);
-        }
-    }
-
-    /** @return the bytes of activation memory the engine keeps for reuse between batches */
-    public synchronized long bufferBytes() {
-        return pool.bytes();
-    }
-
-    /**
-     * Frees the activation memory kept for reuse now, rather than when the engine is garbage collected (ND4J memory is
-     * off-heap, so the Java heap does not see it). The engine stays usable; the next batch allocates again.
-     */
-    public synchronized void releaseBuffers() {
-        pool.clear();
-    }
-
-    /** @return what became of each vertex: native, fused, identity or DL4J fallback */
+    /** @return what became of each vertex: exported to ONNX, identity, or DL4J fallback */
     public EngineReport report() {
         return report;
     }
 
-    /** @return the vertex whose activations {@link #output} returns */
+    /** @return the first (or only) vertex whose activations {@link #output} returns */
     public String outputVertex() {
-        return outputVertex;
+        return outputs.get(0);
+    }
+
+    /** @return every output vertex, in order */
+    public List<String> outputVertices() {
+        return outputs;
     }
 
     /** @return the input the engine was compiled for */
@@ -213,14 +268,25 @@ public final class InferenceEngine {
         return options;
     }
 
-    /** @return the number of native steps, including layout conversions */
-    public int steps() {
-        return program.instructions().size();
+    /** @return the number of stages: ONNX Runtime segments and DL4J vertices between them */
+    public int stages() {
+        return stages.size();
+    }
+
+    /** Closes the ONNX Runtime sessions and frees their memory; the engine cannot run afterwards. */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        for (Object s : stages) {
+            if (s instanceof OrtSegment o) {
+                o.close();
+            }
+        }
     }
 
     @Override
     public String toString() {
-        return "InferenceEngine(output=" + outputVertex + ", input=" + input + ", steps=" + steps() + ", " + options
+        return "InferenceEngine(outputs=" + outputs + ", input=" + input + ", stages=" + stages.size() + ", " + options
                 + ", vertices=" + report.entries().size() + ", fallbacks=" + report.fallbacks().size() + ")";
     }
 }

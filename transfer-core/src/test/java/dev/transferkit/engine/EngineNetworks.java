@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.graph.ScaleVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
@@ -18,6 +19,7 @@ import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
@@ -44,8 +46,9 @@ final class EngineNetworks {
      * A 16x16x3 network in the given layout with every compiled layer kind: zero padding, convolutions in Truncate and
      * Same mode (stride 2) with and without bias, a depthwise convolution, batch normalisation folded and
      * standalone (with and without log-std), ReLU6 / leaky ReLU activation layers, cropping, max and average pooling
-     * (padding in the divisor), element-wise add and max, channel and feature concatenation, global pooling, dropout,
-     * dense and softmax output.
+     * (padding in the divisor), element-wise add and max, channel and feature concatenation, local response
+     * normalisation, a separable convolution (swish), a dilated convolution with asymmetric kernel (hard sigmoid),
+     * average, max and sum global pooling, a scale vertex, dropout, dense and softmax output.
      *
      * @param format the layout of every layer
      * @param seed   weight seed
@@ -77,11 +80,18 @@ final class EngineNetworks {
                 .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "pool_max", "pool_avg")
                 .addVertex("max", new ElementWiseVertex(ElementWiseVertex.Op.Max), "pool_max", "pool_avg")
                 .addVertex("merge", channelMerge(format), "add", "max")
+                .addLayer("lrn", new LocalResponseNormalization.Builder().dataFormat(format).build(), "merge")
+                .addLayer("sep", new SeparableConvolution2D.Builder(3, 3).depthMultiplier(2).nOut(10).dataFormat(format)
+                        .convolutionMode(ConvolutionMode.Same).activation(Activation.SWISH).build(), "lrn")
+                .addLayer("dilated", new ConvolutionLayer.Builder(3, 2).dilation(2, 1).padding(1, 0).nOut(8)
+                        .dataFormat(format).activation(Activation.HARDSIGMOID).build(), "sep")
                 .addLayer("conv_1x1", new ConvolutionLayer.Builder(1, 1).nOut(6).dataFormat(format)
-                        .activation(Activation.TANH).build(), "merge")
+                        .activation(Activation.TANH).build(), "dilated")
                 .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv_1x1")
                 .addLayer("gmax", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "merge")
-                .addVertex("features", new MergeVertex(), "gap", "gmax")
+                .addLayer("gsum", new GlobalPoolingLayer.Builder(PoolingType.SUM).build(), "conv_1x1")
+                .addVertex("scaled", new ScaleVertex(0.25), "gsum")
+                .addVertex("features", new MergeVertex(), "gap", "gmax", "scaled")
                 .addLayer("dense", new DenseLayer.Builder().nOut(12).activation(Activation.TANH).build(), "features")
                 .addLayer("drop", new DropoutLayer.Builder(0.5).build(), "dense")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4)
@@ -95,8 +105,8 @@ final class EngineNetworks {
     }
 
     /**
-     * A 12x12x3 NCHW network with layers the engine does not compile between supported ones: local response
-     * normalisation, a PNORM pooling layer and a dilated convolution.
+     * A 12x12x3 NCHW network with a layer the engine does not export (a PNORM pooling layer) between exported ones
+     * (local response normalisation, convolutions, a dilated one in Same mode).
      *
      * @return the initialised graph
      */

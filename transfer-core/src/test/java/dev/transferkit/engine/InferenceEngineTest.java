@@ -23,16 +23,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The engine's output equals DL4J's on small networks covering every compiled layer, in both layouts. */
+/** The engine's ONNX Runtime output equals DL4J's on small networks covering every exported layer, in both layouts. */
 class InferenceEngineTest {
     private static final double TOLERANCE = 1e-4;
-    private static final EngineOptions NCHW = EngineOptions.builder().optLayout(DataFormat.NCHW).build();
 
     private static INDArray batch(InputSpec spec, int n, long seed) {
         Nd4j.getRandom().setSeed(seed);
@@ -41,100 +41,112 @@ class InferenceEngineTest {
 
     @ParameterizedTest
     @EnumSource(DataFormat.class)
-    void everyVertexOfTheAllLayersNetworkEqualsDl4jInBothEngineLayouts(DataFormat networkFormat) {
+    void everyVertexOfTheAllLayersNetworkEqualsDl4j(DataFormat networkFormat) {
         ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.valueOf(networkFormat.name()), 11);
         InputSpec spec = new InputSpec(16, 16, 3, networkFormat);
         INDArray x = batch(spec, 3, 5);
         for (String vertex : List.of("out", "drop", "features", "merge", "conv_1x1", "bn_solo", "crop", "bn_dw", "act_dw",
-                "relu_a", "bn_a", "conv_a", "conv_s", "pad", "pool_avg", "pool_max", "add", "max")) {
+                "relu_a", "bn_a", "conv_a", "conv_s", "pad", "pool_avg", "pool_max", "add", "max", "sep", "lrn", "dilated",
+                "gsum", "scaled")) {
             INDArray expected = EngineNetworks.dl4j(g, vertex, x);
-            for (EngineOptions options : List.of(EngineOptions.defaults(), NCHW)) {
-                InferenceEngine engine = InferenceEngine.compile(g, vertex, spec, options);
-                Close.assertClose(networkFormat + " network, engine " + options.layout() + ", vertex " + vertex,
-                        expected, engine.output(x), TOLERANCE);
-                assertTrue(engine.report().fullyNative(), engine.report().toString());
+            try (InferenceEngine engine = InferenceEngine.compile(g, vertex, spec, EngineOptions.defaults())) {
+                Close.assertClose(networkFormat + " network, vertex " + vertex, expected, engine.output(x), TOLERANCE);
+                assertTrue(engine.report().fullyExported(), engine.report().toString());
+                assertEquals(1, engine.stages(), engine.toString());
             }
         }
     }
 
     @Test
-    void foldsBatchNormAndActivationsIntoConvolutions() {
-        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NCHW, 11);
-        EngineReport report = InferenceEngine.compile(g, "out", new InputSpec(16, 16, 3, DataFormat.NCHW),
-                EngineOptions.defaults()).report();
-        assertEquals(EngineReport.Treatment.FUSED, entry(report, "bn_a").treatment());
-        assertEquals("into conv_a", entry(report, "relu_a").detail());
-        assertEquals("into dw", entry(report, "bn_dw").detail());
-        assertEquals(EngineReport.Treatment.NATIVE, entry(report, "bn_solo").treatment()); // after cropping: not foldable
-        assertEquals(EngineReport.Treatment.IDENTITY, entry(report, "drop").treatment());
-        assertTrue(report.flopsPerImage() > 0);
-    }
-
-    @Test
-    void aFoldedBatchNormThatIsTheOutputIsStillComputed() {
-        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NHWC, 2);
+    void severalVerticesComeFromOnePass() {
+        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NHWC, 4);
         InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NHWC);
-        INDArray x = batch(spec, 2, 9);
-        InferenceEngine engine = InferenceEngine.compile(g, "bn_a", spec, EngineOptions.defaults());
-        assertEquals(EngineReport.Treatment.FUSED, entry(engine.report(), "bn_a").treatment());
-        Close.assertClose("bn_a", EngineNetworks.dl4j(g, "bn_a", x), engine.output(x), TOLERANCE);
+        INDArray x = batch(spec, 2, 6);
+        List<String> vertices = List.of("bn_a", "merge", "features", "out", "in");
+        try (InferenceEngine engine = InferenceEngine.compile(g, vertices, spec, EngineOptions.defaults())) {
+            Map<String, INDArray> out = engine.outputs(x);
+            assertEquals(vertices, List.copyOf(out.keySet()));
+            for (String v : vertices.subList(0, 4)) {
+                Close.assertClose("vertex " + v, EngineNetworks.dl4j(g, v, x), out.get(v), TOLERANCE);
+            }
+            Close.assertClose("the input itself", x, out.get("in"), 0);
+            out.get("in").assign(7);
+            Close.assertClose("the caller's batch is untouched", batch(spec, 2, 6), x, 0);
+        }
     }
 
     @Test
-    void unsupportedLayersFallBackToDl4jAndAreReported() {
+    void theReportNamesWhatEachVertexBecame() {
+        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NCHW, 11);
+        try (InferenceEngine engine = InferenceEngine.compile(g, "out", new InputSpec(16, 16, 3, DataFormat.NCHW),
+                EngineOptions.defaults())) {
+            EngineReport report = engine.report();
+            assertEquals(EngineReport.Treatment.ONNX, entry(report, "bn_a").treatment());
+            assertEquals(EngineReport.Treatment.ONNX, entry(report, "conv_a").treatment());
+            assertEquals(EngineReport.Treatment.IDENTITY, entry(report, "drop").treatment());
+            assertTrue(report.flopsPerImage() > 0);
+            assertTrue(report.toString().contains("fallback=0"), report.toString());
+        }
+    }
+
+    @Test
+    void unexportableLayersFallBackToDl4jBetweenOnnxSegmentsAndAreReported() {
         ComputationGraph g = EngineNetworks.withUnsupportedLayers();
         InputSpec spec = new InputSpec(12, 12, 3, DataFormat.NCHW);
         INDArray x = batch(spec, 2, 1);
-        InferenceEngine engine = InferenceEngine.compile(g, "out", spec, EngineOptions.defaults());
-        List<String> fallbacks = engine.report().fallbacks().stream().map(EngineReport.Entry::vertex).toList();
-        assertEquals(List.of("lrn", "pnorm", "dilated"), fallbacks);
-        assertFalse(engine.report().fullyNative());
-        assertTrue(engine.report().toString().contains("fallback: lrn (LocalResponseNormalization)"), engine.report().toString());
-        Close.assertClose("out", g.outputSingle(false, x), engine.output(x), TOLERANCE);
-        Close.assertClose("conv2", EngineNetworks.dl4j(g, "conv2", x),
-                InferenceEngine.compile(g, "conv2", spec, EngineOptions.defaults()).output(x), TOLERANCE);
+        try (InferenceEngine engine = InferenceEngine.compile(g, "out", spec, EngineOptions.defaults())) {
+            List<String> fallbacks = engine.report().fallbacks().stream().map(EngineReport.Entry::vertex).toList();
+            assertEquals(List.of("pnorm"), fallbacks);
+            assertFalse(engine.report().fullyExported());
+            assertEquals(3, engine.stages(), engine.toString()); // ONNX, DL4J, ONNX
+            assertTrue(engine.report().toString().contains("fallback: pnorm (SubsamplingLayer)"), engine.report().toString());
+            Close.assertClose("out", g.outputSingle(false, x), engine.output(x), TOLERANCE);
+        }
+        for (String v : List.of("lrn", "conv2", "dilated")) {
+            try (InferenceEngine engine = InferenceEngine.compile(g, v, spec, EngineOptions.defaults())) {
+                Close.assertClose(v, EngineNetworks.dl4j(g, v, x), engine.output(x), TOLERANCE);
+            }
+        }
     }
 
     @Test
-    void withoutFallbackAnUnsupportedLayerFailsNamingIt() {
+    void withoutFallbackAnUnexportableLayerFailsNamingIt() {
         EngineOptions strict = EngineOptions.builder().optAllowFallback(false).build();
         EngineException e = assertThrows(EngineException.class, () -> InferenceEngine.compile(
                 EngineNetworks.withUnsupportedLayers(), "out", new InputSpec(12, 12, 3, DataFormat.NCHW), strict));
-        assertTrue(e.getMessage().contains("'lrn'") && e.getMessage().contains("LocalResponseNormalization"), e.getMessage());
+        assertTrue(e.getMessage().contains("'pnorm'") && e.getMessage().contains("SubsamplingLayer")
+                && e.getMessage().contains("PNORM"), e.getMessage());
     }
 
     @Test
-    void buffersAreReusedAcrossBatchesAndBatchSizesWithoutChangingResults() {
+    void batchesOfOtherSizesAndRepeatedBatchesGiveTheSameResultsInTheCallersOwnArrays() {
         ComputationGraph g = TinyNetworks.convNet(3, 4);
         InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NCHW);
-        InferenceEngine engine = InferenceEngine.compile(g, "conv2", spec, EngineOptions.defaults());
-        INDArray a = batch(spec, 4, 1);
-        INDArray b = batch(spec, 1, 2);
-        INDArray first = engine.output(a);
-        INDArray expectedA = g.feedForward(a, false).get("conv2");
-        Close.assertClose("first batch", expectedA, first, TOLERANCE);
-        Close.assertClose("other batch size", g.feedForward(b, false).get("conv2"), engine.output(b), TOLERANCE);
-        INDArray again = engine.output(a);
-        Close.assertClose("same batch again", expectedA, again, TOLERANCE);
-        Close.assertClose("earlier result kept", expectedA, first, TOLERANCE);
-        again.assign(0); // the result is the caller's own array
-        Close.assertClose("after the caller changed a result", expectedA, engine.output(a), TOLERANCE);
-        assertTrue(engine.bufferBytes() > 0);
-        engine.releaseBuffers();
-        assertEquals(0, engine.bufferBytes());
-        Close.assertClose("after releasing the buffers", expectedA, engine.output(a), TOLERANCE);
+        try (InferenceEngine engine = InferenceEngine.compile(g, "conv2", spec, EngineOptions.defaults())) {
+            INDArray a = batch(spec, 4, 1);
+            INDArray b = batch(spec, 1, 2);
+            INDArray first = engine.output(a);
+            INDArray expectedA = g.feedForward(a, false).get("conv2");
+            Close.assertClose("first batch", expectedA, first, TOLERANCE);
+            Close.assertClose("other batch size", g.feedForward(b, false).get("conv2"), engine.output(b), TOLERANCE);
+            INDArray again = engine.output(a);
+            Close.assertClose("same batch again", expectedA, again, TOLERANCE);
+            Close.assertClose("earlier result kept", expectedA, first, TOLERANCE);
+            again.assign(0); // the result is the caller's own array
+            Close.assertClose("after the caller changed a result", expectedA, engine.output(a), TOLERANCE);
+        }
     }
 
     @Test
-    void aChainOfLayersReusesAFewBlocks() {
-        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NHWC, 3);
-        InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NHWC);
-        InferenceEngine engine = InferenceEngine.compile(g, "out", spec, EngineOptions.defaults());
-        engine.output(batch(spec, 2, 1));
-        // 20 steps write activations; liveness-based reuse keeps only a handful of blocks.
-        assertTrue(engine.steps() >= 15, engine.toString());
-        long largest = 2L * 19 * 17 * 8 * 4; // the padded 19x17x8 activations, the largest of the network, in bytes
-        assertTrue(engine.bufferBytes() <= 6 * largest, "buffers " + engine.bufferBytes() + " bytes");
+    void aDoublePrecisionNetworkGetsResultsInDoublePrecision() {
+        ComputationGraph g = TinyNetworks.convNet(3, 4).convertDataType(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NCHW);
+        INDArray x = batch(spec, 2, 4).castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE);
+        try (InferenceEngine engine = InferenceEngine.compile(g, "out", spec, EngineOptions.defaults())) {
+            INDArray y = engine.output(x);
+            assertEquals(org.nd4j.linalg.api.buffer.DataType.DOUBLE, y.dataType());
+            Close.assertClose("double network", g.outputSingle(false, x), y, TOLERANCE);
+        }
     }
 
     @Test
@@ -148,21 +160,29 @@ class InferenceEngineTest {
         EngineException shape = assertThrows(EngineException.class, () -> engine.output(Nd4j.rand(2, 16, 16, 3)));
         assertTrue(shape.getMessage().contains("[2, 16, 16, 3]") && shape.getMessage().contains("[2, 3, 16, 16]"),
                 shape.getMessage());
+        EngineException rank = assertThrows(EngineException.class, () -> engine.output(Nd4j.rand(3, 16, 16)));
+        assertTrue(rank.getMessage().contains("[3, 16, 16]"), rank.getMessage());
         assertThrows(IllegalArgumentException.class, () -> EngineOptions.builder().optThreads(-1));
-        assertThrows(IllegalArgumentException.class, () -> engine.profile(batch(spec, 1, 1), 0));
+        assertThrows(IllegalArgumentException.class, () -> EngineOptions.builder().optCudaDevice(-2));
+        engine.close();
+        EngineException closed = assertThrows(EngineException.class, () -> engine.output(batch(spec, 1, 1)));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
     }
 
     @Test
-    void profileListsEveryStepAndToStringShowsTheConfiguration() {
+    void sessionOptionsAreAppliedAndShown() {
         ComputationGraph g = TinyNetworks.convNet(3, 4);
         InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NCHW);
-        InferenceEngine engine = InferenceEngine.compile(g, "out", spec, EngineOptions.builder().optThreads(2).build());
-        String profile = engine.profile(batch(spec, 2, 3), 2);
-        for (String v : List.of("conv1", "conv2", "gap", "out")) {
-            assertTrue(profile.contains(v), profile);
+        INDArray x = batch(spec, 2, 3);
+        INDArray expected = g.outputSingle(false, x);
+        for (EngineOptions.Optimization level : EngineOptions.Optimization.values()) {
+            EngineOptions options = EngineOptions.builder().optThreads(1).optOptimization(level).optArena(false).build();
+            try (InferenceEngine engine = InferenceEngine.compile(g, "out", spec, options)) {
+                Close.assertClose("optimization " + level, expected, engine.output(x), TOLERANCE);
+                assertTrue(engine.toString().contains("outputs=[out]") && engine.toString().contains("threads=1")
+                        && engine.toString().contains("optimization=" + level), engine.toString());
+            }
         }
-        assertTrue(engine.toString().contains("output=out") && engine.toString().contains("threads=2"), engine.toString());
-        assertEquals(2, Nd4j.getEnvironment().maxThreads());
     }
 
     @Test
@@ -179,7 +199,7 @@ class InferenceEngineTest {
         InputSpec spec = new InputSpec(10, 10, 2, DataFormat.NCHW);
         INDArray x = batch(spec, 3, 8);
         InferenceEngine engine = InferenceEngine.compile(net, spec, EngineOptions.defaults());
-        assertTrue(engine.report().fullyNative(), engine.report().toString());
+        assertTrue(engine.report().fullyExported(), engine.report().toString());
         Close.assertClose("MultiLayerNetwork output", net.output(x), engine.output(x), TOLERANCE);
     }
 

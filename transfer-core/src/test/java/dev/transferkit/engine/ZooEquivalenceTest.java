@@ -33,7 +33,7 @@ class ZooEquivalenceTest {
         INDArray x = batch(spec, n);
         String out = g.getConfiguration().getNetworkOutputs().get(0);
         InferenceEngine engine = InferenceEngine.compile(g, out, spec, EngineOptions.defaults());
-        assertTrue(engine.report().fullyNative(), engine.report().toString());
+        assertTrue(engine.report().fullyExported(), engine.report().toString());
         Map<String, INDArray> acts = g.feedForward(x, false);
         Close.assertClose(name + " output", acts.get(out), engine.output(x), TOLERANCE);
         for (String f : features) {

@@ -35,7 +35,7 @@ class BaseModelEngineTest {
         assertTrue(engine.isPresent());
         assertSame(engine.get(), m.engine("out").get(), "compiled once per vertex");
         assertArrayEquals(m.graph().outputSingle(false, x).ravel().toFloatVector(), m.output(x).ravel().toFloatVector(), 1e-5f);
-        assertTrue(m.engine("conv2").get().report().fullyNative());
+        assertTrue(m.engine("conv2").get().report().fullyExported());
     }
 
     @Test

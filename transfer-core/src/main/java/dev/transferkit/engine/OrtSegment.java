@@ -1,0 +1,90 @@
+package dev.transferkit.engine;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One exported segment in an ONNX Runtime session. Inputs are handed to ONNX Runtime without copying (the float
+ * arrays' own off-heap memory), and ONNX Runtime writes the outputs straight into new ND4J arrays.
+ */
+final class OrtSegment implements AutoCloseable {
+    private final OrtSession session;
+    private final List<OnnxExport.Boundary> inputs;
+    private final List<OnnxExport.Boundary> outputs;
+
+    OrtSegment(OnnxExport.Stage stage, EngineOptions options) {
+        this.session = OrtRuntime.session(stage.onnx(), options);
+        this.inputs = stage.inputs();
+        this.outputs = stage.outputs();
+    }
+
+    /**
+     * Runs the segment.
+     *
+     * @param values float activations by vertex, in DL4J's layout; the outputs are added to it
+     */
+    void run(Map<String, INDArray> values) {
+        OrtEnvironment env = OrtRuntime.environment();
+        Map<String, OnnxTensor> in = new HashMap<>();
+        Map<String, OnnxTensor> out = new HashMap<>();
+        try {
+            long n = -1;
+            for (OnnxExport.Boundary b : inputs) {
+                INDArray x = contiguous(values.get(b.vertex()));
+                values.put(b.vertex(), x);
+                n = x.size(0);
+                in.put(b.tensor(), OnnxTensor.createTensor(env, floats(x), x.shape()));
+            }
+            Map<String, INDArray> results = new HashMap<>();
+            for (OnnxExport.Boundary b : outputs) {
+                long[] shape = new long[b.perExample().length + 1];
+                shape[0] = n;
+                System.arraycopy(b.perExample(), 0, shape, 1, b.perExample().length);
+                INDArray y = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+                results.put(b.vertex(), y);
+                out.put(b.tensor(), OnnxTensor.createTensor(env, floats(y), shape));
+            }
+            session.run(in, out).close();
+            values.putAll(results);
+        } catch (OrtException e) {
+            throw new EngineException("ONNX Runtime failed on the segment computing " + outputs.stream()
+                    .map(OnnxExport.Boundary::vertex).toList() + ": " + e.getMessage(), e);
+        } finally {
+            in.values().forEach(OnnxTensor::close);
+            out.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    private static INDArray contiguous(INDArray x) {
+        INDArray f = x.dataType() == DataType.FLOAT ? x : x.castTo(DataType.FLOAT);
+        if (f.ordering() != 'c' || f.offset() != 0 || f.isView() || f.data().length() != f.length()) {
+            f = f.dup('c');
+        }
+        return f;
+    }
+
+    /** @return the array's own memory as a direct float buffer (the array must be a whole, C-ordered float buffer) */
+    private static FloatBuffer floats(INDArray x) {
+        return x.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+
+    @Override
+    public void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new EngineException("ONNX Runtime could not close a session: " + e.getMessage(), e);
+        }
+    }
+}
