@@ -58,7 +58,7 @@ final class OnnxGraph {
      * Declares a float output with a symbolic batch dimension.
      *
      * @param name       a tensor some node produces
-     * @param perExample the shape of one example
+     * @param perExample the shape of one example (a size of 0 or less: not known)
      */
     void output(String name, long[] perExample) {
         graph.addOutput(valueInfo(name, perExample));
@@ -179,8 +179,10 @@ final class OnnxGraph {
     private static Onnx.ValueInfoProto valueInfo(String name, long[] perExample) {
         Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
         shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(BATCH));
-        for (long d : perExample) {
-            shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
+        for (int i = 0; i < perExample.length; i++) {
+            long d = perExample[i];
+            shape.addDim(d > 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d)
+                    : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(name.replaceAll("\\W", "_") + "_d" + (i + 1)));
         }
         return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder().setTensorType(
                 Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE).setShape(shape))).build();

@@ -10,7 +10,10 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 
@@ -47,15 +50,30 @@ final class OrtSegment implements AutoCloseable {
                 in.put(b.tensor(), OnnxTensor.createTensor(env, floats(x), x.shape()));
             }
             Map<String, INDArray> results = new HashMap<>();
+            Set<String> unpinned = new LinkedHashSet<>();
             for (OnnxExport.Boundary b : outputs) {
                 long[] shape = new long[b.perExample().length + 1];
                 shape[0] = n;
                 System.arraycopy(b.perExample(), 0, shape, 1, b.perExample().length);
+                if (Arrays.stream(shape).anyMatch(d -> d <= 0)) {
+                    unpinned.add(b.tensor()); // DL4J could not tell the size: ONNX Runtime allocates, we copy
+                    continue;
+                }
                 INDArray y = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
                 results.put(b.vertex(), y);
                 out.put(b.tensor(), OnnxTensor.createTensor(env, floats(y), shape));
             }
-            session.run(in, out).close();
+            try (OrtSession.Result r = unpinned.isEmpty() ? session.run(in, out) : session.run(in, unpinned, out)) {
+                for (OnnxExport.Boundary b : outputs) {
+                    if (unpinned.contains(b.tensor())) {
+                        OnnxTensor t = (OnnxTensor) r.get(b.tensor()).orElseThrow();
+                        FloatBuffer data = t.getFloatBuffer();
+                        float[] copy = new float[data.remaining()];
+                        data.get(copy);
+                        results.put(b.vertex(), Nd4j.create(copy, t.getInfo().getShape(), 'c'));
+                    }
+                }
+            }
             values.putAll(results);
         } catch (OrtException e) {
             throw new EngineException("ONNX Runtime failed on the segment computing " + outputs.stream()

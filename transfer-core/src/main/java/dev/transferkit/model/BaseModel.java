@@ -36,9 +36,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * Instances are immutable; the wrapped graph is shared, so {@link #classify} and {@link #output} are
  * synchronised on it.
  *
- * <p>Forward passes run through an {@link InferenceEngine} (ND4J native operations, several times faster than DL4J's
- * layers on a CPU) compiled on first use for each vertex; the result is the same to float rounding. Where the engine
- * cannot compile the network, or fails, DL4J's own forward pass is used. Opt out per model with
+ * <p>Forward passes run through an {@link InferenceEngine} (the network exported to ONNX and run in ONNX Runtime, several
+ * times faster than DL4J's layers on a CPU) compiled on first use for each vertex; the result is the same to float
+ * rounding. Where ONNX Runtime cannot load, the network cannot be exported, or the engine fails, DL4J's own forward
+ * pass is used. Opt out per model with
  * {@link Builder#optUseEngine(boolean)}, or everywhere with {@code -Dtransferkit.engine=false}.
  */
 public final class BaseModel {
@@ -193,8 +194,8 @@ public final class BaseModel {
      */
     public Optional<InferenceEngine> engine(String vertex) {
         requireLayerOrInput(vertex);
-        if (!useEngine || !EngineOptions.enabledBySystemProperty()) {
-            return Optional.empty();
+        if (!useEngine || !EngineOptions.enabledBySystemProperty() || !InferenceEngine.available()) {
+            return Optional.empty(); // where ONNX Runtime cannot load, that was logged once, naming the platform
         }
         return engines.computeIfAbsent(vertex, v -> {
             try {

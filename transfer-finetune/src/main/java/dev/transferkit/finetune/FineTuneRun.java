@@ -165,9 +165,9 @@ final class FineTuneRun {
     }
 
     /**
-     * The frozen base's forward pass up to the cut: the base model's inference engine (ND4J native operations, the
-     * same numbers to float rounding as DL4J's layers, several times faster), or DL4J's own forward pass where the
-     * engine is switched off or cannot compile the network.
+     * The frozen base's forward pass up to the cut: the base model's inference engine (ONNX Runtime, the same numbers
+     * to float rounding as DL4J's layers, several times faster), or DL4J's own forward pass where the engine is
+     * switched off or cannot export the network.
      */
     private UnaryOperator<INDArray> trunk() {
         Optional<InferenceEngine> engine = t.base.engine(t.cutLayer);
