@@ -27,27 +27,29 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.OptionalDouble;
 import java.util.Random;
 import java.util.function.Supplier;
 
 /**
- * Measures frozen-network inference speed in one run: DL4J's layers vs TransferKit's {@link InferenceEngine} vs the
- * PyTorch peer ({@code torch_peer.py}), for VGG16, a torchvision-equivalent ResNet50, and the real nsfwjs MobileNetV2
- * and InceptionV3, with GFLOP/s and the percentage of the machine's peak convolution throughput (the best large 3x3
- * {@code conv2d}); then the end-to-end extraction rate from JPEG files to an HDF5 store against the engine's pure
- * forward rate. Timings are medians of {@code --iters} runs after one warm-up run.
+ * Measures frozen-network inference speed in one run, on one machine: TransferKit's {@link InferenceEngine} (the DL4J
+ * network exported to ONNX and run in ONNX Runtime) against plain ONNX Runtime on torchvision's own ONNX export of the
+ * same architecture (random weights, {@code scripts/export_torchvision_onnx.py}) and against PyTorch
+ * ({@code torch_peer.py}), for VGG16, a torchvision-equivalent ResNet50, and the real nsfwjs MobileNetV2 and
+ * InceptionV3 (Keras architectures), at several batch sizes; then the end-to-end extraction rate from JPEG photos
+ * (640x480 and 3000x2000) to an HDF5 store against TransferKit's pure forward rate. Timings are medians of
+ * {@code --iters} runs after warm-up runs. The CPU's vector flags are printed with the results.
  *
  * <pre>
  * mvn -q -B -pl transfer-examples -am test-compile exec:java -Dexample=dev.transferkit.examples.bench.InferenceBench \
- *   -Dexec.args="--nets vgg16,resnet50,mobilenet_v2,inception_v3 --batches 16,32 --iters 3 --threads 2 --extract 512"
+ *   -Dexec.args="--nets vgg16,resnet50,mobilenet_v2,inception_v3 --batches 1,16,32 --iters 5 --threads 2 --extract 96"
  * </pre>
- * Options: {@code --nets} (comma list), {@code --batches}, {@code --iters}, {@code --threads}, {@code --no-dl4j},
- * {@code --no-torch}, {@code --no-peak}, {@code --extract N} (0 = skip), {@code --python}, {@code --torch-peer PATH}
- * (default /work/shared/bench/torch_peer.py), {@code --layout NHWC|NCHW}.
+ * Options: {@code --nets} (comma list), {@code --batches}, {@code --iters}, {@code --threads}, {@code --dl4j} (also
+ * time DL4J's own layers), {@code --no-torch}, {@code --no-ort}, {@code --extract N} (JPEGs per size; 0 = skip),
+ * {@code --python} (default /usr/bin/python3), {@code --torch-peer PATH} (default ../shared/bench/torch_peer.py),
+ * {@code --onnx-dir DIR} (exported peer models, default target/torchvision-onnx).
  */
 public final class InferenceBench {
-    /** A benchmarked network: how to get it, the vertex to run, and torchvision's name for the peer. */
+    /** A benchmarked network: how to get it, the vertex to run, and torchvision's name for the peers. */
     private record Net(String name, String torchName, Supplier<BaseModel> model, String output) {
     }
 
@@ -75,32 +77,23 @@ public final class InferenceBench {
     public static void main(String[] args) throws IOException {
         Map<String, String> opt = parse(args);
         List<String> nets = List.of(opt.getOrDefault("nets", String.join(",", NETS.keySet())).split(","));
-        int[] batches = Arrays.stream(opt.getOrDefault("batches", "16,32").split(",")).mapToInt(Integer::parseInt).toArray();
-        int iters = Integer.parseInt(opt.getOrDefault("iters", "3"));
+        int[] batches = Arrays.stream(opt.getOrDefault("batches", "1,16,32").split(",")).mapToInt(Integer::parseInt).toArray();
+        int iters = Integer.parseInt(opt.getOrDefault("iters", "5"));
         int threads = Integer.parseInt(opt.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors())));
         int extract = Integer.parseInt(opt.getOrDefault("extract", "0"));
-        EngineOptions options = EngineOptions.builder().optThreads(threads)
-                .optLayout(DataFormat.valueOf(opt.getOrDefault("layout", "NHWC"))).build();
-        TorchPeer torch = new TorchPeer(opt.getOrDefault("python", "/usr/bin/python3"),
-                Path.of(opt.getOrDefault("torch-peer", "/work/shared/bench/torch_peer.py")));
+        EngineOptions options = EngineOptions.builder().optThreads(threads).build();
+        String python = opt.getOrDefault("python", "/usr/bin/python3");
+        TorchPeer torch = new TorchPeer(python, Path.of(opt.getOrDefault("torch-peer", "../shared/bench/torch_peer.py")));
+        OrtFilePeer ort = new OrtFilePeer(python, Path.of("scripts/export_torchvision_onnx.py").toAbsolutePath(),
+                Path.of(opt.getOrDefault("onnx-dir", "target/torchvision-onnx")).toAbsolutePath());
         boolean runTorch = !opt.containsKey("no-torch") && torch.available();
-        boolean runDl4j = !opt.containsKey("no-dl4j");
+        boolean runOrt = !opt.containsKey("no-ort");
+        boolean runDl4j = opt.containsKey("dl4j");
 
         System.out.println("# InferenceBench");
-        System.out.println("CPU: " + Machine.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores; "
-                + "threads=" + threads + "; " + options + "; load at start: " + Machine.loadAverage());
+        System.out.println(Machine.describe());
+        System.out.println("threads=" + threads + "; " + options + "; load at start: " + Machine.loadAverage());
         System.out.println("args: " + String.join(" ", args));
-
-        double peak = 0;
-        if (!opt.containsKey("no-peak")) {
-            System.out.println("\n## Peak: ND4J native conv2d, best of " + iters + ", batch 16\n");
-            System.out.println("| input -> output | layout | weights | GFLOP/s |\n|---|---|---|---|");
-            for (ConvPeak.Result r : ConvPeak.measure(16, iters)) {
-                System.out.println(r);
-                peak = Math.max(peak, r.gflops());
-            }
-            System.out.printf(Locale.ROOT, "%nMeasured peak: %.0f GFLOP/s%n", peak);
-        }
 
         List<String> rows = new ArrayList<>();
         for (String name : nets) {
@@ -109,76 +102,97 @@ public final class InferenceBench {
                 throw new IllegalArgumentException("Unknown network '" + name + "'; choose from " + NETS.keySet() + ".");
             }
             BaseModel model = net.model().get();
-            InferenceEngine engine = InferenceEngine.compile(model.graph(), net.output(), model.inputSpec(), options);
-            double gflopPerImage = engine.report().flopsPerImage() / 1e9;
-            System.out.printf(Locale.ROOT, "%n%s: %.2f GFLOP/image, %s%n", name, gflopPerImage, engine.report());
-            for (int batch : batches) {
-                Nd4j.getRandom().setSeed(1);
-                INDArray x = Nd4j.rand(model.inputSpec().batchShape(batch));
-                double eng = imagesPerSecond(() -> engine.output(x), batch, iters);
-                double dl4j = runDl4j ? imagesPerSecond(() -> model.graph().outputSingle(false, x), batch, iters) : Double.NaN;
-                OptionalDouble pt = runTorch ? torch.imagesPerSecond(net.torchName(), batch, threads) : OptionalDouble.empty();
-                double tp = pt.orElse(Double.NaN);
-                String row = String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.1fx | %.2fx | %.0f | %.0f | %s |",
-                        name, batch, dl4j, eng, tp, eng / dl4j, eng / tp, eng * gflopPerImage, tp * gflopPerImage,
-                        peak > 0 ? String.format(Locale.ROOT, "%.0f%%", 100 * eng * gflopPerImage / peak) : "-");
-                System.out.println(row);
-                rows.add(row);
+            try (InferenceEngine engine = InferenceEngine.compile(model.graph(), net.output(), model.inputSpec(), options)) {
+                double gflopPerImage = engine.report().flopsPerImage() / 1e9;
+                System.out.printf(Locale.ROOT, "%n%s: %.2f GFLOP/image, %s%n", name, gflopPerImage, engine.report());
+                for (int batch : batches) {
+                    Nd4j.getRandom().setSeed(1);
+                    INDArray x = Nd4j.rand(model.inputSpec().batchShape(batch));
+                    double tk = imagesPerSecond(() -> engine.output(x), batch, iters);
+                    double plain = runOrt ? ort.imagesPerSecond(net.torchName(), model.inputSpec().height(), batch, threads,
+                            iters).orElse(Double.NaN) : Double.NaN;
+                    double pt = runTorch ? torch.imagesPerSecond(net.torchName(), batch, threads).orElse(Double.NaN) : Double.NaN;
+                    double dl4j = runDl4j ? imagesPerSecond(() -> model.graph().outputSingle(false, x), batch, iters) : Double.NaN;
+                    String row = String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.2f | %.0f |",
+                            name, batch, tk, plain, pt, tk / plain, tk / pt, dl4j, tk * gflopPerImage);
+                    System.out.println(row);
+                    rows.add(row);
+                    x.close();
+                }
             }
-            if (opt.containsKey("profile")) {
-                INDArray x = Nd4j.rand(model.inputSpec().batchShape(batches[0]));
-                System.out.println(engine.profile(x, iters).lines().limit(25).reduce("", (a, b) -> a + b + "\n"));
-            }
-            engine.releaseBuffers(); // ND4J memory is off-heap: free it before the next network rather than at a GC
             Nd4j.getWorkspaceManager().destroyAllWorkspacesForCurrentThread();
             System.gc();
         }
-        System.out.println("\n## Images/s (median), 224x224 (InceptionV3 299x299)\n");
-        System.out.println("| network | batch | DL4J layers | engine | PyTorch | engine/DL4J | engine/PyTorch "
-                + "| engine GFLOP/s | PyTorch GFLOP/s | engine % of peak |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("\n## Frozen forward, images/s (median), 224x224 (InceptionV3 299x299)\n");
+        System.out.println("| network | batch | TransferKit | plain ORT, torchvision export | PyTorch | TransferKit/ORT "
+                + "| TransferKit/PyTorch | DL4J layers | TransferKit GFLOP/s |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
 
         if (extract > 0) {
-            extraction(extract, iters, options);
+            System.out.println("\n## End-to-end extraction: JPEG files -> decode/resize (parallel) -> forward -> AVG pooling -> HDF5\n");
+            System.out.println("| photos | count | batch | forward only | files -> HDF5 | ratio |\n|---|---|---|---|---|---|");
+            extraction(extract, 640, 480, iters);
+            extraction(Math.max(8, extract / 3), 3000, 2000, iters);
         }
-        System.out.println("\nload at end: " + Machine.loadAverage());
+        System.out.println("\n" + Machine.describe());
+        System.out.println("load at end: " + Machine.loadAverage());
     }
 
     /** End-to-end: JPEG files -> decode/resize (parallel, prefetched) -> engine -> pooled features -> HDF5. */
-    private static void extraction(int n, int iters, EngineOptions options) throws IOException {
+    private static void extraction(int n, int width, int height, int iters) throws IOException {
         BaseModel model = NsfwjsSource.mobileNetV2().load();
         String layer = model.defaultFeatureLayer();
         int batch = 32;
         Path work = Files.createTempDirectory("transferkit-inferencebench-");
-        writeJpegs(work.resolve("data"), n);
+        writeJpegs(work.resolve("data"), n, width, height);
         InferenceEngine engine = model.engine(layer).orElseThrow();
         INDArray x = Nd4j.rand(model.inputSpec().batchShape(batch));
-        double forward = imagesPerSecond(() -> engine.output(x), batch, iters);
+        double forward = imagesPerSecond(() -> engine.output(x).close(), batch, iters);
         long t0 = System.nanoTime();
         try (FeatureStore store = FeatureExtractor.builder().setModel(model).optLayer(layer).optPooling(Pooling.AVG)
                 .optBatchSize(batch).build().extract(ImageFolder.open(work.resolve("data")), "train", work.resolve("f.h5"))) {
             double seconds = (System.nanoTime() - t0) / 1e9;
             double e2e = store.rows() / seconds;
-            System.out.printf(Locale.ROOT, "%n## End-to-end extraction (%s, layer %s, AVG, batch %d, %d JPEGs 320x240)%n%n"
-                            + "| engine forward only | files -> HDF5 | overhead |%n|---|---|---|%n| %.2f img/s | %.2f img/s | %.1f%% |%n",
-                    model.name(), layer, batch, store.rows(), forward, e2e, 100 * (1 - e2e / forward));
+            System.out.printf(Locale.ROOT, "| %dx%d JPEG | %d | %d | %.2f img/s | %.2f img/s | %.2fx |%n",
+                    width, height, store.rows(), batch, forward, e2e, e2e / forward);
         }
     }
 
-    private static void writeJpegs(Path data, int n) throws IOException {
+    /** Photo-like JPEGs: smooth colour gradients with blobs and mild noise, quality 0.9. */
+    private static void writeJpegs(Path data, int n, int width, int height) throws IOException {
         Random r = new Random(3);
+        javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpg").next();
+        javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+        param.setCompressionMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+        param.setCompressionQuality(0.9f);
         for (int i = 0; i < n; i++) {
             Path dir = Files.createDirectories(data.resolve("train").resolve(i % 2 == 0 ? "a" : "b"));
-            BufferedImage img = new BufferedImage(320, 240, BufferedImage.TYPE_INT_RGB);
-            int base = r.nextInt(0x1000000);
-            for (int y = 0; y < 240; y++) {
-                for (int xx = 0; xx < 320; xx++) {
-                    img.setRGB(xx, y, (base + xx * 3 + y * 515 + r.nextInt(16)) & 0xffffff);
+            BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+            int[] row = new int[width];
+            double fx = 2 + r.nextDouble() * 6;
+            double fy = 2 + r.nextDouble() * 6;
+            for (int y = 0; y < height; y++) {
+                for (int xx = 0; xx < width; xx++) {
+                    double u = (double) xx / width;
+                    double v = (double) y / height;
+                    int red = (int) (127 + 100 * Math.sin(fx * u + 3 * v) + r.nextInt(12));
+                    int green = (int) (127 + 100 * Math.cos(fy * v - 2 * u) + r.nextInt(12));
+                    int blue = (int) (127 + 100 * Math.sin(fx * fy * u * v) + r.nextInt(12));
+                    row[xx] = (clamp(red) << 16) | (clamp(green) << 8) | clamp(blue);
                 }
+                img.setRGB(0, y, width, 1, row, 0, width);
             }
-            ImageIO.write(img, "jpg", dir.resolve(i + ".jpg").toFile());
+            try (javax.imageio.stream.ImageOutputStream out = ImageIO.createImageOutputStream(dir.resolve(i + ".jpg").toFile())) {
+                writer.setOutput(out);
+                writer.write(null, new javax.imageio.IIOImage(img, null, null), param);
+            }
         }
+        writer.dispose();
+    }
+
+    private static int clamp(int v) {
+        return Math.max(0, Math.min(255, v));
     }
 
     private static double imagesPerSecond(Runnable run, int batch, int iters) {
@@ -200,7 +214,7 @@ public final class InferenceBench {
                 throw new IllegalArgumentException("Unexpected argument '" + args[i] + "'; options start with --.");
             }
             String key = args[i].substring(2);
-            if (key.startsWith("no-") || key.equals("profile")) {
+            if (key.startsWith("no-") || key.equals("dl4j")) {
                 m.put(key, "true");
             } else if (i + 1 < args.length) {
                 m.put(key, args[++i]);

@@ -19,6 +19,23 @@ final class Machine {
         }
     }
 
+    /** @return the CPU's vector-instruction flags from /proc/cpuinfo (sse4_2, avx, avx2, fma, avx512*, amx*), or "unknown" */
+    static String cpuFlags() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
+                    .findFirst().map(l -> java.util.Arrays.stream(l.substring(l.indexOf(':') + 1).trim().split("\\s+"))
+                            .filter(f -> f.equals("sse4_2") || f.startsWith("avx") || f.equals("fma") || f.startsWith("amx"))
+                            .sorted().collect(java.util.stream.Collectors.joining(" "))).orElse("unknown");
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** @return one line: CPU model, cores, vector flags */
+    static String describe() {
+        return "CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores; flags: " + cpuFlags();
+    }
+
     /** @return the 1, 5 and 15 minute load averages from /proc/loadavg, or "unknown" */
     static String loadAverage() {
         try {
