@@ -68,6 +68,9 @@ final class ActivationExport {
         }
         if (fn instanceof ActivationReLU r) {
             double slope = r.getNegativeSlope() == null ? 0 : r.getNegativeSlope();
+            if (slope == 0 && r.getMax() != null) {
+                return clip(g, hint, x, 0, r.getMax().floatValue()); // Keras' ReLU(max_value=6): one fusable Clip
+            }
             String y = slope == 0 ? g.node("Relu", hint + ":relu", in)
                     : g.node("LeakyRelu", hint + ":lrelu", in, OnnxGraph.attr("alpha", (float) slope));
             return r.getMax() == null ? y : g.node("Min", hint + ":max", new String[]{y, g.scalar(hint + ":max",

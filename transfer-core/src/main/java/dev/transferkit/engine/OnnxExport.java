@@ -591,6 +591,19 @@ final class OnnxExport {
             y = conv(g, vertex, x.tensor(), g.weights(vertex + ":W", w.permute(2, 3, 0, 1), inC * m, 1, w.size(0), w.size(1)),
                     bias == null ? null : g.weights(vertex + ":b", bias), layer, pads, inC);
             flops += 2L * out.getHeight() * out.getWidth() * out.getChannels() * layer.getKernelSize()[0] * layer.getKernelSize()[1];
+        } else if (isChannelScale(layer, rt.getParam("W"), pads)) {
+            // A diagonal 1x1 convolution (fine-tuning's inference-mode batch-normalisation stand-in) is a per-channel
+            // scale and shift: written as Mul + Add, which ONNX Runtime folds into the convolution before it.
+            INDArray w = rt.getParam("W");
+            INDArray diag = org.nd4j.linalg.factory.Nd4j.createUninitialized(w.dataType(), inC);
+            for (long i = 0; i < inC; i++) {
+                diag.putScalar(i, w.getDouble(i, i, 0, 0));
+            }
+            y = g.node("Mul", vertex + ":scale", new String[]{x.tensor(), g.weights(vertex + ":s", diag, 1, inC, 1, 1)});
+            if (bias != null) {
+                y = g.node("Add", vertex + ":shift", new String[]{y, g.weights(vertex + ":b", bias, 1, inC, 1, 1)});
+            }
+            flops += 2L * out.getHeight() * out.getWidth() * inC;
         } else {
             y = conv(g, vertex, x.tensor(), g.weights(vertex + ":W", rt.getParam("W")),
                     bias == null ? null : g.weights(vertex + ":b", bias), layer, pads, 1);
@@ -598,6 +611,17 @@ final class OnnxExport {
                     * layer.getKernelSize()[0] * layer.getKernelSize()[1];
         }
         return ActivationExport.emit(g, vertex, layer.getActivationFn(), y);
+    }
+
+    /** @return whether a convolution is 1x1, stride 1, unpadded, square and diagonal: a per-channel scale */
+    private static boolean isChannelScale(ConvolutionLayer layer, INDArray w, long[] pads) {
+        if (w.rank() != 4 || w.size(0) != w.size(1) || w.size(2) != 1 || w.size(3) != 1
+                || layer.getStride()[0] != 1 || layer.getStride()[1] != 1 || java.util.Arrays.stream(pads).anyMatch(p -> p != 0)) {
+            return false;
+        }
+        INDArray m = w.reshape(w.size(0), w.size(1));
+        INDArray diag = org.nd4j.linalg.factory.Nd4j.diag(org.nd4j.linalg.factory.Nd4j.diag(m));
+        return m.equals(diag);
     }
 
     /** A Conv node; {@code layer} null means a 1x1 pointwise convolution with unit stride. */

@@ -106,7 +106,7 @@ public final class ImagePipeline {
      */
     public void load(Path image, float[] batch, int index) {
         checkSlot(batch, index);
-        write(decoder.decode(image), batch, index);
+        write(decoder.decode(image, Math.max(spec.width(), spec.height())), batch, index);
     }
 
     /**

@@ -184,6 +184,64 @@ class ImageDecoderTest {
         assertRgb(Integer.parseInt(br, 16), img.getRGB(3 * qx, 3 * qy), 40);
     }
 
+    /** A smooth, photo-like test picture. */
+    private static BufferedImage smooth(int w, int h) {
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int r = (int) (127 + 120 * Math.sin(6.0 * x / w));
+                int g = (int) (127 + 120 * Math.cos(4.0 * y / h));
+                int b = (int) (127 + 120 * Math.sin(9.0 * x * y / (w * (double) h)));
+                img.setRGB(x, y, r << 16 | g << 8 | b);
+            }
+        }
+        return img;
+    }
+
+    @Test
+    void largeJpegsAreDecodedAtReducedSizeButNeverBelowWhatTheCallerNeeds() {
+        Path file = TestImages.writeBytes(dir.resolve("photo.jpg"), TestImages.jpeg(smooth(1600, 1000)));
+        BufferedImage full = decoder.decode(file);
+        assertEquals(1600, full.getWidth());
+        BufferedImage reduced = decoder.decode(file, 224); // 1/4: 400x250, the shorter side stays >= 224
+        assertEquals(400, reduced.getWidth());
+        assertEquals(250, reduced.getHeight());
+        assertEquals(BufferedImage.TYPE_INT_RGB, reduced.getType());
+        assertEquals(800, decoder.decode(file, 300).getWidth()); // 1/8 would give 125 rows, 1/4 too few: 1/2
+        assertEquals(1600, decoder.decode(file, 600).getWidth()); // no reduction keeps 600
+        // After resizing to the network's input the two paths agree closely.
+        BufferedImage a = ImageResizer.resize(full, 224, 224, ResizePolicy.SQUASH, java.awt.Color.WHITE);
+        BufferedImage b = ImageResizer.resize(reduced, 224, 224, ResizePolicy.SQUASH, java.awt.Color.WHITE);
+        double diff = 0;
+        for (int y = 0; y < 224; y++) {
+            for (int x = 0; x < 224; x++) {
+                int p = a.getRGB(x, y);
+                int q = b.getRGB(x, y);
+                diff += Math.abs(r(p) - r(q)) + Math.abs(g(p) - g(q)) + Math.abs(b(p) - b(q));
+            }
+        }
+        double mean = diff / (224 * 224 * 3);
+        assertTrue(mean < 2.0, "mean absolute difference " + mean + " of 255");
+    }
+
+    @Test
+    void reducedDecodingKeepsOrientationAndRefusesTruncatedFiles() {
+        byte[] jpeg = TestImages.jpeg(TestImages.quadrants(1280, 640, RED, GREEN, BLUE, WHITE));
+        Path rotated = TestImages.writeBytes(dir.resolve("big-o6.jpg"), TestImages.withExifOrientation(jpeg, 6));
+        BufferedImage img = decoder.decode(rotated, 150); // 1/4 -> 320x160, then rotated to 160x320
+        assertEquals(160, img.getWidth());
+        assertEquals(320, img.getHeight());
+        assertRgb(BLUE, img.getRGB(40, 80), 40);
+        assertRgb(RED, img.getRGB(120, 80), 40);
+        Path truncated = TestImages.writeBytes(dir.resolve("big-truncated.jpg"), Arrays.copyOf(jpeg, jpeg.length / 2));
+        ImageDecodeException e = assertThrows(ImageDecodeException.class, () -> decoder.decode(truncated, 150));
+        assertTrue(e.getMessage().contains("big-truncated.jpg"), e.getMessage());
+        Path cmyk = TestImages.cmykJpeg(dir.resolve("big-cmyk.jpg"), 800, 800, 0, 255, 255, 0);
+        int p = decoder.decode(cmyk, 100).getRGB(50, 50); // Adobe marker: decoded by ImageIO at full size
+        assertTrue(r(p) > 180 && g(p) < 90 && b(p) < 90, String.format("#%06X", p & 0xFFFFFF));
+        assertEquals(800, decoder.decode(cmyk, 100).getWidth());
+    }
+
     @Test
     void ignoresExifOrientationWhenAskedTo() {
         byte[] jpeg = TestImages.jpeg(TestImages.quadrants(64, 32, RED, GREEN, BLUE, WHITE));

@@ -105,7 +105,8 @@ final class GraphSurgery {
         for (String n : names) {
             LayerVertex v = (LayerVertex) conf.getVertices().get(n);
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
-            Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
+            Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true)
+                    .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Truncate).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
                     .updater(new org.nd4j.linalg.learning.config.Sgd(0.0)).biasUpdater(new org.nd4j.linalg.learning.config.Sgd(0.0))
                     .activation(org.nd4j.linalg.activations.Activation.IDENTITY).dataFormat(bn.getCnn2DFormat()).build();
             folded.setLayerName(n);

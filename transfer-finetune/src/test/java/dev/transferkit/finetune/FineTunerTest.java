@@ -6,6 +6,8 @@ import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
+import dev.transferkit.engine.EngineOptions;
+import dev.transferkit.engine.InferenceEngine;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
@@ -242,6 +244,15 @@ class FineTunerTest {
             assertEquals("c1,bn1", r.model().provenance().get("phase1.frozen"));
             assertEquals("bn2", r.model().provenance().get("phase1.batchNormInferenceMode"));
             assertEquals(0.0, learningRate(g, "bn2"), 0);
+            // The fine-tuned network runs entirely in ONNX Runtime: the stand-in is exported as a channel scale.
+            String out = g.getConfiguration().getNetworkOutputs().get(0);
+            try (InferenceEngine engine = InferenceEngine.compile(g, out, base.inputSpec(), EngineOptions.defaults())) {
+                assertTrue(engine.report().fullyExported(), engine.report().toString());
+                INDArray x = Nd4j.rand(base.inputSpec().batchShape(3));
+                INDArray expected = g.outputSingle(false, x);
+                INDArray actual = engine.output(x);
+                assertTrue(expected.equalsWithEps(actual, 1e-4), expected + " vs " + actual);
+            }
         }
     }
 
