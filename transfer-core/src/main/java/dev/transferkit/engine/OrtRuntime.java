@@ -73,6 +73,7 @@ final class OrtRuntime {
                 so.setIntraOpNumThreads(options.threads());
             }
             so.setInterOpNumThreads(1);
+            so.addConfigEntry("session.intra_op.allow_spinning", options.spinWait() ? "1" : "0");
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             so.setOptimizationLevel(switch (options.optimization()) {
                 case NONE -> OrtSession.SessionOptions.OptLevel.NO_OPT;

@@ -44,7 +44,7 @@ import java.util.function.Supplier;
  *   -Dexec.args="--nets vgg16,resnet50,mobilenet_v2,inception_v3 --batches 1,16,32 --iters 5 --threads 2 --extract 96"
  * </pre>
  * Options: {@code --nets} (comma list), {@code --batches}, {@code --iters}, {@code --threads}, {@code --dl4j} (also
- * time DL4J's own layers), {@code --no-torch}, {@code --no-ort}, {@code --extract N} (JPEGs per size; 0 = skip),
+ * time DL4J's own layers), {@code --no-spin} (ONNX Runtime's threads sleep between operations), {@code --no-torch}, {@code --no-ort}, {@code --extract N} (JPEGs per size; 0 = skip),
  * {@code --python} (default /usr/bin/python3), {@code --torch-peer PATH} (default ../shared/bench/torch_peer.py),
  * {@code --onnx-dir DIR} (exported peer models, default target/torchvision-onnx).
  */
@@ -81,7 +81,7 @@ public final class InferenceBench {
         int iters = Integer.parseInt(opt.getOrDefault("iters", "5"));
         int threads = Integer.parseInt(opt.getOrDefault("threads", String.valueOf(Runtime.getRuntime().availableProcessors())));
         int extract = Integer.parseInt(opt.getOrDefault("extract", "0"));
-        EngineOptions options = EngineOptions.builder().optThreads(threads).build();
+        EngineOptions options = EngineOptions.builder().optThreads(threads).optSpinWait(!opt.containsKey("no-spin")).build();
         String python = opt.getOrDefault("python", "/usr/bin/python3");
         TorchPeer torch = new TorchPeer(python, Path.of(opt.getOrDefault("torch-peer", "../shared/bench/torch_peer.py")));
         OrtFilePeer ort = new OrtFilePeer(python, Path.of("scripts/export_torchvision_onnx.py").toAbsolutePath(),
@@ -195,13 +195,19 @@ public final class InferenceBench {
         return Math.max(0, Math.min(255, v));
     }
 
-    private static double imagesPerSecond(Runnable run, int batch, int iters) {
+    /** Median over {@code iters} samples, each repeating the run until it lasts at least 0.3 s (after warm-up). */
+    static double imagesPerSecond(Runnable run, int batch, int iters) {
         run.run();
+        long w = System.nanoTime();
+        run.run();
+        int reps = (int) Math.max(1, Math.ceil(0.3e9 / Math.max(1, System.nanoTime() - w)));
         double[] t = new double[iters];
         for (int i = 0; i < iters; i++) {
             long s = System.nanoTime();
-            run.run();
-            t[i] = (System.nanoTime() - s) / 1e9;
+            for (int r = 0; r < reps; r++) {
+                run.run();
+            }
+            t[i] = (System.nanoTime() - s) / 1e9 / reps;
         }
         Arrays.sort(t);
         return batch / t[iters / 2];

@@ -10,7 +10,6 @@ import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Random;
@@ -19,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The plain ONNX Runtime peer: torchvision's own ONNX export of an architecture (random weights, made by
  * {@code scripts/export_torchvision_onnx.py} with Debian's python3-torch) run in a bare ONNX Runtime session with all
- * optimisations, the given intra-op threads and one inter-op thread, as a Java user of ONNX Runtime would run it.
+ * optimisations, the given intra-op threads and one inter-op thread (ONNX Runtime's defaults otherwise, so its threads
+ * spin-wait), as a Java user of ONNX Runtime would run it; timed like TransferKit (median of samples of at least 0.3 s).
  */
 final class OrtFilePeer {
     private final String python;
@@ -70,7 +70,7 @@ final class OrtFilePeer {
      * @param size      input height and width
      * @param batch     batch size
      * @param threads   intra-op threads
-     * @param iters     timed runs after two warm-up runs
+     * @param iters     timed samples after warm-up runs
      * @return the median images per second, or empty when the model could not be exported or run
      */
     OptionalDouble imagesPerSecond(String torchName, int size, int batch, int threads, int iters) {
@@ -91,17 +91,14 @@ final class OrtFilePeer {
                     x[i] = (float) r.nextGaussian();
                 }
                 try (OnnxTensor t = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[]{batch, 3, size, size})) {
-                    for (int w = 0; w < 2; w++) {
-                        session.run(Map.of(in, t)).close();
-                    }
-                    double[] ts = new double[iters];
-                    for (int i = 0; i < iters; i++) {
-                        long t0 = System.nanoTime();
-                        session.run(Map.of(in, t)).close();
-                        ts[i] = (System.nanoTime() - t0) / 1e9;
-                    }
-                    Arrays.sort(ts);
-                    return OptionalDouble.of(batch / ts[iters / 2]);
+                    session.run(Map.of(in, t)).close();
+                    return OptionalDouble.of(InferenceBench.imagesPerSecond(() -> {
+                        try {
+                            session.run(Map.of(in, t)).close();
+                        } catch (OrtException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }, batch, iters));
                 }
             }
         } catch (OrtException e) {
