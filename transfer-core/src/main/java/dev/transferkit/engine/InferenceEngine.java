@@ -219,12 +219,20 @@ public final class InferenceEngine implements AutoCloseable {
             }
         }
         Map<String, INDArray> result = new LinkedHashMap<>();
+        INDArray converted = values.get(networkInput); // the batch, or a float / C-order copy made for ONNX Runtime
         for (String v : outputs) {
             INDArray x = values.get(v);
-            if (x == batch || x == values.get(networkInput)) {
+            if (x == batch || x == converted) {
                 x = x.dup('c');
             }
-            result.put(v, x.dataType() == dataType ? x : x.castTo(dataType));
+            INDArray y = x.dataType() == dataType ? x : x.castTo(dataType);
+            if (y != x) {
+                x.close();
+            }
+            result.put(v, y);
+        }
+        if (converted != batch && converted != null) {
+            converted.close(); // off-heap memory: free it now rather than at a garbage collection
         }
         return result;
     }

@@ -86,8 +86,9 @@ final class OrtSegment implements AutoCloseable {
 
     private static INDArray contiguous(INDArray x) {
         INDArray f = x.dataType() == DataType.FLOAT ? x : x.castTo(DataType.FLOAT);
-        if (f.ordering() != 'c' || f.offset() != 0 || f.isView() || f.data().length() != f.length()) {
-            f = f.dup('c');
+        if (f.ordering() != 'c' || f.offset() != 0 || f.data().length() != f.length()
+                || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(f)) {
+            f = f.dup('c'); // ONNX Runtime reads the whole buffer from its start in C order
         }
         return f;
     }
