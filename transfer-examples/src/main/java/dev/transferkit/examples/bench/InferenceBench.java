@@ -41,11 +41,11 @@ import java.util.function.Supplier;
  *
  * <pre>
  * mvn -q -B -pl transfer-examples -am test-compile exec:java -Dexample=dev.transferkit.examples.bench.InferenceBench \
- *   -Dexec.args="--nets vgg16,resnet50,mobilenet_v2,inception_v3 --batches 1,16,32 --iters 5 --threads 2 --extract 96"
+ *   -Dexec.args="--nets vgg16,resnet50,mobilenet_v2,inception_v3 --batches 1,16,32 --iters 5 --threads 2 --extract 192"
  * </pre>
  * Options: {@code --nets} (comma list), {@code --batches}, {@code --iters}, {@code --threads}, {@code --dl4j} (also
  * time DL4J's own layers), {@code --no-spin} (ONNX Runtime's threads sleep between operations), {@code --no-torch}, {@code --no-ort}, {@code --extract N} (JPEGs per size; 0 = skip),
- * {@code --python} (default /usr/bin/python3), {@code --torch-peer PATH} (default ../shared/bench/torch_peer.py),
+ * {@code --python} (default /usr/bin/python3), {@code --torch-peer PATH} (default scripts/torch_peer.py),
  * {@code --onnx-dir DIR} (exported peer models, default target/torchvision-onnx).
  */
 public final class InferenceBench {
@@ -83,7 +83,7 @@ public final class InferenceBench {
         int extract = Integer.parseInt(opt.getOrDefault("extract", "0"));
         EngineOptions options = EngineOptions.builder().optThreads(threads).optSpinWait(!opt.containsKey("no-spin")).build();
         String python = opt.getOrDefault("python", "/usr/bin/python3");
-        TorchPeer torch = new TorchPeer(python, Path.of(opt.getOrDefault("torch-peer", "../shared/bench/torch_peer.py")));
+        TorchPeer torch = new TorchPeer(python, Path.of(opt.getOrDefault("torch-peer", "scripts/torch_peer.py")));
         OrtFilePeer ort = new OrtFilePeer(python, Path.of("scripts/export_torchvision_onnx.py").toAbsolutePath(),
                 Path.of(opt.getOrDefault("onnx-dir", "target/torchvision-onnx")).toAbsolutePath());
         boolean runTorch = !opt.containsKey("no-torch") && torch.available();
