@@ -7,66 +7,73 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.function.UnaryOperator;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 
-/** Produces the input of the network being trained: images, or the frozen base's activations of them. */
+/**
+ * Produces the inputs of the network being trained: the images themselves when nothing before the trainable part is
+ * frozen, else the frozen prefix's activations of them (one array per boundary value).
+ */
 abstract class FeatureSource {
-    /** @return the training input of the given images, augmented when configured */
-    abstract INDArray train(int[] idx, Random random);
+    /** @return the training inputs of the given images, augmented when configured */
+    abstract INDArray[] train(int[] idx, Random random);
 
-    /** @return the validation input of the given images, never augmented */
-    abstract INDArray validation(int[] idx);
+    /** @return the validation inputs of the given images, never augmented */
+    abstract INDArray[] validation(int[] idx);
 
-    /** The images themselves (the network contains the base). */
-    static FeatureSource images(ImageSet train, ImageSet validation, Augmentation augmentation, int batchSize) {
+    /** The images themselves (the network being trained starts at the input). */
+    static FeatureSource images(ImageSet train, ImageSet validation, Augmentation augmentation) {
         Augmentation aug = augmentation.isIdentity() ? null : augmentation;
         return new FeatureSource() {
             @Override
-            INDArray train(int[] idx, Random random) {
-                return train.batch(idx, aug, random);
+            INDArray[] train(int[] idx, Random random) {
+                return new INDArray[]{train.batch(idx, aug, random)};
             }
 
             @Override
-            INDArray validation(int[] idx) {
-                return validation.batch(idx, null, null);
+            INDArray[] validation(int[] idx) {
+                return new INDArray[]{validation.batch(idx, null, null)};
             }
         };
     }
 
     /**
-     * The activations of the frozen trunk. Without augmentation they are computed once per image; with augmentation
+     * The activations of the frozen prefix. Without augmentation they are computed once per image; with augmentation
      * the training activations are computed from freshly augmented images every time.
      *
-     * @param trunk the frozen trunk's forward pass (inference mode): a batch of images to its activations
+     * @param prefix the frozen prefix's forward pass (inference mode): a batch of images to its boundary values
      */
-    static FeatureSource cached(UnaryOperator<INDArray> trunk, ImageSet train, ImageSet validation, Augmentation augmentation,
-                                int batchSize) {
-        INDArray[] trainCache = augmentation.isIdentity() ? activations(trunk, train, batchSize) : null;
-        INDArray[] validationCache = validation == null ? null : activations(trunk, validation, batchSize);
+    static FeatureSource prefixed(Function<INDArray, INDArray[]> prefix, ImageSet train, ImageSet validation,
+                                  Augmentation augmentation, int batchSize) {
+        INDArray[][] trainCache = augmentation.isIdentity() ? activations(prefix, train, batchSize) : null;
+        INDArray[][] validationCache = validation == null ? null : activations(prefix, validation, batchSize);
         return new FeatureSource() {
             @Override
-            INDArray train(int[] idx, Random random) {
+            INDArray[] train(int[] idx, Random random) {
                 if (trainCache == null) {
-                    return trunk.apply(train.batch(idx, augmentation, random));
+                    return prefix.apply(train.batch(idx, augmentation, random));
                 }
                 return gather(trainCache, idx);
             }
 
             @Override
-            INDArray validation(int[] idx) {
+            INDArray[] validation(int[] idx) {
                 return gather(validationCache, idx);
             }
         };
     }
 
-    private static INDArray[] activations(UnaryOperator<INDArray> trunk, ImageSet set, int batchSize) {
-        INDArray[] out = new INDArray[set.size()];
+    /** @return per image, its boundary values (each with a batch dimension of 1) */
+    private static INDArray[][] activations(Function<INDArray, INDArray[]> prefix, ImageSet set, int batchSize) {
+        INDArray[][] out = new INDArray[set.size()][];
         for (int start = 0; start < set.size(); start += batchSize) {
             int[] idx = IntStream.range(start, Math.min(set.size(), start + batchSize)).toArray();
-            INDArray a = trunk.apply(set.batch(idx, null, null));
+            INDArray[] a = prefix.apply(set.batch(idx, null, null));
             for (int i = 0; i < idx.length; i++) {
-                out[idx[i]] = a.slice(i).dup().reshape(prepend(a.shape()));
+                out[idx[i]] = new INDArray[a.length];
+                for (int k = 0; k < a.length; k++) {
+                    out[idx[i]][k] = a[k].slice(i).dup().reshape(prepend(a[k].shape()));
+                }
             }
         }
         return out;
@@ -78,12 +85,16 @@ abstract class FeatureSource {
         return s;
     }
 
-    private static INDArray gather(INDArray[] cache, int[] idx) {
-        List<INDArray> rows = new ArrayList<>(idx.length);
-        for (int i : idx) {
-            rows.add(cache[i]);
+    private static INDArray[] gather(INDArray[][] cache, int[] idx) {
+        int inputs = cache[idx[0]].length;
+        INDArray[] out = new INDArray[inputs];
+        for (int k = 0; k < inputs; k++) {
+            List<INDArray> rows = new ArrayList<>(idx.length);
+            for (int i : idx) {
+                rows.add(cache[i][k]);
+            }
+            out[k] = rows.size() == 1 ? rows.get(0) : Nd4j.concat(0, rows.toArray(INDArray[]::new));
         }
-        return rows.size() == 1 ? rows.get(0) : Nd4j.concat(0, rows.toArray(INDArray[]::new));
+        return out;
     }
-
 }

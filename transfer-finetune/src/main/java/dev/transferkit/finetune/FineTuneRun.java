@@ -120,21 +120,24 @@ final class FineTuneRun {
         ComputationGraph network = null; // not needed when resuming in phase 2: the checkpoint holds every parameter
         if (resume == null || resume.state.phase() == 1) {
             ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(t.phase1LearningRate));
-            ComputationGraph trained = t.trainableFrom == null ? headNetwork() : phase1;
             PhaseProgress progress = new PhaseProgress();
             if (resume != null) {
-                restore(trained, resume, progress);
+                restoreParams(phase1, resume);
             }
-            TrainingLoop loop = new TrainingLoop(1, trained, t.patience, t.batchSize, t.seed, t.listener);
-            if (!progress.finished(t.phase1Epochs)) {
-                FeatureSource source = trained == phase1
-                        ? FeatureSource.images(train, validation, phase1Augmentation(), t.batchSize)
-                        : FeatureSource.cached(trunk, train, validation, phase1Augmentation(), t.batchSize);
-                loop.run(progress, t.phase1Epochs, train, validation, source,
-                        stats -> afterEpoch(stats, trained, phase1, progress, t0));
+            try (FrozenPrefix split = FrozenPrefix.split(phase1, frozen(unfrozen1), t.base.inputSpec())) {
+                ComputationGraph trained = split.tail();
+                if (resume != null) {
+                    restoreTraining(trained, resume, progress);
+                }
+                TrainingLoop loop = new TrainingLoop(1, trained, t.patience, t.batchSize, t.seed, t.listener);
+                if (!progress.finished(t.phase1Epochs)) {
+                    loop.run(progress, t.phase1Epochs, train, validation,
+                            split.source(train, validation, phase1Augmentation(), t.batchSize),
+                            stats -> afterEpoch(stats, trained, phase1, progress, t0));
+                }
+                loop.restoreBest(progress);
+                copyMatching(trained, phase1);
             }
-            loop.restoreBest(progress);
-            copyMatching(trained, phase1);
             network = phase1;
             seconds[0] += (System.nanoTime() - t0) / 1e9;
         }
@@ -143,15 +146,23 @@ final class FineTuneRun {
             long t1 = System.nanoTime();
             ComputationGraph phase2 = network(frozen(unfrozen2), unfrozen2, phase2Updater());
             PhaseProgress progress = new PhaseProgress();
-            if (resume != null && resume.state.phase() == 2) {
-                restore(phase2, resume, progress);
+            boolean resuming = resume != null && resume.state.phase() == 2;
+            if (resuming) {
+                restoreParams(phase2, resume);
             } else {
                 copyMatching(network, phase2);
             }
-            TrainingLoop loop = new TrainingLoop(2, phase2, t.patience, t.batchSize, t.seed, t.listener);
-            loop.run(progress, t.phase2Epochs, train, validation, FeatureSource.images(train, validation, t.augmentation, t.batchSize),
-                    stats -> afterEpoch(stats, phase2, phase2, progress, t1));
-            loop.restoreBest(progress);
+            try (FrozenPrefix split = FrozenPrefix.split(phase2, frozen(unfrozen2), t.base.inputSpec())) {
+                ComputationGraph trained = split.tail();
+                if (resuming) {
+                    restoreTraining(trained, resume, progress);
+                }
+                TrainingLoop loop = new TrainingLoop(2, trained, t.patience, t.batchSize, t.seed, t.listener);
+                loop.run(progress, t.phase2Epochs, train, validation, split.source(train, validation, t.augmentation, t.batchSize),
+                        stats -> afterEpoch(stats, trained, phase2, progress, t1));
+                loop.restoreBest(progress);
+                copyMatching(trained, phase2);
+            }
             network = phase2;
             seconds[1] += (System.nanoTime() - t1) / 1e9;
         }
@@ -178,14 +189,17 @@ final class FineTuneRun {
         return x -> graph.outputSingle(false, x);
     }
 
-    /** Records an epoch, saves the best model and the checkpoint, then tells the listener. */
+    /**
+     * Records an epoch, saves the best model and the checkpoint (the whole phase network's parameters, the trained
+     * part's updater state), then tells the listener.
+     */
     private void afterEpoch(EpochStats stats, ComputationGraph trained, ComputationGraph network, PhaseProgress progress,
                             long phaseStart) {
         history.add(stats);
         if (t.checkpointDir != null) {
+            copyMatching(trained, network);
             if (validation != null && stats.validationLoss() < bestRunLoss) {
                 bestRunLoss = stats.validationLoss();
-                copyMatching(trained, network);
                 model(network).save(t.checkpointDir.resolve(BEST_MODEL));
             }
             double[] s = seconds.clone();
@@ -194,7 +208,7 @@ final class FineTuneRun {
                     progress.sinceBest, progress.bestLoss, bestRunLoss, trained.getConfiguration().getIterationCount(),
                     trained.getConfiguration().getEpochCount(), s, List.copyOf(history));
             INDArray updater = trained.getUpdater() == null ? null : trained.getUpdater().getStateViewArray();
-            new Checkpoint(state, trained.params(), updater, progress.bestParams).write(t.checkpointDir.resolve(LAST_CHECKPOINT));
+            new Checkpoint(state, network.params(), updater, progress.bestParams).write(t.checkpointDir.resolve(LAST_CHECKPOINT));
         }
         t.listener.onEpochEnd(stats);
     }
@@ -213,15 +227,20 @@ final class FineTuneRun {
         return c;
     }
 
-    /** Puts the checkpoint's parameters, updater state, counters and early-stopping state into a freshly built network. */
-    private void restore(ComputationGraph network, Checkpoint c, PhaseProgress progress) {
+    /** Puts the checkpoint's parameters into a freshly built phase network (before it is split). */
+    private void restoreParams(ComputationGraph network, Checkpoint c) {
         Path file = t.checkpointDir.resolve(LAST_CHECKPOINT);
         if (c.params.length() != network.numParams()) {
             throw new CheckpointException("The checkpoint " + file + " holds " + c.params.length() + " parameters, but the phase-"
                     + c.state.phase() + " network has " + network.numParams() + "; delete it to train from the start.");
         }
         network.setParams(c.params.castTo(network.params().dataType()));
-        INDArray state = network.getUpdater() == null ? null : network.getUpdater().getStateViewArray();
+    }
+
+    /** Puts the checkpoint's updater state, counters and early-stopping state into the trained part of the network. */
+    private void restoreTraining(ComputationGraph trained, Checkpoint c, PhaseProgress progress) {
+        Path file = t.checkpointDir.resolve(LAST_CHECKPOINT);
+        INDArray state = trained.getUpdater() == null ? null : trained.getUpdater().getStateViewArray();
         long expected = state == null ? 0 : state.length();
         long found = c.updater == null ? 0 : c.updater.length();
         if (expected != found) {
@@ -229,10 +248,10 @@ final class FineTuneRun {
                     + c.state.phase() + " network needs " + expected + "; delete it to train from the start.");
         }
         if (state != null) {
-            network.getUpdater().setStateViewArray(c.updater.castTo(state.dataType()));
+            trained.getUpdater().setStateViewArray(c.updater.castTo(state.dataType()));
         }
-        network.getConfiguration().setIterationCount(c.state.iterationCount());
-        network.getConfiguration().setEpochCount(c.state.epochCount());
+        trained.getConfiguration().setIterationCount(c.state.iterationCount());
+        trained.getConfiguration().setEpochCount(c.state.epochCount());
         progress.epochsDone = c.state.epochsDone();
         progress.stopped = c.state.stopped();
         progress.sinceBest = c.state.sinceBest();
@@ -313,18 +332,6 @@ final class FineTuneRun {
         return out;
     }
 
-    /** The head alone, fed with the cut layer's activations (phase 1 with a frozen base). */
-    private ComputationGraph headNetwork() {
-        var g = new NeuralNetConfiguration.Builder().seed(t.seed).updater(new Adam(t.phase1LearningRate)).graphBuilder()
-                .addInputs(FineTuner.FEATURES);
-        for (GraphSurgery.HeadLayer h : head) {
-            g.addLayer(h.name(), h.layer().clone(), h.input().equals(t.cutLayer) ? FineTuner.FEATURES : h.input());
-        }
-        ComputationGraph net = new ComputationGraph(g.setOutputs(FineTuner.OUTPUT).build());
-        net.init();
-        return net;
-    }
-
     /**
      * Copies the parameters of every layer of {@code to} from the same-named layer of {@code from} when both have the
      * same parameters (names and shapes); a batch normalisation replaced by its inference-mode form is not copied.
@@ -343,7 +350,7 @@ final class FineTuneRun {
             boolean same = a.keySet().equals(b.keySet())
                     && a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k).shape(), b.get(k).shape()));
             if (same) {
-                v.getLayer().setParams(src.getLayer().params().dup());
+                a.forEach((key, to1) -> to1.assign(b.get(key)));
             }
         }
     }

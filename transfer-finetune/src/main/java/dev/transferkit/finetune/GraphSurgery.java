@@ -65,6 +65,93 @@ final class GraphSurgery {
         return out;
     }
 
+    /**
+     * The vertices that can run frozen, in inference mode, before the trainable part: every ancestor of a frozen
+     * layer, and every vertex without parameters or dropout (merges, additions, activations, poolings) whose inputs
+     * all belong to it. Network inputs are not included.
+     *
+     * @param frozenLayers the frozen layers
+     * @return the prefix, in topological order
+     */
+    Set<String> frozenPrefix(Set<String> frozenLayers) {
+        Set<String> prefix = new LinkedHashSet<>();
+        for (String f : frozenLayers) {
+            prefix.addAll(ancestors(f));
+        }
+        List<String> networkInputs = graph.getConfiguration().getNetworkInputs();
+        for (String v : topologicalOrder()) {
+            if (prefix.contains(v) || networkInputs.contains(v) || !withoutParamsOrDropout(v)) {
+                continue;
+            }
+            List<String> in = inputs.getOrDefault(v, List.of());
+            if (!in.isEmpty() && in.stream().allMatch(i -> prefix.contains(i) || networkInputs.contains(i))) {
+                prefix.add(v);
+            }
+        }
+        return inTopologicalOrder(prefix);
+    }
+
+    private boolean withoutParamsOrDropout(String v) {
+        GraphVertex gv = graph.getConfiguration().getVertices().get(v);
+        if (!(gv instanceof LayerVertex lv)) {
+            return true;
+        }
+        Layer l = lv.getLayerConf().getLayer();
+        return graph.getLayer(v).numParams() == 0 && !(l instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer)
+                && !(l instanceof BaseLayer bl && bl.getIDropout() != null);
+    }
+
+    /**
+     * The values the trainable part reads from the frozen prefix (or the network input when nothing is frozen), in
+     * topological order.
+     *
+     * @param prefix a result of {@link #frozenPrefix}
+     * @return the boundary vertices
+     */
+    List<String> boundary(Set<String> prefix) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String v : topologicalOrder()) {
+            if (prefix.contains(v) || graph.getConfiguration().getNetworkInputs().contains(v)) {
+                continue;
+            }
+            for (String in : inputs.getOrDefault(v, List.of())) {
+                if (prefix.contains(in) || graph.getConfiguration().getNetworkInputs().contains(in)) {
+                    out.add(in);
+                }
+            }
+        }
+        List<String> networkInputs = graph.getConfiguration().getNetworkInputs();
+        List<String> ordered = new ArrayList<>(networkInputs.stream().filter(out::contains).toList());
+        inTopologicalOrder(out).stream().filter(v -> !networkInputs.contains(v)).forEach(ordered::add);
+        return ordered;
+    }
+
+    /**
+     * The trainable part of the graph as a network of its own: every vertex outside the prefix, with the boundary
+     * values as its inputs (in the given order), each layer's configuration and parameters copied.
+     *
+     * @param prefix   the frozen prefix
+     * @param boundary its values the rest reads
+     * @return the initialised tail network
+     */
+    ComputationGraph tail(Set<String> prefix, List<String> boundary) {
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        for (String v : prefix) {
+            conf.getVertices().remove(v);
+            conf.getVertexInputs().remove(v);
+        }
+        conf.setNetworkInputs(new ArrayList<>(boundary));
+        ComputationGraph tail = new ComputationGraph(conf);
+        tail.init();
+        for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : tail.getVertices()) {
+            if (v.hasLayer() && v.getLayer().numParams() > 0) {
+                Map<String, INDArray> from = graph.getLayer(v.getVertexName()).paramTable();
+                v.getLayer().paramTable().forEach((key, to) -> to.assign(from.get(key)));
+            }
+        }
+        return tail;
+    }
+
     /** @return the names of the vertices that are layers (they hold parameters or state) among {@code names} */
     Set<String> layersAmong(Set<String> names) {
         Set<String> out = new LinkedHashSet<>();

@@ -2,7 +2,7 @@ package dev.transferkit.finetune;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,10 +56,10 @@ final class TrainingLoop {
             int batches = (order.length + batchSize - 1) / batchSize;
             for (int b = 0; b < batches; b++) {
                 int[] idx = Arrays.copyOfRange(order, b * batchSize, Math.min(order.length, (b + 1) * batchSize));
-                INDArray x = source.train(idx, random);
+                INDArray[] x = source.train(idx, random);
                 INDArray y = train.labels(idx);
-                correct += correct(network.outputSingle(false, x), y);
-                network.fit(new DataSet(x, y));
+                correct += correct(network.output(false, x)[0], y);
+                network.fit(new MultiDataSet(x, new INDArray[]{y}));
                 lossSum += network.score() * idx.length;
                 listener.onBatchEnd(phase, epoch, b + 1, batches);
             }
@@ -70,10 +70,10 @@ final class TrainingLoop {
                 long ok = 0;
                 for (int start = 0; start < validation.size(); start += batchSize) {
                     int[] idx = IntStream.range(start, Math.min(validation.size(), start + batchSize)).toArray();
-                    INDArray x = source.validation(idx);
+                    INDArray[] x = source.validation(idx);
                     INDArray y = validation.labels(idx);
-                    sum += network.score(new DataSet(x, y), false) * idx.length;
-                    ok += correct(network.outputSingle(false, x), y);
+                    sum += network.score(new MultiDataSet(x, new INDArray[]{y}), false) * idx.length;
+                    ok += correct(network.output(false, x)[0], y);
                 }
                 valLoss = sum / validation.size();
                 valAcc = (double) ok / validation.size();
