@@ -585,6 +585,11 @@ final class OnnxExport {
                     null, new long[]{0, 0, 0, 0}, 1);
             flops += 2L * out.getHeight() * out.getWidth() * (inC * m * layer.getKernelSize()[0] * layer.getKernelSize()[1]
                     + out.getChannels() * inC * m);
+        } else if (layer instanceof DepthwiseConvolution2D && isDepthwiseScale(layer, rt.getParam("W"), pads)) {
+            // A 1x1 depthwise convolution with multiplier 1 (fine-tuning's inference-mode batch-normalisation stand-in)
+            // is a per-channel scale and shift: Mul + Add, which ONNX Runtime folds into the convolution before it.
+            y = channelScale(g, vertex, x.tensor(), rt.getParam("W").reshape(inC), bias, inC);
+            flops += 2L * out.getHeight() * out.getWidth() * inC;
         } else if (layer instanceof DepthwiseConvolution2D) {
             INDArray w = rt.getParam("W"); // [kH, kW, in, multiplier]
             long m = w.size(3);
@@ -599,10 +604,7 @@ final class OnnxExport {
             for (long i = 0; i < inC; i++) {
                 diag.putScalar(i, w.getDouble(i, i, 0, 0));
             }
-            y = g.node("Mul", vertex + ":scale", new String[]{x.tensor(), g.weights(vertex + ":s", diag, 1, inC, 1, 1)});
-            if (bias != null) {
-                y = g.node("Add", vertex + ":shift", new String[]{y, g.weights(vertex + ":b", bias, 1, inC, 1, 1)});
-            }
+            y = channelScale(g, vertex, x.tensor(), diag, bias, inC);
             flops += 2L * out.getHeight() * out.getWidth() * inC;
         } else {
             y = conv(g, vertex, x.tensor(), g.weights(vertex + ":W", rt.getParam("W")),
@@ -611,6 +613,18 @@ final class OnnxExport {
                     * layer.getKernelSize()[0] * layer.getKernelSize()[1];
         }
         return ActivationExport.emit(g, vertex, layer.getActivationFn(), y);
+    }
+
+    /** @return {@code x * scale + bias} per channel (NCHW), as Mul and Add nodes */
+    private static String channelScale(OnnxGraph g, String vertex, String x, INDArray scale, INDArray bias, long channels) {
+        String y = g.node("Mul", vertex + ":scale", new String[]{x, g.weights(vertex + ":s", scale, 1, channels, 1, 1)});
+        return bias == null ? y : g.node("Add", vertex + ":shift", new String[]{y, g.weights(vertex + ":b", bias, 1, channels, 1, 1)});
+    }
+
+    /** @return whether a depthwise convolution is 1x1, multiplier 1, stride 1 and unpadded: a per-channel scale */
+    private static boolean isDepthwiseScale(ConvolutionLayer layer, INDArray w, long[] pads) {
+        return w.rank() == 4 && w.size(0) == 1 && w.size(1) == 1 && w.size(3) == 1 && layer.getStride()[0] == 1
+                && layer.getStride()[1] == 1 && java.util.Arrays.stream(pads).allMatch(p -> p == 0);
     }
 
     /** @return whether a convolution is 1x1, stride 1, unpadded, square and diagonal: a per-channel scale */

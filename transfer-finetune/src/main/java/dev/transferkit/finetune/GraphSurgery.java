@@ -176,7 +176,7 @@ final class GraphSurgery {
 
     /**
      * Copies the graph with the given (convolutional) batch-normalisation layers replaced by their inference-mode
-     * equivalent: a frozen per-channel scale and shift (a diagonal 1x1 convolution with
+     * equivalent: a frozen per-channel scale and shift (a 1x1 depthwise convolution with
      * {@code w = gamma / sqrt(var + eps)} and {@code b = beta - mean * w}) whose updater is SGD with learning rate 0 (DL4J's NoOp would apply the raw gradient).
      * Gradients flow through it; its values and the original running statistics never change. DL4J's own
      * batch normalisation cannot back-propagate in inference mode (wrapped in FrozenLayerWithBackprop it fails on
@@ -192,7 +192,8 @@ final class GraphSurgery {
         for (String n : names) {
             LayerVertex v = (LayerVertex) conf.getVertices().get(n);
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
-            Layer folded = new ConvolutionLayer.Builder(1, 1).nIn(bn.getNOut()).nOut(bn.getNOut()).hasBias(true)
+            Layer folded = new org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D.Builder(1, 1).nIn(bn.getNOut())
+                    .depthMultiplier(1).nOut(bn.getNOut()).hasBias(true)
                     .convolutionMode(org.deeplearning4j.nn.conf.ConvolutionMode.Truncate).weightInit(org.deeplearning4j.nn.weights.WeightInit.ONES).biasInit(0)
                     .updater(new org.nd4j.linalg.learning.config.Sgd(0.0)).biasUpdater(new org.nd4j.linalg.learning.config.Sgd(0.0))
                     .activation(org.nd4j.linalg.activations.Activation.IDENTITY).dataFormat(bn.getCnn2DFormat()).build();
@@ -284,10 +285,7 @@ final class GraphSurgery {
         INDArray b = beta.sub(mean.mul(w));
         INDArray wParam = target.getParam(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray bParam = target.getParam(ConvolutionParamInitializer.BIAS_KEY);
-        wParam.assign(0);
-        for (long i = 0; i < c; i++) {
-            wParam.putScalar(new long[]{i, i, 0, 0}, w.getDouble(i)); // [out, in, 1, 1]: a diagonal 1x1 convolution
-        }
+        wParam.assign(w.castTo(wParam.dataType()).reshape(wParam.shape())); // [1, 1, channels, 1]: one scale per channel
         bParam.assign(b.castTo(bParam.dataType()).reshape(bParam.shape()));
     }
 
