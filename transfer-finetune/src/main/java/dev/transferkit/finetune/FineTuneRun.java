@@ -67,6 +67,9 @@ final class FineTuneRun {
     private double bestRunLoss = Double.POSITIVE_INFINITY;
     private List<GraphSurgery.HeadLayer> head;
     private long[] cutShape;
+    private ComputationGraph phase1Network;
+    private double phase1Loss = Double.NaN;
+    private boolean phase2Kept = true;
 
     FineTuneRun(FineTuner tuner, ImageFolder data, String trainSplit, String validationSplit) {
         this.t = tuner;
@@ -78,9 +81,17 @@ final class FineTuneRun {
         ImagePipeline pipeline = t.base.pipeline(ImageOptions.defaults());
         List<LabeledImage> trainImages = data.images(trainSplit);
         List<LabeledImage> validationImages = validationSplit == null ? null : data.images(validationSplit);
+        String validationWhere = data.root() + "/" + validationSplit;
+        if (validationSplit == null && t.validationHoldout > 0) {
+            ValidationHoldout holdout = ValidationHoldout.of(trainImages, t.validationHoldout, t.seed);
+            trainImages = holdout.train();
+            validationImages = holdout.validation().isEmpty() ? null : holdout.validation();
+            validationWhere = t.validationHoldout + " of " + data.root() + "/" + trainSplit + " held out";
+            LOG.info("No validation split: {} of the {} training images are held out for validation (stratified, seed {}).",
+                    holdout.validation().size(), data.images(trainSplit).size(), t.seed);
+        }
         this.train = ImageSet.decode(trainImages, encoder, pipeline, data.root() + "/" + trainSplit);
-        this.validation = validationImages == null ? null
-                : ImageSet.decode(validationImages, encoder, pipeline, data.root() + "/" + validationSplit);
+        this.validation = validationImages == null ? null : ImageSet.decode(validationImages, encoder, pipeline, validationWhere);
         this.weights = t.classWeights.resolve(labels, train.labels());
         this.surgery = new GraphSurgery(t.base.graph());
         this.cutAncestors = surgery.ancestors(t.cutLayer);
@@ -139,6 +150,8 @@ final class FineTuneRun {
                 copyMatching(trained, phase1);
             }
             network = phase1;
+            phase1Network = phase1;
+            phase1Loss = phaseLoss(progress, 1);
             seconds[0] += (System.nanoTime() - t0) / 1e9;
         }
 
@@ -165,6 +178,13 @@ final class FineTuneRun {
             }
             network = phase2;
             seconds[1] += (System.nanoTime() - t1) / 1e9;
+            double phase2Loss = phaseLoss(progress, 2);
+            if (phase1Network != null && !Double.isNaN(phase1Loss) && !(phase2Loss <= phase1Loss)) { // NaN counts as worse
+                LOG.warn("Phase 2 ended with validation loss {} against {} after phase 1; returning the phase-1 network.",
+                        phase2Loss, phase1Loss);
+                network = phase1Network;
+                phase2Kept = false;
+            }
         }
 
         TrainingHistory trainingHistory = new TrainingHistory(history);
@@ -211,6 +231,21 @@ final class FineTuneRun {
             new Checkpoint(state, network.params(), updater, progress.bestParams).write(t.checkpointDir.resolve(LAST_CHECKPOINT));
         }
         t.listener.onEpochEnd(stats);
+    }
+
+    /**
+     * @return the validation loss of the network a phase returns: its best epoch's when early stopping restored one,
+     *         else its last epoch's; NaN without validation data
+     */
+    private double phaseLoss(PhaseProgress progress, int phase) {
+        if (validation == null) {
+            return Double.NaN;
+        }
+        if (progress.bestParams != null) {
+            return progress.bestLoss;
+        }
+        return history.stream().filter(s -> s.phase() == phase).reduce((a, b) -> b).map(EpochStats::validationLoss)
+                .orElse(Double.NaN);
     }
 
     private Checkpoint readCheckpoint() {
@@ -371,7 +406,8 @@ final class FineTuneRun {
         t.base.provenance().forEach((k, v) -> p.put("base." + k, v));
         p.put("data", data.root().toString());
         p.put("train.split", trainSplit);
-        p.put("validation.split", String.valueOf(validationSplit));
+        p.put("validation.split", validationSplit != null ? validationSplit
+                : validation != null ? "hold-out " + t.validationHoldout + " of " + trainSplit + " (" + validation.size() + " images)" : "none");
         p.put("cut.layer", t.cutLayer);
         p.put("head.dense", Arrays.toString(t.denseSizes));
         p.put("head.activation", t.headActivation.name());
@@ -390,6 +426,7 @@ final class FineTuneRun {
             p.put("phase2.updater", t.phase2Updater.name());
             p.put("phase2.frozen", String.join(",", frozen(unfrozen2)));
             p.put("phase2.batchNormInferenceMode", t.batchNormFrozen ? String.join(",", surgery.batchNorms(unfrozen2)) : "");
+            p.put("phase2.kept", Boolean.toString(phase2Kept));
         }
         if (t.discriminativeFactor != 1) {
             p.put("discriminativeLr.factor", Double.toString(t.discriminativeFactor));

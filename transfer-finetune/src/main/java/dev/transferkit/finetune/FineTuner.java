@@ -58,6 +58,7 @@ public final class FineTuner {
     final double dropout;
     final Activation headActivation;
     final String trainableFrom;
+    final double validationHoldout;
     final int trainableBlocks;
     final int phase1Epochs;
     final double phase1LearningRate;
@@ -86,6 +87,7 @@ public final class FineTuner {
         this.dropout = b.dropout;
         this.headActivation = b.headActivation;
         this.trainableFrom = b.trainableFrom;
+        this.validationHoldout = b.validationHoldout;
         this.trainableBlocks = b.trainableBlocks;
         this.phase1Epochs = b.phase1Epochs;
         this.phase1LearningRate = b.phase1LearningRate;
@@ -140,7 +142,9 @@ public final class FineTuner {
      *
      * @param data            the dataset
      * @param trainSplit      the training split
-     * @param validationSplit the validation split, or {@code null} for none (then early stopping is not allowed)
+     * @param validationSplit the validation split, or {@code null} to hold out part of the training split
+     *                        ({@link Builder#optValidationHoldout}, 10 % by default; with a hold-out of 0 there is no
+     *                        validation and early stopping is not allowed)
      * @return the fine-tuned predictor, history and timings
      * @throws TransferKitException when a split is missing or empty, or early stopping has no validation data
      * @throws CheckpointException  when the checkpoint directory holds a damaged checkpoint or one of another run
@@ -151,8 +155,9 @@ public final class FineTuner {
             throw new TransferKitException("The dataset " + data.root() + " has " + data.labelEncoder().size()
                     + " class; fine-tuning needs at least 2.");
         }
-        if (validationSplit == null && patience > 0) {
-            throw new TransferKitException("Early stopping (patience " + patience + ") needs a validation split, but none was given.");
+        if (validationSplit == null && patience > 0 && validationHoldout == 0) {
+            throw new TransferKitException("Early stopping (patience " + patience + ") needs a validation split or a hold-out "
+                    + "(optValidationHoldout), but neither was given.");
         }
         return new FineTuneRun(this, data, trainSplit, validationSplit).run();
     }
@@ -169,7 +174,8 @@ public final class FineTuner {
                 + ", batch " + batchSize + ", seed " + seed + ", " + augmentation
                 + (augmentPhase1 || augmentation.isIdentity() ? "" : " in phase 2 only")
                 + ", classWeights " + classWeights + (patience > 0 ? ", patience " + patience : "")
-                + ", batchNormFrozen " + batchNormFrozen;
+                + ", batchNormFrozen " + batchNormFrozen
+                + (validationHoldout > 0 ? ", hold-out " + validationHoldout + " when no validation split" : "");
     }
 
     private Builder toBuilder() {
@@ -200,6 +206,7 @@ public final class FineTuner {
         b.checkpointDir = checkpointDir;
         b.listener = listener;
         b.batchNormFrozen = batchNormFrozen;
+        b.validationHoldout = validationHoldout;
         return b;
     }
 
@@ -218,6 +225,7 @@ public final class FineTuner {
         private double dropout = 0.5;
         private Activation headActivation = Activation.RELU;
         private String trainableFrom;
+        private double validationHoldout = 0.1;
         private int trainableBlocks;
         private int phase1Epochs = 10;
         private double phase1LearningRate = 1e-3;
@@ -456,6 +464,23 @@ public final class FineTuner {
          */
         public Builder optListener(FineTuneListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Sets the fraction of the training split held out for validation when {@link FineTuner#fit} gets no
+         * validation split (default 0.1): stratified by class and deterministic for a seed; it selects the best epoch
+         * and drives early stopping. 0 trains on every image without validation.
+         *
+         * @param fraction 0, or more than 0 and at most 0.5
+         * @return this builder
+         * @throws IllegalArgumentException when outside that range
+         */
+        public Builder optValidationHoldout(double fraction) {
+            if (!(fraction == 0 || (fraction > 0 && fraction <= 0.5))) {
+                throw new IllegalArgumentException("The validation hold-out must be 0 or in (0, 0.5], but was " + fraction + ".");
+            }
+            this.validationHoldout = fraction;
             return this;
         }
 

@@ -256,6 +256,32 @@ class FineTunerTest {
         }
     }
 
+    @Test
+    void withoutAValidationSplitATenPercentHoldOutSelectsTheEpochs() {
+        FineTuneResult r = tuner(TestData.tinyModel()).optPhase1(2, 1e-2).build().fit(data, "train", null);
+        assertTrue(r.history().epochs().stream().allMatch(s -> !Double.isNaN(s.validationLoss())), r.history().toString());
+        assertTrue(r.model().provenance().get("validation.split").startsWith("hold-out 0.1 of train (4 images)"),
+                r.model().provenance().get("validation.split"));
+        FineTuneResult none = tuner(TestData.tinyModel()).optPhase1(1, 1e-2).optValidationHoldout(0).build().fit(data, "train", null);
+        assertTrue(Double.isNaN(none.history().epochs().get(0).validationLoss()));
+        assertEquals("none", none.model().provenance().get("validation.split"));
+        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optValidationHoldout(0.6));
+    }
+
+    @Test
+    void aPhase2ThatEndsWorseOnValidationThanPhase1IsDiscarded() {
+        FineTuneResult r = tuner(TestData.tinyModel()).optPhase1(3, 1e-2)
+                .optPhase2(2, "c1", 50.0, FineTuner.Phase2Updater.SGD_MOMENTUM).optBatchNormFrozen(false)
+                .build().fit(data, "train", "validation");
+        List<EpochStats> p1 = r.history().phase(1);
+        List<EpochStats> p2 = r.history().phase(2);
+        double phase1Loss = p1.get(p1.size() - 1).validationLoss();
+        double phase2Loss = p2.get(p2.size() - 1).validationLoss();
+        assertTrue(!(phase2Loss <= phase1Loss), "phase 2 was meant to diverge: " + phase1Loss + " -> " + phase2Loss);
+        assertEquals("false", r.model().provenance().get("phase2.kept"));
+        assertEquals(phase1Loss, TestData.validationLoss(r.model().baseModel(), data), 1e-4);
+    }
+
     /** @return what the inference engine made of a vertex of a fine-tuned network */
     private static String entryDetail(ComputationGraph g, BaseModel base, String vertex) {
         try (InferenceEngine engine = InferenceEngine.compile(g, g.getConfiguration().getNetworkOutputs().get(0),
@@ -362,7 +388,8 @@ class FineTunerTest {
         assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optHead(new int[]{0}, 0.5));
         assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optHead(new int[]{4}, 1.0));
         assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optBatchSize(0));
-        e = assertThrows(TransferKitException.class, () -> tuner(base).optEarlyStopping(2).build().fit(data, "train", null));
+        e = assertThrows(TransferKitException.class, () -> tuner(base).optEarlyStopping(2).optValidationHoldout(0).build()
+                .fit(data, "train", null));
         assertTrue(e.getMessage().contains("validation split"), e.getMessage());
         assertThrows(TransferKitException.class, () -> tuner(base).build().fit(data, "test", "validation"));
         assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().optTrainableBlocks(0));
