@@ -90,8 +90,8 @@ final class FineTuneRun {
             LOG.info("No validation split: {} of the {} training images are held out for validation (stratified, seed {}).",
                     holdout.validation().size(), data.images(trainSplit).size(), t.seed);
         }
-        this.train = ImageSet.decode(trainImages, encoder, pipeline, data.root() + "/" + trainSplit);
-        this.validation = validationImages == null ? null : ImageSet.decode(validationImages, encoder, pipeline, validationWhere);
+        this.train = ImageSet.of(trainImages, encoder, pipeline, data.root() + "/" + trainSplit);
+        this.validation = validationImages == null ? null : ImageSet.of(validationImages, encoder, pipeline, validationWhere);
         this.weights = t.classWeights.resolve(labels, train.labels());
         this.surgery = new GraphSurgery(t.base.graph());
         this.cutAncestors = surgery.ancestors(t.cutLayer);

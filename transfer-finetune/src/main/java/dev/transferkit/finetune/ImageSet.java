@@ -8,44 +8,55 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 
-/** The decoded, size-fitted images of one split with their class indices, turned into network input on demand. */
+/**
+ * The images of one split with their class indices, decoded into network input batch by batch: nothing proportional to
+ * the number of images but their paths and labels stays in memory. The images of a batch are decoded (and augmented)
+ * in parallel; each image's augmentation draws from its own generator, seeded in order from the batch's generator, so
+ * a batch is the same whatever the thread schedule.
+ */
 final class ImageSet {
-    private final BufferedImage[] images;
+    private final Path[] paths;
     private final int[] labels;
     private final int classes;
     private final ImagePipeline pipeline;
 
-    private ImageSet(BufferedImage[] images, int[] labels, int classes, ImagePipeline pipeline) {
-        this.images = images;
+    private ImageSet(Path[] paths, int[] labels, int classes, ImagePipeline pipeline) {
+        this.paths = paths;
         this.labels = labels;
         this.classes = classes;
         this.pipeline = pipeline;
     }
 
-    /** Decodes every image of a split once. */
-    static ImageSet decode(List<LabeledImage> list, LabelEncoder encoder, ImagePipeline pipeline, String where) {
+    /**
+     * The images of a split; checks the labels now and decodes each image when a batch needs it.
+     *
+     * @throws TransferKitException when the split is empty or an image has a class the encoder lacks
+     */
+    static ImageSet of(List<LabeledImage> list, LabelEncoder encoder, ImagePipeline pipeline, String where) {
         if (list.isEmpty()) {
             throw new TransferKitException("The split " + where + " holds no images; fine-tuning needs some.");
         }
-        BufferedImage[] images = new BufferedImage[list.size()];
+        Path[] paths = new Path[list.size()];
         int[] labels = new int[list.size()];
-        for (int i = 0; i < images.length; i++) {
+        for (int i = 0; i < paths.length; i++) {
             LabeledImage li = list.get(i);
             if (!encoder.contains(li.label())) {
                 throw new TransferKitException("The image " + li.path() + " has the class '" + li.label()
                         + "', which the training split does not have (" + encoder.toList() + ").");
             }
-            images[i] = pipeline.fit(pipeline.decoder().decode(li.path()));
+            paths[i] = li.path();
             labels[i] = encoder.index(li.label());
         }
-        return new ImageSet(images, labels, encoder.size(), pipeline);
+        return new ImageSet(paths, labels, encoder.size(), pipeline);
     }
 
     int size() {
-        return images.length;
+        return paths.length;
     }
 
     int[] labels() {
@@ -62,17 +73,25 @@ final class ImageSet {
     }
 
     /**
+     * Decodes, fits to the network's input size, augments and preprocesses images.
+     *
      * @param idx          image indices
      * @param augmentation applied to each image, or {@code null} for none
-     * @param random       the augmentation's randomness
+     * @param random       the augmentation's randomness (one draw per image, in order)
      * @return the preprocessed batch
+     * @throws dev.transferkit.image.ImageDecodeException naming the file when an image cannot be decoded
      */
     INDArray batch(int[] idx, Augmentation augmentation, Random random) {
-        float[] buf = new float[idx.length * pipeline.valuesPerImage()];
-        for (int i = 0; i < idx.length; i++) {
-            BufferedImage img = images[idx[i]];
-            pipeline.write(augmentation == null ? img : augmentation.apply(img, random), buf, i);
+        long[] seeds = new long[idx.length];
+        for (int i = 0; i < idx.length && augmentation != null; i++) {
+            seeds[i] = random.nextLong();
         }
+        float[] buf = new float[idx.length * pipeline.valuesPerImage()];
+        IntStream.range(0, idx.length).parallel().forEach(i -> {
+            BufferedImage img = pipeline.fit(pipeline.decoder().decode(paths[idx[i]], Math.max(pipeline.spec().width(),
+                    pipeline.spec().height())));
+            pipeline.write(augmentation == null ? img : augmentation.apply(img, new Random(seeds[i])), buf, i);
+        });
         return pipeline.toArray(buf);
     }
 }

@@ -82,12 +82,12 @@ final class TrainingLoop {
                     valLoss, valAcc, (System.nanoTime() - t0) / 1e9);
             LOG.info("{}", stats);
             progress.epochsDone = epoch;
-            if (patience > 0) {
+            if (validation != null) { // the best epoch is kept whenever there is validation data
                 if (valLoss < progress.bestLoss) {
                     progress.bestLoss = valLoss;
                     progress.bestParams = network.params().dup();
                     progress.sinceBest = 0;
-                } else if (++progress.sinceBest >= patience) {
+                } else if (++progress.sinceBest >= patience && patience > 0) {
                     LOG.info("Phase {}: validation loss did not improve for {} epochs; stopping after epoch {}.", phase, patience, epoch);
                     progress.stopped = true;
                 }
@@ -96,7 +96,7 @@ final class TrainingLoop {
         }
     }
 
-    /** Sets the network to the parameters of its best epoch, when early stopping recorded one. */
+    /** Sets the network to the parameters of its best epoch on validation, when there was validation data. */
     void restoreBest(PhaseProgress progress) {
         if (progress.bestParams != null) {
             network.setParams(progress.bestParams);

@@ -275,8 +275,10 @@ class FineTunerTest {
                 .build().fit(data, "train", "validation");
         List<EpochStats> p1 = r.history().phase(1);
         List<EpochStats> p2 = r.history().phase(2);
-        double phase1Loss = p1.get(p1.size() - 1).validationLoss();
-        double phase2Loss = p2.get(p2.size() - 1).validationLoss();
+        // Each phase returns its best epoch on validation.
+        double phase1Loss = p1.stream().mapToDouble(EpochStats::validationLoss).min().orElseThrow();
+        double phase2Loss = p2.stream().mapToDouble(EpochStats::validationLoss).filter(d -> !Double.isNaN(d)).min()
+                .orElse(Double.NaN);
         assertTrue(!(phase2Loss <= phase1Loss), "phase 2 was meant to diverge: " + phase1Loss + " -> " + phase2Loss);
         assertEquals("false", r.model().provenance().get("phase2.kept"));
         assertEquals(phase1Loss, TestData.validationLoss(r.model().baseModel(), data), 1e-4);

@@ -24,7 +24,7 @@ class FrozenPrefixTest {
     void theTailOnThePrefixOutputsComputesTheWholeNetwork(@TempDir Path tmp) throws java.io.IOException {
         BaseModel base = TestData.tinyModel();
         ImageFolder folder = ImageFolder.open(TestData.redBlue(tmp.resolve("data"), 2, 1));
-        ImageSet images = ImageSet.decode(folder.images("train").subList(0, 3), folder.labelEncoder(),
+        ImageSet images = ImageSet.of(folder.images("train").subList(0, 3), folder.labelEncoder(),
                 base.pipeline(ImageOptions.defaults()), "train");
         ComputationGraph net = new TransferLearning.GraphBuilder(base.graph()).setFeatureExtractor("bn1").build();
         try (FrozenPrefix split = FrozenPrefix.split(net, Set.of("c1", "bn1"), base.inputSpec())) {
