@@ -90,7 +90,7 @@ public final class TransferLearner {
             provenance.put("trainRows", Long.toString(store.rows()));
             provenance.put("trainFailures", Integer.toString(store.failures().size()));
             provenance.put("created", java.time.Instant.now().toString());
-            return TransferModel.of(extractor.pipeline(), head, provenance);
+            return TransferModel.of(extractor.pipeline(), head, store.spec().imageOptions(), provenance);
         }
     }
 

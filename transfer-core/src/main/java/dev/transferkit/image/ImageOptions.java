@@ -1,5 +1,8 @@
 package dev.transferkit.image;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import java.awt.Color;
 import java.util.Objects;
 
@@ -64,6 +67,62 @@ public final class ImageOptions {
     /** @return whether the EXIF orientation tag is honoured so that images come out upright */
     public boolean applyExifOrientation() {
         return applyExifOrientation;
+    }
+
+    /**
+     * Tells whether two options give a network the same pixels for every image they both accept: same resize policy,
+     * background and EXIF handling (the pixel limit only decides which files are refused).
+     *
+     * @param other the options to compare with
+     * @return whether features made with either are interchangeable
+     */
+    public boolean samePixels(ImageOptions other) {
+        return resize == other.resize && background.getRGB() == other.background.getRGB()
+                && applyExifOrientation == other.applyExifOrientation;
+    }
+
+    /**
+     * The options as a map of plain values, as stores and predictors record them: {@code resize} (the policy's name),
+     * {@code background} ({@code #RRGGBB}), {@code applyExifOrientation} and {@code maxPixels}.
+     *
+     * @return a new map
+     */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("resize", resize.name());
+        m.put("background", String.format("#%06X", background.getRGB() & 0xFFFFFF));
+        m.put("applyExifOrientation", applyExifOrientation);
+        m.put("maxPixels", maxPixels);
+        return m;
+    }
+
+    /**
+     * Reads options written by {@link #toMap()}.
+     *
+     * @param map the recorded values
+     * @return the options
+     * @throws IllegalArgumentException naming the key when a value is missing or malformed
+     */
+    public static ImageOptions fromMap(Map<String, ?> map) {
+        Object resize = map.get("resize");
+        Object background = map.get("background");
+        Object exif = map.get("applyExifOrientation");
+        Object maxPixels = map.get("maxPixels");
+        if (!(resize instanceof String r) || java.util.Arrays.stream(ResizePolicy.values()).noneMatch(v -> v.name().equals(r))) {
+            throw new IllegalArgumentException("The recorded image option 'resize' is " + resize + ", not one of "
+                    + java.util.Arrays.toString(ResizePolicy.values()) + ".");
+        }
+        if (!(background instanceof String b) || !b.matches("#[0-9A-Fa-f]{6}")) {
+            throw new IllegalArgumentException("The recorded image option 'background' is " + background + ", not #RRGGBB.");
+        }
+        if (!(exif instanceof Boolean e)) {
+            throw new IllegalArgumentException("The recorded image option 'applyExifOrientation' is " + exif + ", not true or false.");
+        }
+        if (!(maxPixels instanceof Number n) || n.longValue() < 1) {
+            throw new IllegalArgumentException("The recorded image option 'maxPixels' is " + maxPixels + ", not a positive number.");
+        }
+        return builder().optResize(ResizePolicy.valueOf(r)).optBackground(new Color(Integer.parseInt(b.substring(1), 16)))
+                .optApplyExifOrientation(e).optMaxPixels(n.longValue()).build();
     }
 
     @Override

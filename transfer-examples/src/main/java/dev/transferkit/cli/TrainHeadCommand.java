@@ -103,7 +103,7 @@ final class TrainHeadCommand implements Callable<Integer> {
             provenance.put("trainRows", Long.toString(store.rows()));
             provenance.put("created", Instant.now().toString());
             TransferModel predictor = TransferModel.of(new FeaturePipeline(base, store.spec().layer(), store.spec().pooling()),
-                    head, provenance);
+                    head, store.spec().imageOptions(), provenance);
             predictor.save(output);
             main.out.println("Head: " + head);
             main.out.println("Saved " + output + ": " + predictor);

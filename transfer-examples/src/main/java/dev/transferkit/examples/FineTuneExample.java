@@ -177,7 +177,7 @@ public final class FineTuneExample {
     static ClassificationReport evaluate(TransferModel model, ImageFolder folder, String split, int batchSize) {
         List<LabeledImage> images = folder.images(split);
         List<String> labels = model.labels();
-        ImagePipeline pipeline = model.baseModel().pipeline(ImageOptions.defaults());
+        ImagePipeline pipeline = model.pipeline();
         int[] truth = new int[images.size()];
         int[] predicted = new int[images.size()];
         for (int start = 0; start < images.size(); start += batchSize) {

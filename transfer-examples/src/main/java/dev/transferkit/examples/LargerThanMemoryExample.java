@@ -147,7 +147,8 @@ public final class LargerThanMemoryExample {
             provenance.put("example", LargerThanMemoryExample.class.getName());
             provenance.put("trainData", folder.root().resolve("train").toString());
             provenance.put("trainRows", Long.toString(fitRows));
-            TransferModel predictor = TransferModel.of(extractorFor(model, settings, null).pipeline(), head, provenance);
+            TransferModel predictor = TransferModel.of(extractorFor(model, settings, null).pipeline(), head,
+                    train.spec().imageOptions(), provenance);
             ClassificationReport report = predictor.evaluate(test);
             Path modelFile = work.resolve("fashion-mnist-mlp.zip");
             predictor.save(modelFile);

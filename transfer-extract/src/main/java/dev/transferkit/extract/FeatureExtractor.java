@@ -218,6 +218,7 @@ public final class FeatureExtractor {
                 .setPooling(pipeline.pooling())
                 .setPreprocessing(pipeline.model().preprocessing())
                 .setInputSpec(pipeline.model().inputSpec())
+                .optImageOptions(imageOptions)
                 .setFeatureDim(dim)
                 .setLabelNames(encoder.toList())
                 .build();

@@ -9,6 +9,7 @@ import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.head.Head;
 import dev.transferkit.head.HeadCodec;
 import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.ModelLoadException;
@@ -47,12 +48,15 @@ public final class TransferModel {
 
     private final FeaturePipeline features;
     private final Head head;
+    private final ImageOptions imageOptions;
     private final List<String> labels;
     private final Map<String, String> provenance;
 
-    private TransferModel(FeaturePipeline features, Head head, List<String> labels, Map<String, String> provenance) {
+    private TransferModel(FeaturePipeline features, Head head, ImageOptions imageOptions, List<String> labels,
+                          Map<String, String> provenance) {
         this.features = features;
         this.head = head;
+        this.imageOptions = Objects.requireNonNull(imageOptions, "imageOptions");
         this.labels = List.copyOf(labels);
         this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
     }
@@ -60,30 +64,42 @@ public final class TransferModel {
     /**
      * A predictor made of a feature pipeline and a head trained on its features.
      *
-     * @param features   base network, layer and pooling
-     * @param head       the trained head
-     * @param provenance how it was trained (data, settings, scores)
+     * @param features     base network, layer and pooling
+     * @param head         the trained head
+     * @param imageOptions how the training images were decoded and resized; new images get the same
+     * @param provenance   how it was trained (data, settings, scores)
      * @return the predictor
      */
-    public static TransferModel of(FeaturePipeline features, Head head, Map<String, String> provenance) {
+    public static TransferModel of(FeaturePipeline features, Head head, ImageOptions imageOptions, Map<String, String> provenance) {
         Objects.requireNonNull(head, "head");
-        return new TransferModel(Objects.requireNonNull(features, "features"), head, head.labels(), provenance);
+        return new TransferModel(Objects.requireNonNull(features, "features"), head, imageOptions, head.labels(), provenance);
     }
 
     /**
      * A predictor whose network's own output is the classifier (a fine-tuned network).
      *
-     * @param network    the network; its labels are the classes
-     * @param provenance how it was trained
+     * @param network      the network; its labels are the classes
+     * @param imageOptions how the training images were decoded and resized; new images get the same
+     * @param provenance   how it was trained
      * @return the predictor
      * @throws IllegalArgumentException when the network has no label names
      */
-    public static TransferModel ofNetwork(BaseModel network, Map<String, String> provenance) {
+    public static TransferModel ofNetwork(BaseModel network, ImageOptions imageOptions, Map<String, String> provenance) {
         if (network.labels().isEmpty()) {
             throw new IllegalArgumentException("The network '" + network.name() + "' has no label names; a predictor needs them.");
         }
         String out = network.graph().getConfiguration().getNetworkOutputs().get(0);
-        return new TransferModel(new FeaturePipeline(network, out, Pooling.FLATTEN), null, network.labels(), provenance);
+        return new TransferModel(new FeaturePipeline(network, out, Pooling.FLATTEN), null, imageOptions, network.labels(), provenance);
+    }
+
+    /** @return how images are decoded and resized for this predictor: as they were for its training images */
+    public ImageOptions imageOptions() {
+        return imageOptions;
+    }
+
+    /** @return the pipeline that turns image files into this predictor's input, with its recorded image options */
+    public ImagePipeline pipeline() {
+        return features.model().pipeline(imageOptions);
     }
 
     /** @return the class names */
@@ -124,7 +140,7 @@ public final class TransferModel {
      * @throws dev.transferkit.image.ImageDecodeException when the file cannot be decoded
      */
     public Classification predict(Path image) {
-        INDArray batch = features.model().pipeline(ImageOptions.defaults()).load(image);
+        INDArray batch = pipeline().load(image);
         return classify(batch, List.of(image)).get(0);
     }
 
@@ -231,6 +247,7 @@ public final class TransferModel {
                 meta.put("labels", labels);
                 meta.put("layer", features.layer());
                 meta.put("pooling", features.pooling().name());
+                meta.put("imageOptions", imageOptions.toMap());
                 meta.put("head", head == null ? "network" : head.getClass().getSimpleName());
                 meta.put("headInputDim", head == null ? 0 : head.inputDim());
                 meta.put("headInfo", head == null ? Map.of() : HeadCodec.info(head));
@@ -301,12 +318,15 @@ public final class TransferModel {
             List<String> labels = (List<String>) meta.get("labels");
             FeaturePipeline pipeline = new FeaturePipeline(model, (String) meta.get("layer"), Pooling.valueOf((String) meta.get("pooling")));
             Map<String, String> provenance = (Map<String, String>) meta.get("provenance");
+            // Predictors saved before the options were recorded were trained on images with the default options.
+            ImageOptions images = meta.containsKey("imageOptions")
+                    ? ImageOptions.fromMap((Map<String, Object>) meta.get("imageOptions")) : ImageOptions.defaults();
             if ("network".equals(meta.get("head"))) {
-                return new TransferModel(pipeline, null, labels, provenance);
+                return new TransferModel(pipeline, null, images, labels, provenance);
             }
             Head head = HeadCodec.decode(entries, labels, ((Number) meta.get("headInputDim")).intValue(),
                     (Map<String, String>) meta.get("headInfo"));
-            return new TransferModel(pipeline, head, labels, provenance);
+            return new TransferModel(pipeline, head, images, labels, provenance);
         } catch (IOException | ClassCastException | NullPointerException | IllegalArgumentException e) {
             throw new ModelLoadException("The predictor " + file + " is damaged: " + e.getMessage(), e);
         }
@@ -315,6 +335,6 @@ public final class TransferModel {
     @Override
     public String toString() {
         return "TransferModel(base=" + features.model().name() + ", layer=" + features.layer() + ", pooling=" + features.pooling()
-                + ", head=" + (head == null ? "network output" : head) + ", labels=" + labels + ")";
+                + ", head=" + (head == null ? "network output" : head) + ", " + imageOptions + ", labels=" + labels + ")";
     }
 }

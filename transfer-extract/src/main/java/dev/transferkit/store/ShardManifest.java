@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transferkit.core.AtomicFiles;
+import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.io.Checksums;
 
@@ -231,6 +232,8 @@ public final class ShardManifest {
                         new TypeReference<Map<String, Object>>() { })))
                 .setInputSpec(StoreHeader.inputSpecFromMap(JSON.convertValue(require(s, StoreHeader.INPUT_SPEC),
                         new TypeReference<Map<String, Object>>() { })))
+                .optImageOptions(s.has(StoreHeader.IMAGE_OPTIONS) ? ImageOptions.fromMap(JSON.convertValue(
+                        s.get(StoreHeader.IMAGE_OPTIONS), new TypeReference<Map<String, Object>>() { })) : ImageOptions.defaults())
                 .setFeatureDim(require(s, StoreHeader.FEATURE_DIM).asInt())
                 .setLabelNames(JSON.convertValue(require(s, StoreHeader.LABEL_NAMES), new TypeReference<List<String>>() { }))
                 .build();
@@ -252,6 +255,7 @@ public final class ShardManifest {
         s.put(StoreHeader.POOLING, spec.pooling().name());
         s.set(StoreHeader.PREPROCESSING, JSON.valueToTree(spec.preprocessing().toMap()));
         s.set(StoreHeader.INPUT_SPEC, JSON.valueToTree(StoreHeader.inputSpecToMap(spec.inputSpec())));
+        s.set(StoreHeader.IMAGE_OPTIONS, JSON.valueToTree(spec.imageOptions().toMap()));
         s.put(StoreHeader.FEATURE_DIM, spec.featureDim());
         s.set(StoreHeader.LABEL_NAMES, JSON.valueToTree(spec.labelNames()));
         root.put("rows", rows());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.image.DataFormat;
+import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 
@@ -25,6 +26,8 @@ final class StoreHeader {
     static final String POOLING = "pooling";
     static final String PREPROCESSING = "preprocessing";
     static final String INPUT_SPEC = "input_spec";
+    /** Added after the first stores were written: a store without it was made with the default image options. */
+    static final String IMAGE_OPTIONS = "image_options";
     static final String LABEL_NAMES = "label_names";
     static final String FEATURE_DIM = "feature_dim";
     static final String CREATED = "created";
@@ -48,6 +51,7 @@ final class StoreHeader {
         f.setAttribute(POOLING, spec.pooling().name());
         f.setAttribute(PREPROCESSING, json(spec.preprocessing().toMap()));
         f.setAttribute(INPUT_SPEC, json(inputSpecToMap(spec.inputSpec())));
+        f.setAttribute(IMAGE_OPTIONS, json(spec.imageOptions().toMap()));
         f.setAttribute(LABEL_NAMES, json(spec.labelNames()));
         f.setAttribute(FEATURE_DIM, spec.featureDim());
     }
@@ -92,6 +96,10 @@ final class StoreHeader {
                     new TypeReference<Map<String, Object>>() { }));
             field = INPUT_SPEC;
             InputSpec inputSpec = inputSpecFromMap(JSON.readValue(f.stringAttribute(INPUT_SPEC), new TypeReference<>() { }));
+            field = IMAGE_OPTIONS;
+            ImageOptions images = f.hasAttribute(IMAGE_OPTIONS)
+                    ? ImageOptions.fromMap(JSON.readValue(f.stringAttribute(IMAGE_OPTIONS), new TypeReference<Map<String, Object>>() { }))
+                    : ImageOptions.defaults(); // stores written before the options were recorded could only use the defaults through TransferLearner
             field = LABEL_NAMES;
             List<String> labels = JSON.readValue(f.stringAttribute(LABEL_NAMES), new TypeReference<>() { });
             field = FEATURE_DIM;
@@ -100,7 +108,7 @@ final class StoreHeader {
                 throw new IllegalArgumentException("feature dimension " + dim + " is out of range");
             }
             return StoreSpec.builder().setModel(model).setLayer(layer).setPooling(pooling).setPreprocessing(pre)
-                    .setInputSpec(inputSpec).setFeatureDim((int) dim).setLabelNames(labels).build();
+                    .setInputSpec(inputSpec).optImageOptions(images).setFeatureDim((int) dim).setLabelNames(labels).build();
         } catch (StoreException e) {
             throw e;
         } catch (JsonProcessingException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.transferkit.store;
 
+import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 
@@ -22,6 +23,7 @@ public final class StoreSpec {
     private final Pooling pooling;
     private final Preprocessing preprocessing;
     private final InputSpec inputSpec;
+    private final ImageOptions imageOptions;
     private final int featureDim;
     private final List<String> labelNames;
 
@@ -31,6 +33,7 @@ public final class StoreSpec {
         this.pooling = b.pooling;
         this.preprocessing = b.preprocessing;
         this.inputSpec = b.inputSpec;
+        this.imageOptions = b.imageOptions;
         this.featureDim = b.featureDim;
         this.labelNames = b.labelNames;
     }
@@ -90,6 +93,16 @@ public final class StoreSpec {
     }
 
     /**
+     * Returns how the images were decoded and resized (resize policy, background, EXIF handling): features made with
+     * other options are not interchangeable with these rows.
+     *
+     * @return the image options
+     */
+    public ImageOptions imageOptions() {
+        return imageOptions;
+    }
+
+    /**
      * Returns the length of one feature vector (the store's second dimension).
      *
      * @return the feature dimension, at least 1
@@ -123,6 +136,9 @@ public final class StoreSpec {
         }
         if (!inputSpec.equals(other.inputSpec)) {
             d.add(new Difference("input spec", inputSpec.toString(), other.inputSpec.toString()));
+        }
+        if (!imageOptions.samePixels(other.imageOptions)) {
+            d.add(new Difference("image options", imageOptions.toString(), other.imageOptions.toString()));
         }
         add(d, "feature dimension", Integer.toString(featureDim), Integer.toString(other.featureDim));
         if (!labelNames.equals(other.labelNames)) {
@@ -185,7 +201,7 @@ public final class StoreSpec {
     @Override
     public String toString() {
         return "StoreSpec(model=" + model + ", layer=" + layer + ", pooling=" + pooling + ", preprocessing="
-                + preprocessing.name() + ", input=" + inputSpec + ", featureDim=" + featureDim + ", labels="
+                + preprocessing.name() + ", input=" + inputSpec + ", " + imageOptions + ", featureDim=" + featureDim + ", labels="
                 + labelNames.size() + " " + abbreviate(labelNames) + ")";
     }
 
@@ -201,6 +217,7 @@ public final class StoreSpec {
         private Pooling pooling;
         private Preprocessing preprocessing;
         private InputSpec inputSpec;
+        private ImageOptions imageOptions = ImageOptions.defaults();
         private int featureDim;
         private List<String> labelNames;
 
@@ -259,6 +276,15 @@ public final class StoreSpec {
          */
         public Builder setInputSpec(InputSpec inputSpec) {
             this.inputSpec = inputSpec;
+            return this;
+        }
+
+        /**
+         * @param imageOptions how the images were decoded and resized (default {@link ImageOptions#defaults()})
+         * @return this builder
+         */
+        public Builder optImageOptions(ImageOptions imageOptions) {
+            this.imageOptions = java.util.Objects.requireNonNull(imageOptions, "imageOptions");
             return this;
         }
 

@@ -23,7 +23,8 @@ class PredictionWriterTest {
     @TempDir
     Path dir;
 
-    private final TransferModel model = TransferModel.ofNetwork(TinyNetworks.baseModel(List.of("cat", "dog", "fox")), Map.of());
+    private final TransferModel model = TransferModel.ofNetwork(TinyNetworks.baseModel(List.of("cat", "dog", "fox")),
+            dev.transferkit.image.ImageOptions.defaults(), Map.of());
 
     private Path image(String name, int rgb) throws IOException {
         BufferedImage img = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);

@@ -49,7 +49,7 @@ class TransferModelTest {
         TransferModel model;
         try (FeatureStore train = fx.extract(folder, "train", dir.resolve("train.h5"))) {
             var head = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).build().fit(train.loadAll());
-            model = TransferModel.of(fx.pipeline(), head, Map.of("trainStore", "train.h5"));
+            model = TransferModel.of(fx.pipeline(), head, dev.transferkit.image.ImageOptions.defaults(), Map.of("trainStore", "train.h5"));
         }
         List<LabeledImage> test = folder.images("test");
         long correct = test.stream().filter(i -> model.predict(i.path()).label().equals(i.label())).count();
@@ -84,7 +84,7 @@ class TransferModelTest {
         try (FeatureStore train = fx.extract(folder, "train", dir.resolve("train.h5"))) {
             StoreDataSetIterator it = StoreDataSetIterator.builder().setStore(train).setBatchSize(4).build();
             var head = MlpHeadTrainer.builder().optHiddenLayers(8).optEpochs(3, 1).build().fit(it, null, train.labelNames(), train.dim(), null);
-            TransferModel model = TransferModel.of(fx.pipeline(), head, Map.of());
+            TransferModel model = TransferModel.of(fx.pipeline(), head, dev.transferkit.image.ImageOptions.defaults(), Map.of());
             Path file = dir.resolve("mlp.zip");
             model.save(file);
             TransferModel back = TransferModel.load(file);
@@ -92,6 +92,69 @@ class TransferModelTest {
                 assertEquals(line(model.predict(i.path())), line(back.predict(i.path())));
             }
         }
+    }
+
+    /** Writes wide images whose left half is transparent, so the resize policy and the background both matter. */
+    private static void writeWideTransparent(Path root, int perClass) throws java.io.IOException {
+        java.util.Random r = new java.util.Random(4);
+        for (String cls : List.of("a", "b", "c")) {
+            Path d = java.nio.file.Files.createDirectories(root.resolve("train").resolve(cls));
+            for (int n = 0; n < perClass; n++) {
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(48, 20, java.awt.image.BufferedImage.TYPE_INT_ARGB);
+                int base = cls.equals("a") ? 0xD02010 : cls.equals("b") ? 0x1020D0 : 0x10D020;
+                for (int y = 0; y < 20; y++) {
+                    for (int x = 0; x < 48; x++) {
+                        img.setRGB(x, y, x < 16 ? 0x00000000 : 0xFF000000 | (base ^ r.nextInt(0x303030)));
+                    }
+                }
+                javax.imageio.ImageIO.write(img, "png", d.resolve(n + ".png").toFile());
+            }
+        }
+    }
+
+    @Test
+    void aPredictorAppliesTheImageOptionsItsTrainingFeaturesWereMadeWith(@TempDir Path dir) throws Exception {
+        writeWideTransparent(dir.resolve("data"), 4);
+        ImageFolder folder = ImageFolder.open(dir.resolve("data"));
+        dev.transferkit.image.ImageOptions crop = dev.transferkit.image.ImageOptions.builder()
+                .optResize(dev.transferkit.image.ResizePolicy.CENTER_CROP).optBackground(new java.awt.Color(20, 200, 30)).build();
+        FeatureExtractor fx = FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
+                .optLayer("conv1").optBatchSize(8).optImageOptions(crop).build();
+        try (FeatureStore train = fx.extract(folder, "train", dir.resolve("train.h5"))) {
+            assertTrue(train.spec().imageOptions().samePixels(crop), train.spec().toString());
+            var head = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).build().fit(train.loadAll());
+            Path file = dir.resolve("model.zip");
+            TransferModel.of(fx.pipeline(), head, train.spec().imageOptions(), Map.of()).save(file);
+            TransferModel back = TransferModel.load(file);
+            assertEquals(crop, back.imageOptions());
+            TransferModel withDefaults = TransferModel.of(fx.pipeline(), head, dev.transferkit.image.ImageOptions.defaults(), Map.of());
+            double differentWithDefaults = 0;
+            for (int row = 0; row < train.rows(); row++) {
+                Path image = Path.of(train.readPaths(row, 1).get(0));
+                double[] stored = head.scores(train.readFeatures(row, 1).getRow(0).toFloatVector());
+                double[] predicted = scores(back.predict(image));
+                for (int c = 0; c < stored.length; c++) {
+                    assertEquals(stored[c], predicted[c], 1e-6, image + " class " + c);
+                }
+                double[] other = scores(withDefaults.predict(image));
+                for (int c = 0; c < stored.length; c++) {
+                    differentWithDefaults = Math.max(differentWithDefaults, Math.abs(other[c] - stored[c]));
+                }
+            }
+            assertTrue(differentWithDefaults > 1e-3, "the default options give other scores: " + differentWithDefaults);
+        }
+        // Resuming or reusing the store with other options is refused, naming both.
+        FeatureExtractor squash = FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
+                .optLayer("conv1").optBatchSize(8).build();
+        Exception e = assertThrows(RuntimeException.class, () -> squash.extract(folder, "train", dir.resolve("train.h5")));
+        assertTrue(e.getMessage().contains("image options") && e.getMessage().contains("CENTER_CROP")
+                && e.getMessage().contains("SQUASH"), e.getMessage());
+    }
+
+    private static double[] scores(Classification c) {
+        double[] s = new double[c.ranked().size()];
+        c.ranked().forEach(p -> s[p.index()] = p.probability());
+        return s;
     }
 
     @Test

@@ -78,7 +78,7 @@ final class FineTuneRun {
         this.validationSplit = validationSplit;
         LabelEncoder encoder = data.labelEncoder();
         this.labels = encoder.toList();
-        ImagePipeline pipeline = t.base.pipeline(ImageOptions.defaults());
+        ImagePipeline pipeline = t.base.pipeline(t.imageOptions);
         List<LabeledImage> trainImages = data.images(trainSplit);
         List<LabeledImage> validationImages = validationSplit == null ? null : data.images(validationSplit);
         String validationWhere = data.root() + "/" + validationSplit;
@@ -396,7 +396,7 @@ final class FineTuneRun {
                 .setInputSpec(t.base.inputSpec()).setPreprocessing(t.base.preprocessing())
                 .optFeatureLayers(List.of(cutShape.length == 4 ? FineTuner.POOL : t.cutLayer)).optLabels(labels)
                 .optProvenance(provenance).build();
-        return TransferModel.ofNetwork(tuned, provenance);
+        return TransferModel.ofNetwork(tuned, t.imageOptions, provenance);
     }
 
     private Map<String, String> provenance() {
@@ -435,6 +435,7 @@ final class FineTuneRun {
         p.put("batchSize", Integer.toString(t.batchSize));
         p.put("seed", Long.toString(t.seed));
         p.put("augmentation", t.augmentation.toString());
+        p.put("imageOptions", t.imageOptions.toString());
         p.put("augmentation.phase1", Boolean.toString(t.augmentPhase1));
         p.put("classWeights", t.classWeights.toString());
         p.put("earlyStopping.patience", Integer.toString(t.patience));

@@ -3,6 +3,7 @@ package dev.transferkit.finetune;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.head.ClassWeights;
 import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.ImageOptions;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
 import org.nd4j.linalg.activations.Activation;
@@ -59,6 +60,7 @@ public final class FineTuner {
     final Activation headActivation;
     final String trainableFrom;
     final double validationHoldout;
+    final ImageOptions imageOptions;
     final int trainableBlocks;
     final int phase1Epochs;
     final double phase1LearningRate;
@@ -88,6 +90,7 @@ public final class FineTuner {
         this.headActivation = b.headActivation;
         this.trainableFrom = b.trainableFrom;
         this.validationHoldout = b.validationHoldout;
+        this.imageOptions = b.imageOptions;
         this.trainableBlocks = b.trainableBlocks;
         this.phase1Epochs = b.phase1Epochs;
         this.phase1LearningRate = b.phase1LearningRate;
@@ -175,7 +178,8 @@ public final class FineTuner {
                 + (augmentPhase1 || augmentation.isIdentity() ? "" : " in phase 2 only")
                 + ", classWeights " + classWeights + (patience > 0 ? ", patience " + patience : "")
                 + ", batchNormFrozen " + batchNormFrozen
-                + (validationHoldout > 0 ? ", hold-out " + validationHoldout + " when no validation split" : "");
+                + (validationHoldout > 0 ? ", hold-out " + validationHoldout + " when no validation split" : "")
+                + ", images " + imageOptions.toMap();
     }
 
     private Builder toBuilder() {
@@ -207,6 +211,7 @@ public final class FineTuner {
         b.listener = listener;
         b.batchNormFrozen = batchNormFrozen;
         b.validationHoldout = validationHoldout;
+        b.imageOptions = imageOptions;
         return b;
     }
 
@@ -226,6 +231,7 @@ public final class FineTuner {
         private Activation headActivation = Activation.RELU;
         private String trainableFrom;
         private double validationHoldout = 0.1;
+        private ImageOptions imageOptions = ImageOptions.defaults();
         private int trainableBlocks;
         private int phase1Epochs = 10;
         private double phase1LearningRate = 1e-3;
@@ -464,6 +470,18 @@ public final class FineTuner {
          */
         public Builder optListener(FineTuneListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Sets how training and validation images are decoded and resized (default {@link ImageOptions#defaults()});
+         * the predictor records them and applies the same to new images.
+         *
+         * @param imageOptions resize policy, background, pixel limit, EXIF handling
+         * @return this builder
+         */
+        public Builder optImageOptions(ImageOptions imageOptions) {
+            this.imageOptions = Objects.requireNonNull(imageOptions, "imageOptions");
             return this;
         }
 

@@ -145,7 +145,8 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         BaseModel base = pipeline.model();
         ImagePipeline imagePipeline = base.pipeline(images.toOptions());
         StoreSpec spec = StoreSpec.builder().setModel(base.name()).setLayer(pipeline.layer()).setPooling(pipeline.pooling())
-                .setPreprocessing(base.preprocessing()).setInputSpec(base.inputSpec()).setFeatureDim(featureDim)
+                .setPreprocessing(base.preprocessing()).setInputSpec(base.inputSpec()).optImageOptions(images.toOptions())
+                .setFeatureDim(featureDim)
                 .setLabelNames(labelNames).build();
         Map<String, Integer> labelIndex = new HashMap<>();
         for (int i = 0; i < labelNames.size(); i++) {

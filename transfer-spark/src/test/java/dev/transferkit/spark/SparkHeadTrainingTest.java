@@ -106,7 +106,7 @@ class SparkHeadTrainingTest {
 
         // The head plugs into the single-machine predictor, survives save/load, and predicts from image files.
         TransferModel predictor = TransferModel.of(new FeaturePipeline(model, "conv2", dev.transferkit.store.Pooling.AVG),
-                sparkHead, Map.of("trainer", "spark"));
+                sparkHead, dev.transferkit.image.ImageOptions.defaults(), Map.of("trainer", "spark"));
         Path file = dir.resolve("predictor.zip");
         predictor.save(file);
         TransferModel loaded = TransferModel.load(file);

@@ -102,6 +102,7 @@ public final class SparkExtractExample {
             if (!args[1].contains("://")) {
                 Path predictor = Path.of(args[1] + "-predictor.zip");
                 TransferModel.of(new FeaturePipeline(model, manifest.spec().layer(), manifest.spec().pooling()), head,
+                        manifest.spec().imageOptions(),
                         Map.of("trainer", "SparkLinearHeadTrainer", "store", args[1])).save(predictor);
                 System.out.println("Saved the predictor to " + predictor + " (load it with TransferModel.load).");
             }
