@@ -35,7 +35,7 @@ public final class AtomicFiles {
     public static void write(Path target, Content content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".part");
+        Path tmp = createPartFile(target);
         try {
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 content.writeTo(out);
@@ -47,6 +47,31 @@ public final class AtomicFiles {
             move(tmp, target);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Creates the hidden temporary file that will become {@code target}: {@code .NAME.RANDOM.part} in the target's
+     * directory, with the permissions any new file gets there (the user's umask applies), unlike
+     * {@link Files#createTempFile}, which makes files only their owner can read and would leave the result unreadable
+     * to the rest of a shared file system or cluster.
+     *
+     * @param target the file the temporary file will be renamed to
+     * @return the new, empty temporary file
+     * @throws IOException when it cannot be created
+     */
+    public static Path createPartFile(Path target) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(random.nextLong(), 36) + ".part");
+            try {
+                return Files.createFile(tmp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt >= 100) {
+                    throw e;
+                }
+            }
         }
     }
 

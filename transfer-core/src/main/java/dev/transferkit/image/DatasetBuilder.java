@@ -232,7 +232,7 @@ public final class DatasetBuilder {
                             p.target.getParent(), e.toString());
                 }
             }
-            Path tmp = Files.createTempFile(p.target.getParent(), "." + p.target.getFileName() + ".", ".part");
+            Path tmp = AtomicFiles.createPartFile(p.target);
             try {
                 Files.copy(p.source, tmp, StandardCopyOption.REPLACE_EXISTING);
                 AtomicFiles.move(tmp, p.target);

@@ -138,7 +138,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             deleteStaleTemporaries();
-            tmp = Files.createTempFile(dir, "." + path.getFileName() + ".", ".part");
+            tmp = dev.transferkit.core.AtomicFiles.createPartFile(path);
             int chunkRows = b.chunkRows != null ? b.chunkRows : defaultChunkRows(spec.featureDim());
             chunkRows = (int) (expectedRows > 0 ? Math.min(chunkRows, expectedRows) : chunkRows);
             try (StoreFile skeleton = StoreFile.create(tmp, spec.featureDim(), chunkRows, b.compressionLevel)) {

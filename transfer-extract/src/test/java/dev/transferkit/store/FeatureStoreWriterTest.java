@@ -285,4 +285,17 @@ class FeatureStoreWriterTest {
             assertEquals(n, Set.copyOf(paths).size(), "no duplicated rows");
         }
     }
+
+    @Test
+    void aStoreGetsThePermissionsOfAnyNewFileInItsDirectory(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.FileSystems.getDefault().supportedFileAttributeViews()
+                .contains("posix"), "POSIX permissions");
+        Path reference = java.nio.file.Files.createFile(dir.resolve("reference"));
+        Path store = dir.resolve("perm.h5");
+        try (FeatureStoreWriter w = FeatureStoreWriter.builder().setPath(store).setSpec(TestStores.spec(3)).build()) {
+            w.markComplete();
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(java.nio.file.Files.getPosixFilePermissions(reference),
+                java.nio.file.Files.getPosixFilePermissions(store));
+    }
 }

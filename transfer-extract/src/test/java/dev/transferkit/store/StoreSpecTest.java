@@ -34,7 +34,13 @@ class StoreSpecTest {
         assertEquals(a.hashCode(), b.hashCode());
         assertNotEquals(a, full().setLabelNames(List.of("dog", "cat")).build(), "label order matters");
         assertEquals("StoreSpec(model=resnet50, layer=res5c_branch, pooling=AVG_MAX, preprocessing=caffe, "
-                + "input=224x224x3 NCHW, featureDim=4096, labels=2 [cat, dog])", a.toString());
+                + "input=224x224x3 NCHW, ImageOptions(resize=SQUASH, background=#FFFFFF, maxPixels=50000000, "
+                + "applyExifOrientation=true), featureDim=4096, labels=2 [cat, dog])", a.toString());
+        StoreSpec cropped = full().optImageOptions(dev.transferkit.image.ImageOptions.builder()
+                .optResize(dev.transferkit.image.ResizePolicy.CENTER_CROP).build()).build();
+        assertNotEquals(a, cropped, "the resize policy changes the features");
+        assertEquals(a, full().optImageOptions(dev.transferkit.image.ImageOptions.builder().optMaxPixels(10).build()).build(),
+                "the pixel limit does not change the features of the images it accepts");
         String many = full().setLabelNames(List.of("a", "b", "c", "d", "e", "f", "g")).build().toString();
         assertTrue(many.contains("labels=7 [a, b, c, d, e, ...]"), many);
     }
