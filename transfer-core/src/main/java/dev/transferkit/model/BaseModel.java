@@ -82,6 +82,26 @@ public final class BaseModel {
         return new Builder();
     }
 
+    /**
+     * Starts a builder holding this model's settings (the same graph object), to derive a model that differs in some
+     * of them, e.g. other recommended feature layers or engine options.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.name = name;
+        b.graph = graph;
+        b.inputSpec = inputSpec;
+        b.preprocessing = preprocessing;
+        b.featureLayers = featureLayers;
+        b.labels = labels;
+        b.provenance = provenance;
+        b.useEngine = useEngine;
+        b.engineOptions = engineOptions;
+        return b;
+    }
+
     /** @return the model's name, e.g. {@code "nsfwjs-mobilenet_v2"} */
     public String name() {
         return name;

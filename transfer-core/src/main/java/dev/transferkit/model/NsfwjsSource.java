@@ -145,7 +145,9 @@ public final class NsfwjsSource implements ModelSource {
         if (Files.isRegularFile(zip)) {
             LOG.debug("Loading the converted {} from {}", network, zip);
             try {
-                return ModelArchive.read(zip);
+                // The cache holds the converted network; the recommended feature layers are this source's own, so a
+                // model converted by an earlier version gets today's recommendation.
+                return ModelArchive.read(zip).toBuilder().optFeatureLayers(network.featureLayers()).build();
             } catch (ModelLoadException e) {
                 throw new ModelLoadException("The cached converted model " + zip + " cannot be read: " + e.getMessage()
                         + " Delete it to convert " + PACKAGE + " " + VERSION + " again.", e);

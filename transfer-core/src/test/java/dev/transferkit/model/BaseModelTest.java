@@ -14,6 +14,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -63,6 +64,20 @@ class BaseModelTest {
                 .setInputSpec(model.inputSpec()).setPreprocessing(model.preprocessing()).optFeatureLayers(List.of("nope")).build());
         assertEquals("conv2", model.defaultFeatureLayer());
         assertTrue(model.toString().contains("featureLayers=[conv2, conv1]"), model.toString());
+    }
+
+    @Test
+    void toBuilderDerivesAModelThatDiffersOnlyWhereAsked() {
+        BaseModel model = TinyNetworks.baseModel(LABELS);
+        BaseModel other = model.toBuilder().optFeatureLayers(List.of("conv1")).build();
+        assertEquals("conv1", other.defaultFeatureLayer());
+        assertEquals("conv2", model.defaultFeatureLayer(), "the original is unchanged");
+        assertSame(model.graph(), other.graph());
+        assertEquals(model.name(), other.name());
+        assertEquals(model.labels(), other.labels());
+        assertEquals(model.inputSpec(), other.inputSpec());
+        assertEquals(model.preprocessing(), other.preprocessing());
+        assertEquals(model.provenance(), other.provenance());
     }
 
     @Test
