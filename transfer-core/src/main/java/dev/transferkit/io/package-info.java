@@ -1,0 +1,4 @@
+/**
+ * Downloads with checksums and timeouts, pinned npm packages, and archive extraction that cannot escape its target.
+ */
+package dev.transferkit.io;

@@ -1,0 +1,5 @@
+/**
+ * Runnable examples: the main food/non-food job, classification, fine-tuning, larger-than-memory training and
+ * prediction.
+ */
+package dev.transferkit.examples;
