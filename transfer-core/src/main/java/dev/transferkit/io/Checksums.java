@@ -1,8 +1,9 @@
 package dev.transferkit.io;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -42,7 +43,7 @@ public final class Checksums {
      * @param file      the file to read
      * @param algorithm the algorithm
      * @return the value in the algorithm's text form (decimal for Adler-32, lower-case hex otherwise)
-     * @throws UncheckedIOException when the file cannot be read
+     * @throws dev.transferkit.core.TransferKitIOException when the file cannot be read
      */
     public static String compute(Path file, Algorithm algorithm) {
         return switch (algorithm) {
@@ -57,7 +58,7 @@ public final class Checksums {
      *
      * @param file the file to read
      * @return the unsigned 32-bit checksum
-     * @throws UncheckedIOException when the file cannot be read
+     * @throws dev.transferkit.core.TransferKitIOException when the file cannot be read
      */
     public static long adler32(Path file) {
         Adler32 adler = new Adler32();
@@ -70,7 +71,7 @@ public final class Checksums {
      *
      * @param file the file to read
      * @return 64 lower-case hex digits
-     * @throws UncheckedIOException when the file cannot be read
+     * @throws dev.transferkit.core.TransferKitIOException when the file cannot be read
      */
     public static String sha256(Path file) {
         return digest(file, "SHA-256");
@@ -81,7 +82,7 @@ public final class Checksums {
      *
      * @param file the file to read
      * @return 128 lower-case hex digits
-     * @throws UncheckedIOException when the file cannot be read
+     * @throws dev.transferkit.core.TransferKitIOException when the file cannot be read
      */
     public static String sha512(Path file) {
         return digest(file, "SHA-512");
@@ -110,7 +111,7 @@ public final class Checksums {
                 sink.update(buffer, 0, n);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not read " + file + " to compute its checksum: " + e.getMessage(), e);
+            throw new TransferKitIOException("Could not read " + file + " to compute its checksum: " + e.getMessage(), e);
         }
     }
 }

@@ -1,10 +1,11 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +57,7 @@ public final class ImageNetClasses {
                 }
                 return List.copyOf(labels);
             } catch (IOException e) {
-                throw new UncheckedIOException("Could not read the class-path resource " + RESOURCE + ".", e);
+                throw new TransferKitIOException("Could not read the class-path resource " + RESOURCE + ".", e);
             }
         }
     }

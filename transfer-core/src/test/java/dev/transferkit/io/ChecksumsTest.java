@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +71,7 @@ class ChecksumsTest {
     @Test
     void missingFileNamesTheFile() {
         Path missing = dir.resolve("missing.bin");
-        UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> Checksums.sha256(missing));
+        dev.transferkit.core.TransferKitIOException e = assertThrows(dev.transferkit.core.TransferKitIOException.class, () -> Checksums.sha256(missing));
         assertTrue(e.getMessage().contains(missing.toString()), e.getMessage());
     }
 }

@@ -1,5 +1,7 @@
 package dev.transferkit.cli;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.examples.ConsoleProgressBar;
@@ -13,7 +15,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -77,7 +78,7 @@ final class EvaluateCommand implements Callable<Integer> {
             try {
                 report.save(reportDir, "");
             } catch (IOException e) {
-                throw new UncheckedIOException("Could not save the report into " + reportDir + ": " + e.getMessage(), e);
+                throw new TransferKitIOException("Could not save the report into " + reportDir + ": " + e.getMessage(), e);
             }
             main.out.println("Saved the report and confusion matrix into " + reportDir);
         }

@@ -1,5 +1,7 @@
 package dev.transferkit.cli;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.image.ImagePaths;
 import dev.transferkit.predict.PredictionWriter;
 import dev.transferkit.predict.TransferModel;
@@ -10,7 +12,6 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,7 +53,7 @@ final class PredictCommand implements Callable<Integer> {
             try (PrintStream file = new PrintStream(Files.newOutputStream(output), false, StandardCharsets.UTF_8)) {
                 s = writer.write(images, file);
             } catch (IOException e) {
-                throw new UncheckedIOException("Could not write the predictions to " + output + ": " + e.getMessage(), e);
+                throw new TransferKitIOException("Could not write the predictions to " + output + ": " + e.getMessage(), e);
             }
             main.err.println("Wrote " + s.classified() + " predictions to " + output + ".");
         }

@@ -1,5 +1,7 @@
 package dev.transferkit.examples;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.examples.data.FashionMnist;
 import dev.transferkit.extract.FeatureExtractor;
@@ -18,7 +20,6 @@ import dev.transferkit.store.StoreDataSetIterator;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,7 +92,7 @@ public final class LargerThanMemoryExample {
         try {
             Files.createDirectories(work);
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not create the work directory " + work + ": " + e.getMessage(), e);
+            throw new TransferKitIOException("Could not create the work directory " + work + ": " + e.getMessage(), e);
         }
         BaseModel pretrained = settings.model.load();
         InputSpec original = pretrained.inputSpec();
@@ -182,7 +183,7 @@ public final class LargerThanMemoryExample {
         try {
             return Files.size(file);
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not read the size of " + file + ": " + e.getMessage(), e);
+            throw new TransferKitIOException("Could not read the size of " + file + ": " + e.getMessage(), e);
         }
     }
 

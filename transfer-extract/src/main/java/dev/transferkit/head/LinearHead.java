@@ -1,5 +1,7 @@
 package dev.transferkit.head;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import de.bwaldvogel.liblinear.Feature;
 import de.bwaldvogel.liblinear.Linear;
 import de.bwaldvogel.liblinear.Model;
@@ -7,7 +9,6 @@ import de.bwaldvogel.liblinear.Model;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,7 +97,7 @@ public final class LinearHead implements Head {
         try {
             Linear.saveModel(w, model);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new TransferKitIOException("Could not write the liblinear model of this head as text: " + e.getMessage(), e);
         }
         return w.toString();
     }

@@ -1,5 +1,7 @@
 package dev.transferkit.head;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -9,7 +11,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
@@ -108,7 +109,7 @@ public final class MlpHead implements Head {
                 ModelSerializer.writeModel(network, out, false);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new TransferKitIOException("Could not serialise the MLP head's network: " + e.getMessage(), e);
         }
         return out.toByteArray();
     }

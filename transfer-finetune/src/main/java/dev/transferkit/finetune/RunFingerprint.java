@@ -1,10 +1,11 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ record RunFingerprint(String configuration, String baseModel, String data) {
                         + Files.size(p) + '\t' + Files.getLastModifiedTime(p).toMillis() + '\n';
                 md.update(line.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
-                throw new UncheckedIOException("Could not read the size of the image " + p + ".", e);
+                throw new TransferKitIOException("Could not read the size of the image " + p + ".", e);
             }
         }
     }

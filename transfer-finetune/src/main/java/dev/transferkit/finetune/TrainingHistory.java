@@ -1,5 +1,7 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.core.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -57,7 +59,7 @@ public final class TrainingHistory {
         try {
             AtomicFiles.write(file, out -> out.write(sb.toString().getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not write the training history to " + file + ".", e);
+            throw new TransferKitIOException("Could not write the training history to " + file + ".", e);
         }
     }
 
@@ -74,7 +76,7 @@ public final class TrainingHistory {
         try {
             lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not read the training history " + file + ".", e);
+            throw new TransferKitIOException("Could not read the training history " + file + ".", e);
         }
         if (lines.isEmpty() || !lines.get(0).equals(CSV_HEADER)) {
             throw new IllegalArgumentException("The file " + file + " is not a training history: its first line must be '"
@@ -118,7 +120,7 @@ public final class TrainingHistory {
         try {
             AtomicFiles.write(file, out -> BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG));
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not write the training chart to " + file + ".", e);
+            throw new TransferKitIOException("Could not write the training chart to " + file + ".", e);
         }
     }
 

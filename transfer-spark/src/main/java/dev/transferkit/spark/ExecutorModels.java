@@ -1,5 +1,7 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.Pooling;
@@ -8,7 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -123,7 +124,7 @@ final class ExecutorModels {
             LOG.info("Loaded base model {} ({} bytes) from broadcast {} on this executor.", m.name(), zip.length, id);
             return m;
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not unpack the broadcast base model " + id + " to a temporary file ("
+            throw new TransferKitIOException("Could not unpack the broadcast base model " + id + " to a temporary file ("
                     + e.getMessage() + "); check the executor's temporary directory.", e);
         } finally {
             if (tmp != null) {

@@ -1,5 +1,7 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.image.ImageDecodeException;
@@ -239,7 +241,7 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         try {
             return p.getFileSystem(hadoopConf.value().get()).makeQualified(p).toString();
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not reach the file system of " + path + " (" + e.getMessage() + ").", e);
+            throw new TransferKitIOException("Could not reach the file system of " + path + " (" + e.getMessage() + ").", e);
         }
     }
 
@@ -252,7 +254,7 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
                 Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new TransferKitIOException("Could not copy " + path + " to " + target + ": " + e.getMessage(), e);
         }
     }
 

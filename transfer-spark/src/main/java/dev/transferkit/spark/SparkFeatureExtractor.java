@@ -1,5 +1,7 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.ImageOptions;
@@ -22,7 +24,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -172,7 +173,7 @@ public final class SparkFeatureExtractor {
                     manifest.shards().size(), out, String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
             return manifest;
         } catch (IOException e) {
-            throw new UncheckedIOException("The sharded extraction into " + output + " failed (" + e.getMessage() + ").", e);
+            throw new TransferKitIOException("The sharded extraction into " + output + " failed (" + e.getMessage() + ").", e);
         }
     }
 

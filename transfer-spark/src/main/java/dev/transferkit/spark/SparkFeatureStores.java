@@ -1,5 +1,7 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.TransferKitIOException;
+
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.ShardManifest;
 import org.apache.hadoop.fs.FileSystem;
@@ -76,7 +78,7 @@ public final class SparkFeatureStores {
                         java.nio.file.Path.of(file.toString()));
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("Could not read the shard manifest " + file + " (" + e.getMessage() + ").", e);
+            throw new TransferKitIOException("Could not read the shard manifest " + file + " (" + e.getMessage() + ").", e);
         }
     }
 
@@ -180,7 +182,7 @@ public final class SparkFeatureStores {
                             ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> closeShard());
                         }
                     } catch (IOException e) {
-                        throw new UncheckedIOException("Could not read the shard " + uri + " (" + e.getMessage() + ").", e);
+                        throw new TransferKitIOException("Could not read the shard " + uri + " (" + e.getMessage() + ").", e);
                     }
                 }
 
