@@ -31,7 +31,7 @@ final class FineTuneCommand implements Callable<Integer> {
     @Option(names = "--train-split", defaultValue = "train", description = "Default: ${DEFAULT-VALUE}.")
     String trainSplit;
 
-    @Option(names = "--validation-split", description = "A validation split for the history. Default: none.")
+    @Option(names = "--validation-split", description = "A validation split for early stopping, best-epoch selection and the history. Default: 10 % of the training split, held out (stratified).")
     String validationSplit;
 
     @Option(names = "--cut-layer", description = "The last base layer kept. Default: the model's recommended feature layer.")
