@@ -4,8 +4,6 @@ import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.eval.ClassificationReport;
-import dev.transferkit.examples.ConsoleProgressBar;
-import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.FeatureStore;
@@ -21,7 +19,7 @@ import java.util.concurrent.Callable;
 /** {@code transferkit evaluate}: a scikit-learn style report of a predictor on a store or a dataset split. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Evaluate a saved predictor on a feature store or a dataset split.",
-                "A store must come from the same network, layer and pooling; a split's features are extracted first, into --work."})
+                "A store must come from the same network, layer and pooling; a split's images are decoded with the predictor's image options."})
 final class EvaluateCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -44,10 +42,6 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = {"-s", "--split"}, defaultValue = "test", description = "The split of --data. Default: ${DEFAULT-VALUE}.")
     String split;
 
-    @Option(names = "--work", paramLabel = "DIR", defaultValue = "transferkit-output/evaluate",
-            description = "Where the features of --data are stored (reused on the next run). Default: ${DEFAULT-VALUE}.")
-    Path work;
-
     @Option(names = "--report-dir", paramLabel = "DIR", description = "Also save the report as CSV and the confusion matrix as CSV and PNG here.")
     Path reportDir;
 
@@ -64,13 +58,7 @@ final class EvaluateCommand implements Callable<Integer> {
             if (!folder.splits().contains(split)) {
                 throw new TransferKitException("The dataset " + input.data + " has no split '" + split + "'; it has " + folder.splits() + ".");
             }
-            FeatureExtractor extractor = FeatureExtractor.builder().setModel(predictor.baseModel()).optLayer(predictor.layer())
-                    .optPooling(predictor.pooling()).optListener(new ConsoleProgressBar(split, main.err)).build();
-            Path store = work.resolve((split + "-" + predictor.baseModel().name() + "-" + predictor.layer() + "-" + predictor.pooling())
-                    .replaceAll("[^A-Za-z0-9_.-]", "_") + ".h5");
-            try (FeatureStore s = extractor.extract(folder, split, store)) {
-                report = predictor.evaluate(s);
-            }
+            report = predictor.evaluate(folder, split); // the predictor's own image options
         }
         main.out.println(report);
         main.out.println(report.confusionMatrix());

@@ -164,37 +164,13 @@ public final class FineTuneExample {
         log.println(tuner);
         FineTuneResult tuned = tuner.fit(folder, trainSplit, null);
         long t2 = System.nanoTime();
-        ClassificationReport tunedReport = evaluate(tuned.model(), folder, testSplit, settings.batchSize());
+        ClassificationReport tunedReport = tuned.model().evaluate(folder, testSplit);
         rows.add(new Row("fine-tuned (" + settings.phase1Epochs() + " + " + settings.phase2Epochs() + " epochs, last "
                 + settings.unfrozenBlocks() + " blocks)", tunedReport.accuracy(), tunedReport.balancedAccuracy(),
                 tuned.phase1Seconds() + tuned.phase2Seconds(), (System.nanoTime() - t2) / 1e9));
         tuned.model().save(tuneDir.resolve("food-vs-nonfood-finetuned.zip"));
         log.println("Fine-tuning history: " + tuneDir.resolve("history.csv") + ", " + tuneDir.resolve("history.png"));
         return rows;
-    }
-
-    /** Classifies every image of a split in batches and scores the predictions. */
-    static ClassificationReport evaluate(TransferModel model, ImageFolder folder, String split, int batchSize) {
-        List<LabeledImage> images = folder.images(split);
-        List<String> labels = model.labels();
-        ImagePipeline pipeline = model.pipeline();
-        int[] truth = new int[images.size()];
-        int[] predicted = new int[images.size()];
-        for (int start = 0; start < images.size(); start += batchSize) {
-            List<LabeledImage> batch = images.subList(start, Math.min(images.size(), start + batchSize));
-            List<INDArray> xs = new ArrayList<>();
-            List<Path> paths = new ArrayList<>();
-            for (LabeledImage li : batch) {
-                xs.add(pipeline.load(li.path()));
-                paths.add(li.path());
-            }
-            List<Classification> out = model.classify(Nd4j.concat(0, xs.toArray(INDArray[]::new)), paths);
-            for (int i = 0; i < batch.size(); i++) {
-                truth[start + i] = labels.indexOf(batch.get(i).label());
-                predicted[start + i] = labels.indexOf(out.get(i).label());
-            }
-        }
-        return ClassificationReport.of(labels, truth, predicted);
     }
 
     /** @return the rows as an aligned text table */

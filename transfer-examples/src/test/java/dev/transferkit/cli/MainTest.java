@@ -96,8 +96,7 @@ class MainTest {
 
         Run store = ok("evaluate", "-m", predictor.toString(), "--store", dir.resolve("linear/test.h5").toString());
         assertTrue(store.out().contains("accuracy") && store.out().contains("balanced acc"), store.out());
-        Run split = ok("evaluate", "-m", predictor.toString(), "-d", data.toString(), "-s", "test",
-                "--work", dir.resolve("eval-work").toString());
+        Run split = ok("evaluate", "-m", predictor.toString(), "-d", data.toString(), "-s", "test");
         assertEquals(store.out(), split.out(), "the same test features give the same report");
 
         Run inspect = ok("inspect", "--layers", predictor.toString());

@@ -8,7 +8,13 @@ import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.head.Head;
 import dev.transferkit.head.HeadCodec;
+import dev.transferkit.image.BatchLoader;
+import dev.transferkit.image.ImageBatch;
+import dev.transferkit.image.ImageFailure;
+import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.LabelEncoder;
+import dev.transferkit.image.LabeledImage;
 import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.model.BaseModel;
@@ -45,6 +51,7 @@ public final class TransferModel {
     private static final String METADATA = "transferkit-predictor.json";
     private static final String BASE_ENTRY = "base-model.zip";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TransferModel.class);
 
     private final FeaturePipeline features;
     private final Head head;
@@ -164,6 +171,53 @@ public final class TransferModel {
             out.add(new Classification(images.get(i), ranked, head == null || head.probabilistic()));
         }
         return out;
+    }
+
+    /**
+     * Evaluates the predictor on the images of a split: decoded in parallel with this predictor's image options,
+     * classified batch by batch. Images that cannot be decoded are skipped with a warning naming them.
+     *
+     * @param data  the dataset
+     * @param split the split, e.g. {@code "test"}
+     * @return the classification report
+     * @throws TransferKitException when the split is missing, has a class this predictor does not know, or has no
+     *                              image that could be decoded
+     */
+    public ClassificationReport evaluate(ImageFolder data, String split) {
+        List<LabeledImage> images = data.images(split);
+        for (LabeledImage li : images) {
+            if (!labels.contains(li.label())) {
+                throw new TransferKitException("The image " + li.path() + " has the class '" + li.label()
+                        + "', which this predictor does not know (" + labels + ").");
+            }
+        }
+        int[] truth = new int[images.size()];
+        int[] predicted = new int[images.size()];
+        int n = 0;
+        int failed = 0;
+        try (BatchLoader loader = BatchLoader.builder().setImages(images).setPipeline(pipeline())
+                .setLabelEncoder(LabelEncoder.fromList(labels)).optBatchSize(32).build()) {
+            while (loader.hasNext()) {
+                ImageBatch batch = loader.next();
+                for (ImageFailure f : batch.failures()) {
+                    LOG.warn("Skipping {}: {}", f.path(), f.reason());
+                    failed++;
+                }
+                if (batch.isEmpty()) {
+                    continue;
+                }
+                List<Classification> out = classify(batch.features(), batch.paths());
+                for (int i = 0; i < out.size(); i++) {
+                    truth[n] = batch.labels()[i];
+                    predicted[n++] = labels.indexOf(out.get(i).label());
+                }
+            }
+        }
+        if (n == 0) {
+            throw new TransferKitException("None of the " + images.size() + " images of " + data.root().resolve(split)
+                    + " could be decoded (" + failed + " failed); see the warnings.");
+        }
+        return ClassificationReport.of(labels, java.util.Arrays.copyOf(truth, n), java.util.Arrays.copyOf(predicted, n));
     }
 
     /**

@@ -142,6 +142,8 @@ class TransferModelTest {
                 }
             }
             assertTrue(differentWithDefaults > 1e-3, "the default options give other scores: " + differentWithDefaults);
+            assertEquals(back.evaluate(train).toString(), back.evaluate(folder, "train").toString(),
+                    "evaluating the images gives the report of their stored features");
         }
         // Resuming or reusing the store with other options is refused, naming both.
         FeatureExtractor squash = FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
