@@ -280,8 +280,17 @@ final class OnnxExport {
 
     // ---------------------------------------------------------------- what exports
 
-    private String kind(String vertex) {
+    /** @return the vertex's configuration, unwrapped from transfer learning's {@code FrozenVertex} */
+    private GraphVertex vertexConf(String vertex) {
         GraphVertex gv = conf.getVertices().get(vertex);
+        while (gv instanceof org.deeplearning4j.nn.conf.graph.FrozenVertex f) {
+            gv = f.getUnderlying();
+        }
+        return gv;
+    }
+
+    private String kind(String vertex) {
+        GraphVertex gv = vertexConf(vertex);
         if (gv instanceof LayerVertex lv) {
             return lv.getLayerConf().getLayer().getClass().getSimpleName();
         }
@@ -300,7 +309,7 @@ final class OnnxExport {
 
     /** @return why a vertex cannot be exported, or null when it can */
     private String unsupported(String vertex) {
-        GraphVertex gv = conf.getVertices().get(vertex);
+        GraphVertex gv = vertexConf(vertex);
         List<String> ins = conf.getVertexInputs().get(vertex);
         for (String in : ins) {
             if (!image(in) && !flat(in)) {
@@ -436,7 +445,7 @@ final class OnnxExport {
     // ---------------------------------------------------------------- emission
 
     private Value emit(OnnxGraph g, String vertex, List<Value> args) {
-        GraphVertex gv = conf.getVertices().get(vertex);
+        GraphVertex gv = vertexConf(vertex);
         String kind = kind(vertex);
         int before = g.nodes();
         Value out;

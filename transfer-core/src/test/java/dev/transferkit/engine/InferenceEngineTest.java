@@ -186,6 +186,19 @@ class InferenceEngineTest {
     }
 
     @Test
+    void frozenLayersAndVerticesOfTransferLearningAreExported() {
+        ComputationGraph g = EngineNetworks.allLayers(CNN2DFormat.NCHW, 7); // DL4J's own copy loses NHWC merge axes
+        ComputationGraph frozen = new org.deeplearning4j.nn.transferlearning.TransferLearning.GraphBuilder(g)
+                .setFeatureExtractor("merge").build(); // freezes the add and max vertices too (FrozenVertex)
+        InputSpec spec = new InputSpec(16, 16, 3, DataFormat.NCHW);
+        INDArray x = batch(spec, 2, 12);
+        try (InferenceEngine engine = InferenceEngine.compile(frozen, "out", spec, EngineOptions.defaults())) {
+            assertTrue(engine.report().fullyExported(), engine.report().toString());
+            Close.assertClose("frozen network", frozen.outputSingle(false, x), engine.output(x), TOLERANCE);
+        }
+    }
+
+    @Test
     void aMultiLayerNetworkIsCompiledThroughItsGraphForm() {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(5).weightInit(WeightInit.RELU)
                 .list()
