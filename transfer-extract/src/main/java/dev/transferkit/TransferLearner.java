@@ -1,5 +1,7 @@
 package dev.transferkit;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.ProgressListener;
@@ -177,10 +179,10 @@ public final class TransferLearner {
         /** @return the learner @throws IllegalStateException when a required value is missing */
         public TransferLearner build() {
             if (model == null) {
-                throw new IllegalStateException("A TransferLearner needs a base model: call setBaseModel.");
+                throw new MissingSettingException("A TransferLearner needs a base model: call setBaseModel.");
             }
             if (workDir == null) {
-                throw new IllegalStateException("A TransferLearner needs a work directory for its feature stores: call setWorkDir.");
+                throw new MissingSettingException("A TransferLearner needs a work directory for its feature stores: call setWorkDir.");
             }
             return new TransferLearner(this);
         }

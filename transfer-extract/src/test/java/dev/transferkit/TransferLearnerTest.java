@@ -56,9 +56,9 @@ class TransferLearnerTest {
 
     @Test
     void requiredSettingsAreNamed() {
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> TransferLearner.builder().build());
+        dev.transferkit.core.MissingSettingException e = assertThrows(dev.transferkit.core.MissingSettingException.class, () -> TransferLearner.builder().build());
         assertTrue(e.getMessage().contains("setBaseModel"));
-        IllegalStateException e2 = assertThrows(IllegalStateException.class,
+        dev.transferkit.core.MissingSettingException e2 = assertThrows(dev.transferkit.core.MissingSettingException.class,
                 () -> TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y"))).build());
         assertTrue(e2.getMessage().contains("setWorkDir"));
     }

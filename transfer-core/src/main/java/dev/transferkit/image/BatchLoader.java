@@ -1,5 +1,7 @@
 package dev.transferkit.image;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitException;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -373,7 +375,7 @@ public final class BatchLoader implements Iterator<ImageBatch>, AutoCloseable {
                 missing.add("setLabelEncoder");
             }
             if (!missing.isEmpty()) {
-                throw new IllegalStateException("A BatchLoader needs images, a pipeline and a label encoder; missing: "
+                throw new MissingSettingException("A BatchLoader needs images, a pipeline and a label encoder; missing: "
                         + String.join(", ", missing) + ".");
             }
             int[] labels = new int[images.size()];

@@ -1,5 +1,7 @@
 package dev.transferkit.image;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.AtomicFiles;
 import dev.transferkit.core.TransferKitException;
 import org.slf4j.Logger;
@@ -384,7 +386,7 @@ public final class DatasetBuilder {
          * Validates the configuration.
          *
          * @return the immutable builder, ready for {@link DatasetBuilder#create()}
-         * @throws IllegalStateException when the source, target or labelling rule is missing
+         * @throws MissingSettingException when the source, target or labelling rule is missing
          */
         public DatasetBuilder build() {
             List<String> missing = new ArrayList<>();
@@ -398,7 +400,7 @@ public final class DatasetBuilder {
                 missing.add("a labelling rule (setLabeler, setLabelsFromFileNamePattern or setLabelsFromCsv)");
             }
             if (!missing.isEmpty()) {
-                throw new IllegalStateException("A DatasetBuilder needs a source, a target and a labelling rule; missing: "
+                throw new MissingSettingException("A DatasetBuilder needs a source, a target and a labelling rule; missing: "
                         + String.join(", ", missing) + ".");
             }
             return new DatasetBuilder(this);

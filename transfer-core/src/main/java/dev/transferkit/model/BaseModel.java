@@ -1,5 +1,7 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.Backend;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.engine.EngineOptions;
@@ -410,11 +412,11 @@ public final class BaseModel {
          */
         public BaseModel build() {
             if (name == null || name.isBlank()) {
-                throw new IllegalStateException("A BaseModel needs a name: call setName.");
+                throw new MissingSettingException("A BaseModel needs a name: call setName.");
             }
-            Objects.requireNonNull(graph, "A BaseModel needs a network: call setGraph.");
-            Objects.requireNonNull(inputSpec, "A BaseModel needs an input spec: call setInputSpec.");
-            Objects.requireNonNull(preprocessing, "A BaseModel needs its preprocessing: call setPreprocessing.");
+            MissingSettingException.require(graph, "A BaseModel needs a network: call setGraph.");
+            MissingSettingException.require(inputSpec, "A BaseModel needs an input spec: call setInputSpec.");
+            MissingSettingException.require(preprocessing, "A BaseModel needs its preprocessing: call setPreprocessing.");
             BaseModel model = new BaseModel(this);
             featureLayers.forEach(model::requireLayer);
             return model;

@@ -1,5 +1,7 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.image.InputSpec;
@@ -212,11 +214,11 @@ public final class Dl4jZipSource implements ModelSource {
 
         /**
          * @return the source; the file is read by {@link Dl4jZipSource#load()}
-         * @throws IllegalStateException when no file was set
+         * @throws MissingSettingException when no file was set
          */
         public Dl4jZipSource build() {
             if (file == null) {
-                throw new IllegalStateException("A Dl4jZipSource needs a file: call setFile.");
+                throw new MissingSettingException("A Dl4jZipSource needs a file: call setFile.");
             }
             return new Dl4jZipSource(this);
         }

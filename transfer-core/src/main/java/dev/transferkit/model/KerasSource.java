@@ -1,5 +1,7 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.image.DataFormat;
@@ -234,14 +236,14 @@ public final class KerasSource implements ModelSource {
 
         /**
          * @return the source; the file is read by {@link KerasSource#load()}
-         * @throws IllegalStateException when the file or the preprocessing is missing
+         * @throws MissingSettingException when the file or the preprocessing is missing
          */
         public KerasSource build() {
             if (file == null) {
-                throw new IllegalStateException("A KerasSource needs a file: call setFile.");
+                throw new MissingSettingException("A KerasSource needs a file: call setFile.");
             }
             if (preprocessing == null) {
-                throw new IllegalStateException("A KerasSource needs the preprocessing the model was trained with: call "
+                throw new MissingSettingException("A KerasSource needs the preprocessing the model was trained with: call "
                         + "setPreprocessing (e.g. Preprocessing.TF for Keras MobileNet/Inception/Xception, CAFFE for VGG/ResNet).");
             }
             return new KerasSource(this);

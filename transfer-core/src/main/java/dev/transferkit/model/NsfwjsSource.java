@@ -1,5 +1,7 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitHome;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
@@ -247,11 +249,11 @@ public final class NsfwjsSource implements ModelSource {
 
         /**
          * @return the source
-         * @throws IllegalStateException when no network was chosen
+         * @throws MissingSettingException when no network was chosen
          */
         public NsfwjsSource build() {
             if (network == null) {
-                throw new IllegalStateException("An NsfwjsSource needs a network: call setNetwork.");
+                throw new MissingSettingException("An NsfwjsSource needs a network: call setNetwork.");
             }
             return new NsfwjsSource(this);
         }

@@ -1,5 +1,7 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.tfjs.TfjsFormatException;
@@ -181,14 +183,14 @@ public final class TfjsSource implements ModelSource {
 
         /**
          * @return the source
-         * @throws IllegalStateException when the model location or the preprocessing is missing
+         * @throws MissingSettingException when the model location or the preprocessing is missing
          */
         public TfjsSource build() {
             if ((modelJson == null) == (bundle == null)) {
-                throw new IllegalStateException("A TfjsSource needs exactly one model location: call setModelJson or setBundle.");
+                throw new MissingSettingException("A TfjsSource needs exactly one model location: call setModelJson or setBundle.");
             }
             if (preprocessing == null) {
-                throw new IllegalStateException("A TfjsSource needs the preprocessing the network was trained with:"
+                throw new MissingSettingException("A TfjsSource needs the preprocessing the network was trained with:"
                         + " call setPreprocessing (TF.js files do not record it).");
             }
             return new TfjsSource(this);

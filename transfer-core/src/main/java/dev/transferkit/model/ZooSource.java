@@ -1,5 +1,7 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitHome;
 import dev.transferkit.io.Checksum;
 import dev.transferkit.io.DownloadException;
@@ -242,11 +244,11 @@ public final class ZooSource implements ModelSource {
 
         /**
          * @return the source; nothing is downloaded until {@link ZooSource#load()}
-         * @throws IllegalStateException when no architecture was set
+         * @throws MissingSettingException when no architecture was set
          */
         public ZooSource build() {
             if (entry == null) {
-                throw new IllegalStateException("A ZooSource needs an architecture: call setArchitecture, e.g. with ZooArchitecture.VGG16.");
+                throw new MissingSettingException("A ZooSource needs an architecture: call setArchitecture, e.g. with ZooArchitecture.VGG16.");
             }
             return new ZooSource(this);
         }

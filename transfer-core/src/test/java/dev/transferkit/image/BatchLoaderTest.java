@@ -184,7 +184,7 @@ class BatchLoaderTest {
         TransferKitException unknown = assertThrows(TransferKitException.class, () -> loader(images).build());
         assertTrue(unknown.getMessage().contains(dir.resolve("c.png") + " has the label 'c', which is not one of the 2 classes [a, b]"),
                 unknown.getMessage());
-        IllegalStateException missing = assertThrows(IllegalStateException.class,
+        dev.transferkit.core.MissingSettingException missing = assertThrows(dev.transferkit.core.MissingSettingException.class,
                 () -> BatchLoader.builder().setImages(images).build());
         assertTrue(missing.getMessage().contains("missing: setPipeline, setLabelEncoder"), missing.getMessage());
         assertThrows(IllegalArgumentException.class, () -> BatchLoader.builder().optBatchSize(0));

@@ -203,7 +203,7 @@ class DatasetBuilderTest {
 
     @Test
     void rejectsInvalidConfiguration() throws IOException {
-        IllegalStateException missing = assertThrows(IllegalStateException.class,
+        dev.transferkit.core.MissingSettingException missing = assertThrows(dev.transferkit.core.MissingSettingException.class,
                 () -> DatasetBuilder.builder().setSource(dir).build());
         assertTrue(missing.getMessage().contains("missing: setTarget, a labelling rule"), missing.getMessage());
         IllegalArgumentException sum = assertThrows(IllegalArgumentException.class,

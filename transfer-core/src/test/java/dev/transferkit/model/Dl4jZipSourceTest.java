@@ -148,7 +148,7 @@ class Dl4jZipSourceTest {
 
     @Test
     void builderNeedsAFile() {
-        assertThrows(IllegalStateException.class, () -> Dl4jZipSource.builder().build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> Dl4jZipSource.builder().build());
         String s = Dl4jZipSource.builder().setFile(plainZip).optInputSpec(SPEC).build().toString();
         assertTrue(s.contains("plain.zip") && s.contains(SPEC.toString()), s);
     }

@@ -105,8 +105,8 @@ class KerasSourceTest {
 
     @Test
     void builderNeedsFileAndPreprocessing() {
-        assertThrows(IllegalStateException.class, () -> KerasSource.builder().setPreprocessing(Preprocessing.TF).build());
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> KerasSource.builder().setPreprocessing(Preprocessing.TF).build());
+        dev.transferkit.core.MissingSettingException e = assertThrows(dev.transferkit.core.MissingSettingException.class,
                 () -> KerasSource.builder().setFile(fixture("tiny_functional.h5")).build());
         assertTrue(e.getMessage().contains("setPreprocessing"), e.getMessage());
     }

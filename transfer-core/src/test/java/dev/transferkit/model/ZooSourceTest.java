@@ -246,7 +246,7 @@ class ZooSourceTest {
 
     @Test
     void invalidBuilderUseIsRejected() {
-        assertThrows(IllegalStateException.class, () -> ZooSource.builder().build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> ZooSource.builder().build());
         assertThrows(IllegalArgumentException.class, () -> ZooSource.builder().optBaseUrl(URI.create("relative/path")));
         assertThrows(IllegalArgumentException.class, () -> ZooSource.builder().optBaseUrl(URI.create("ftp://example.org/")));
     }

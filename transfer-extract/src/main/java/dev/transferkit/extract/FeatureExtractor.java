@@ -1,5 +1,7 @@
 package dev.transferkit.extract;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.image.BatchLoader;
 import dev.transferkit.image.ImageBatch;
@@ -307,12 +309,12 @@ public final class FeatureExtractor {
 
         /**
          * @return the extractor
-         * @throws IllegalStateException when no model was set
+         * @throws MissingSettingException when no model was set
          * @throws TransferKitException  when the layer is not in the model
          */
         public FeatureExtractor build() {
             if (model == null) {
-                throw new IllegalStateException("A FeatureExtractor needs a model: call setModel.");
+                throw new MissingSettingException("A FeatureExtractor needs a model: call setModel.");
             }
             return new FeatureExtractor(this);
         }

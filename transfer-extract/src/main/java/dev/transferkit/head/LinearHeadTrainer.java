@@ -1,5 +1,7 @@
 package dev.transferkit.head;
 
+import dev.transferkit.core.MissingSettingException;
+
 import de.bwaldvogel.liblinear.Feature;
 import de.bwaldvogel.liblinear.FeatureNode;
 import de.bwaldvogel.liblinear.Linear;
@@ -339,10 +341,10 @@ public final class LinearHeadTrainer {
             return this;
         }
 
-        /** @return the trainer @throws IllegalStateException when no kind was set */
+        /** @return the trainer @throws MissingSettingException when no kind was set */
         public LinearHeadTrainer build() {
             if (kind == null) {
-                throw new IllegalStateException("Choose the linear model with setKind(LOGISTIC_REGRESSION or LINEAR_SVM).");
+                throw new MissingSettingException("Choose the linear model with setKind(LOGISTIC_REGRESSION or LINEAR_SVM).");
             }
             return new LinearHeadTrainer(this);
         }

@@ -1,5 +1,7 @@
 package dev.transferkit.predict;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.model.Prediction;
 
@@ -156,10 +158,10 @@ public final class PredictionWriter {
             return this;
         }
 
-        /** @return the writer @throws IllegalStateException when no model was set */
+        /** @return the writer @throws MissingSettingException when no model was set */
         public PredictionWriter build() {
             if (model == null) {
-                throw new IllegalStateException("A PredictionWriter needs a predictor: call setModel.");
+                throw new MissingSettingException("A PredictionWriter needs a predictor: call setModel.");
             }
             return new PredictionWriter(this);
         }

@@ -1,5 +1,7 @@
 package dev.transferkit.store;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.AtomicFiles;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -741,7 +743,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
          */
         public FeatureStoreWriter build() {
             if (path == null) {
-                throw new IllegalArgumentException("A feature store writer needs the store's path, but none was set.");
+                throw new MissingSettingException("A feature store writer needs the store's path, but none was set.");
             }
             if (spec == null) {
                 throw new IllegalArgumentException("A feature store writer for " + path + " needs a StoreSpec, but none was set.");

@@ -1,5 +1,7 @@
 package dev.transferkit.store;
 
+import dev.transferkit.core.MissingSettingException;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -362,7 +364,7 @@ public final class StoreDataSetIterator implements DataSetIterator {
          */
         public StoreDataSetIterator build() {
             if (store == null) {
-                throw new IllegalArgumentException("A store iterator needs a FeatureStore, but none was set.");
+                throw new MissingSettingException("A store iterator needs a FeatureStore, but none was set.");
             }
             if (batchSize < 1) {
                 throw new IllegalArgumentException("The batch size for " + store.path() + " must be at least 1, but got "

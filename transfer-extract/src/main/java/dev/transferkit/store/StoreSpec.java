@@ -1,5 +1,7 @@
 package dev.transferkit.store;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
@@ -320,13 +322,13 @@ public final class StoreSpec {
             requireText(model, "model name");
             requireText(layer, "layer name");
             if (pooling == null) {
-                throw new IllegalArgumentException("A store spec needs a pooling (FLATTEN, AVG, MAX or AVG_MAX), but none was set.");
+                throw new MissingSettingException("A store spec needs a pooling (FLATTEN, AVG, MAX or AVG_MAX), but none was set.");
             }
             if (preprocessing == null) {
-                throw new IllegalArgumentException("A store spec needs the preprocessing the images got, but none was set.");
+                throw new MissingSettingException("A store spec needs the preprocessing the images got, but none was set.");
             }
             if (inputSpec == null) {
-                throw new IllegalArgumentException("A store spec needs the network's input spec, but none was set.");
+                throw new MissingSettingException("A store spec needs the network's input spec, but none was set.");
             }
             if (featureDim < 1) {
                 throw new IllegalArgumentException("A store spec needs a feature dimension of at least 1, but got "
@@ -347,9 +349,11 @@ public final class StoreSpec {
         }
 
         private static void requireText(String s, String what) {
-            if (s == null || s.isBlank()) {
-                throw new IllegalArgumentException("A store spec needs a " + what + ", but got "
-                        + (s == null ? "none" : "'" + s + "'") + ".");
+            if (s == null) {
+                throw new MissingSettingException("A store spec needs a " + what + ", but got none.");
+            }
+            if (s.isBlank()) {
+                throw new IllegalArgumentException("A store spec needs a " + what + ", but got '" + s + "'.");
             }
         }
     }

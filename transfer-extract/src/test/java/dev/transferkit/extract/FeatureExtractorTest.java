@@ -122,7 +122,7 @@ class FeatureExtractorTest {
 
     @Test
     void invalidSettingsAreRejected(@TempDir Path dir) {
-        assertThrows(IllegalStateException.class, () -> FeatureExtractor.builder().build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> FeatureExtractor.builder().build());
         assertThrows(IllegalArgumentException.class, () -> FeatureExtractor.builder().optBatchSize(0));
         assertThrows(IllegalArgumentException.class, () -> FeatureExtractor.builder().optThreads(0));
         TransferKitException e = assertThrows(TransferKitException.class,

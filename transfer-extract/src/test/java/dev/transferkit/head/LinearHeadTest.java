@@ -195,7 +195,7 @@ class LinearHeadTest {
         assertMessage(() -> t.fit(x, new int[]{0, 0, 0}, List.of("only")), "at least two classes");
         assertMessage(() -> LinearHeadTrainer.builder().optC(-1), "C must be positive");
         assertMessage(() -> LinearHeadTrainer.builder().optCrossValidation(new double[]{1}, 1), "at least 2 folds");
-        assertThrows(IllegalStateException.class, () -> LinearHeadTrainer.builder().build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> LinearHeadTrainer.builder().build());
         assertMessage(() -> ClassWeights.of(Map.of("red", 0.0)), "weight of class 'red' must be positive");
         assertMessage(() -> ClassWeights.of(Map.of("purple", 2.0)).resolve(LABELS, new int[]{0}), "'purple', which is not one of the classes");
         LinearHead h = t.fit(x, new int[]{0, 1, 2}, LABELS);

@@ -77,7 +77,7 @@ class PredictionWriterTest {
     void invalidSettingsAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PredictionWriter.builder().optTopK(0));
         assertTrue(e.getMessage().contains("was 0"), e.getMessage());
-        IllegalStateException s = assertThrows(IllegalStateException.class, () -> PredictionWriter.builder().build());
+        dev.transferkit.core.MissingSettingException s = assertThrows(dev.transferkit.core.MissingSettingException.class, () -> PredictionWriter.builder().build());
         assertTrue(s.getMessage().contains("setModel"), s.getMessage());
         assertEquals("\"say \"\"hi\"\"\"", PredictionWriter.csv("say \"hi\""));
         assertEquals("plain", PredictionWriter.csv("plain"));

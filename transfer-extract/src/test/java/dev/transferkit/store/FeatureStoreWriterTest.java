@@ -264,7 +264,7 @@ class FeatureStoreWriterTest {
     void builderSettingsAreValidated() {
         StoreSpec spec = TestStores.spec(DIM);
         Path file = dir.resolve("x.h5");
-        assertThrows(IllegalArgumentException.class, () -> FeatureStoreWriter.builder().setSpec(spec).build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> FeatureStoreWriter.builder().setSpec(spec).build());
         assertThrows(IllegalArgumentException.class, () -> FeatureStoreWriter.builder().setPath(file).build());
         assertThrows(IllegalArgumentException.class, () -> FeatureStoreWriter.builder().setPath(file).setSpec(spec).optChunkRows(0).build());
         assertThrows(IllegalArgumentException.class, () -> FeatureStoreWriter.builder().setPath(file).setSpec(spec).optCompressionLevel(10).build());

@@ -184,7 +184,7 @@ class StoreDataSetIteratorTest {
         assertThrows(IllegalArgumentException.class, () -> iterator().optRange(9, 5).build());
         assertThrows(IllegalArgumentException.class, () -> iterator().setBatchSize(0).build());
         assertThrows(IllegalArgumentException.class, () -> iterator().optBlockRows(0).build());
-        assertThrows(IllegalArgumentException.class, () -> StoreDataSetIterator.builder().setBatchSize(1).build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> StoreDataSetIterator.builder().setBatchSize(1).build());
     }
 
     @Test

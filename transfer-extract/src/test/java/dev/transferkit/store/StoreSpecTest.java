@@ -47,23 +47,26 @@ class StoreSpecTest {
 
     @Test
     void everyMissingOrInvalidFieldIsNamed() {
+        // {change, expected message part, whether the setting is missing (MissingSettingException) or invalid}
         List<Object[]> cases = List.of(
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setModel(null), "model name"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setModel(" "), "model name"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLayer(""), "layer name"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setPooling(null), "pooling"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setPreprocessing(null), "preprocessing"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setInputSpec(null), "input spec"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setFeatureDim(0), "feature dimension of at least 1, but got 0"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(List.of()), "at least one label name"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(Arrays.asList("a", null)), "contain null"},
-                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(List.of("a", "b", "a")), "[a, b, a] contain duplicates"});
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setModel(null), "model name", true},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setModel(" "), "model name", false},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLayer(""), "layer name", false},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setPooling(null), "pooling", true},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setPreprocessing(null), "preprocessing", true},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setInputSpec(null), "input spec", true},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setFeatureDim(0), "feature dimension of at least 1, but got 0", false},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(List.of()), "at least one label name", false},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(Arrays.asList("a", null)), "contain null", false},
+                new Object[]{(Consumer<StoreSpec.Builder>) b -> b.setLabelNames(List.of("a", "b", "a")), "[a, b, a] contain duplicates", false});
         for (Object[] c : cases) {
             StoreSpec.Builder b = full();
             @SuppressWarnings("unchecked")
             Consumer<StoreSpec.Builder> change = (Consumer<StoreSpec.Builder>) c[0];
             change.accept(b);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, b::build);
+            Class<? extends RuntimeException> type = (Boolean) c[2] ? dev.transferkit.core.MissingSettingException.class
+                    : IllegalArgumentException.class;
+            RuntimeException e = assertThrows(type, b::build);
             assertTrue(e.getMessage().contains((String) c[1]), e.getMessage());
         }
     }

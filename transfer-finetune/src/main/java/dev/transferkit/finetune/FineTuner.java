@@ -1,5 +1,7 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.head.ClassWeights;
 import dev.transferkit.image.ImageFolder;
@@ -591,7 +593,7 @@ public final class FineTuner {
          */
         public FineTuner build() {
             if (base == null) {
-                throw new IllegalArgumentException("A FineTuner needs a base model: call setBaseModel(model).");
+                throw new MissingSettingException("A FineTuner needs a base model: call setBaseModel(model).");
             }
             if (cutLayer == null) {
                 cutLayer = base.defaultFeatureLayer();

@@ -378,7 +378,7 @@ class FineTunerTest {
     @Test
     void invalidSettingsAreRejected() {
         BaseModel base = TestData.tinyModel();
-        assertThrows(IllegalArgumentException.class, () -> FineTuner.builder().build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> FineTuner.builder().build());
         TransferKitException e = assertThrows(TransferKitException.class,
                 () -> FineTuner.builder().setBaseModel(base).optCutLayer("nope").build());
         assertTrue(e.getMessage().contains("'nope'"), e.getMessage());

@@ -1,5 +1,7 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.MissingSettingException;
+
 import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.core.TransferKitException;
@@ -306,12 +308,12 @@ public final class SparkFeatureExtractor {
 
         /**
          * @return the extractor
-         * @throws IllegalStateException when no model was set
+         * @throws MissingSettingException when no model was set
          * @throws TransferKitException  when the layer is not in the model
          */
         public SparkFeatureExtractor build() {
             if (model == null) {
-                throw new IllegalStateException("A SparkFeatureExtractor needs a model: call setModel.");
+                throw new MissingSettingException("A SparkFeatureExtractor needs a model: call setModel.");
             }
             return new SparkFeatureExtractor(this);
         }

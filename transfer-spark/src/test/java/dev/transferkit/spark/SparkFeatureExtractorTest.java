@@ -242,7 +242,7 @@ class SparkFeatureExtractorTest {
         assertTrue(e.getMessage().contains("has the label 'purple', which is not one of the classes [red, green, blue]"),
                 e.getMessage());
 
-        IllegalStateException noModel = assertThrows(IllegalStateException.class, () -> SparkFeatureExtractor.builder().build());
+        dev.transferkit.core.MissingSettingException noModel = assertThrows(dev.transferkit.core.MissingSettingException.class, () -> SparkFeatureExtractor.builder().build());
         assertEquals("A SparkFeatureExtractor needs a model: call setModel.", noModel.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SparkFeatureExtractor.builder().optBatchSize(0));
     }

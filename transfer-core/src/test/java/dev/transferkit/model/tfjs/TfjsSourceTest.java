@@ -53,11 +53,11 @@ class TfjsSourceTest {
 
     @Test
     void requiresExactlyOneLocationAndThePreprocessing() {
-        IllegalStateException noPre = assertThrows(IllegalStateException.class,
+        dev.transferkit.core.MissingSettingException noPre = assertThrows(dev.transferkit.core.MissingSettingException.class,
                 () -> TfjsSource.builder().setModelJson(dir.resolve("model.json")).build());
         assertTrue(noPre.getMessage().contains("setPreprocessing"), noPre.getMessage());
-        assertThrows(IllegalStateException.class, () -> TfjsSource.builder().setPreprocessing(Preprocessing.UNIT).build());
-        assertThrows(IllegalStateException.class, () -> TfjsSource.builder().setPreprocessing(Preprocessing.UNIT)
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> TfjsSource.builder().setPreprocessing(Preprocessing.UNIT).build());
+        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> TfjsSource.builder().setPreprocessing(Preprocessing.UNIT)
                 .setModelJson(dir.resolve("model.json")).setBundle(dir).build());
         assertThrows(IllegalArgumentException.class, () -> TfjsSource.builder().optName(" "));
     }
