@@ -89,7 +89,22 @@ public final class ChildJvm implements AutoCloseable {
         }
     }
 
-    /** Kills the child at once (SIGKILL on Linux) and waits for it to die. */
+    /**
+     * Stops the child as Ctrl-C does: SIGTERM, which (like SIGINT) runs the JVM's shutdown hooks, unlike {@link #kill}.
+     *
+     * @return the exit code
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public int terminate() throws InterruptedException {
+        process.toHandle().destroy(); // the signal only: Process.destroy() would also close the output we still read
+        return waitFor();
+    }
+
+    /**
+     * Kills the child at once (SIGKILL): no shutdown hook runs.
+     *
+     * @throws InterruptedException when interrupted while waiting
+     */
     public void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();
     }

@@ -59,6 +59,8 @@ final class ExtractCommand implements Callable<Integer> {
         if (layer != null) {
             b.optLayer(layer);
         }
+        Main.onInterrupt("Interrupted: " + output + " keeps the rows written so far; run the same command again to "
+                + "resume from there.");
         try (FeatureStore store = b.build().extract(folder, split, output)) {
             main.out.println("Wrote " + store.path() + ": " + store.rows() + " rows of " + store.dim() + " features ("
                     + store.spec().model() + "/" + store.spec().layer() + "/" + store.spec().pooling() + "), classes "

@@ -76,6 +76,10 @@ final class FineTuneCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "PREDICTOR.zip", description = "The predictor to write.")
     Path output;
 
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR", description = "Where a checkpoint is written after every epoch; "
+            + "running the same command again resumes from it. Default: PREDICTOR.zip.checkpoints next to the predictor.")
+    Path checkpointDir;
+
     @Override
     public Integer call() {
         ImageFolder folder = ImageFolder.open(data);
@@ -98,8 +102,13 @@ final class FineTuneCommand implements Callable<Integer> {
         if (historyDir != null) {
             b.optOutputDir(historyDir);
         }
+        Path checkpoints = checkpointDir != null ? checkpointDir
+                : output.toAbsolutePath().resolveSibling(output.getFileName() + ".checkpoints");
+        b.optCheckpointDir(checkpoints);
         FineTuner tuner = b.build();
         main.err.println(tuner);
+        Main.onInterrupt("Interrupted: the checkpoints in " + checkpoints + " keep every finished epoch; run the same command "
+                + "again to resume from the last one.");
         FineTuneResult result = tuner.fit(folder, trainSplit, validationSplit);
         for (EpochStats e : result.history().epochs()) {
             main.out.println(e);

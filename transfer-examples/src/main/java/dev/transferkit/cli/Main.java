@@ -46,7 +46,30 @@ public final class Main implements Runnable {
      * @param args the command line
      */
     public static void main(String[] args) {
-        System.exit(execute(System.out, System.err, args));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            String note = interruptNote;
+            if (note != null) { // the JVM is stopping (Ctrl-C, SIGTERM) while a long command runs
+                System.err.println();
+                System.err.println(note);
+                System.err.flush();
+            }
+        }, "transferkit-interrupt-note"));
+        int code = execute(System.out, System.err, args);
+        interruptNote = null;
+        System.exit(code);
+    }
+
+    /** What to tell the user when the JVM stops while the current command runs; null when there is nothing to say. */
+    private static volatile String interruptNote;
+
+    /**
+     * Sets what an interruption of the running command leaves behind and how to continue, printed if the JVM is
+     * stopped (Ctrl-C) before the command ends.
+     *
+     * @param note a full sentence, or null
+     */
+    static void onInterrupt(String note) {
+        interruptNote = note;
     }
 
     /**
@@ -76,7 +99,11 @@ public final class Main implements Runnable {
             err.flush();
             return FAILED;
         });
-        return cl.execute(args);
+        try {
+            return cl.execute(args);
+        } finally {
+            interruptNote = null;
+        }
     }
 
     /** @return a one-line description of an error: our messages are full sentences, others get their type */
