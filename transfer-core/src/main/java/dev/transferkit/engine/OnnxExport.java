@@ -257,8 +257,7 @@ final class OnnxExport {
         if (t instanceof InputType.InputTypeFeedForward f) {
             return new long[]{f.getSize()};
         }
-        long[] shape = t.getShape(false);
-        return shape;
+        return t.getShape(false);
     }
 
     /** @return DL4J's layout of a vertex's activations when they are 4-d images, else null */
@@ -636,7 +635,10 @@ final class OnnxExport {
                 && layer.getStride()[1] == 1 && java.util.Arrays.stream(pads).allMatch(p -> p == 0);
     }
 
-    /** @return whether a convolution is 1x1, stride 1, unpadded, square and diagonal: a per-channel scale */
+    /**
+     * @return whether a convolution is 1x1, stride 1, unpadded, square and diagonal: a per-channel scale (the
+     *         batch-normalisation stand-in of networks fine-tuned before it became a depthwise convolution)
+     */
     private static boolean isChannelScale(ConvolutionLayer layer, INDArray w, long[] pads) {
         if (w.rank() != 4 || w.size(0) != w.size(1) || w.size(2) != 1 || w.size(3) != 1
                 || layer.getStride()[0] != 1 || layer.getStride()[1] != 1 || java.util.Arrays.stream(pads).anyMatch(p -> p != 0)) {

@@ -106,7 +106,19 @@ public final class ImagePipeline {
      */
     public void load(Path image, float[] batch, int index) {
         checkSlot(batch, index);
-        write(decoder.decode(image, Math.max(spec.width(), spec.height())), batch, index);
+        write(decode(image), batch, index);
+    }
+
+    /**
+     * Decodes an image file for this pipeline: upright and in RGB, possibly already reduced in size (large JPEGs), but
+     * never smaller than the spec's larger side on its shorter side, so {@link #fit} still only shrinks it.
+     *
+     * @param image the image file
+     * @return the decoded image, not yet fitted to the spec
+     * @throws ImageDecodeException when the file cannot be decoded
+     */
+    public BufferedImage decode(Path image) {
+        return decoder.decode(image, Math.max(spec.width(), spec.height()));
     }
 
     /**

@@ -3,7 +3,6 @@ package dev.transferkit.finetune;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
@@ -15,7 +14,6 @@ import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -88,7 +86,7 @@ final class FineTuneRun {
             validationImages = holdout.validation().isEmpty() ? null : holdout.validation();
             validationWhere = t.validationHoldout + " of " + data.root() + "/" + trainSplit + " held out";
             LOG.info("No validation split: {} of the {} training images are held out for validation (stratified, seed {}).",
-                    holdout.validation().size(), data.images(trainSplit).size(), t.seed);
+                    holdout.validation().size(), holdout.train().size() + holdout.validation().size(), t.seed);
         }
         this.train = ImageSet.of(trainImages, encoder, pipeline, data.root() + "/" + trainSplit);
         this.validation = validationImages == null ? null : ImageSet.of(validationImages, encoder, pipeline, validationWhere);
@@ -147,7 +145,7 @@ final class FineTuneRun {
                             stats -> afterEpoch(stats, trained, phase1, progress, t0));
                 }
                 loop.restoreBest(progress);
-                copyMatching(trained, phase1);
+                GraphSurgery.copyMatching(trained, phase1);
             }
             network = phase1;
             phase1Network = phase1;
@@ -163,7 +161,7 @@ final class FineTuneRun {
             if (resuming) {
                 restoreParams(phase2, resume);
             } else {
-                copyMatching(network, phase2);
+                GraphSurgery.copyMatching(network, phase2);
             }
             try (FrozenPrefix split = FrozenPrefix.split(phase2, frozen(unfrozen2), t.base.inputSpec())) {
                 ComputationGraph trained = split.tail();
@@ -174,7 +172,7 @@ final class FineTuneRun {
                 loop.run(progress, t.phase2Epochs, train, validation, split.source(train, validation, t.augmentation, t.batchSize),
                         stats -> afterEpoch(stats, trained, phase2, progress, t1));
                 loop.restoreBest(progress);
-                copyMatching(trained, phase2);
+                GraphSurgery.copyMatching(trained, phase2);
             }
             network = phase2;
             seconds[1] += (System.nanoTime() - t1) / 1e9;
@@ -217,7 +215,7 @@ final class FineTuneRun {
                             long phaseStart) {
         history.add(stats);
         if (t.checkpointDir != null) {
-            copyMatching(trained, network);
+            GraphSurgery.copyMatching(trained, network);
             if (validation != null && stats.validationLoss() < bestRunLoss) {
                 bestRunLoss = stats.validationLoss();
                 model(network).save(t.checkpointDir.resolve(BEST_MODEL));
@@ -367,28 +365,6 @@ final class FineTuneRun {
         return out;
     }
 
-    /**
-     * Copies the parameters of every layer of {@code to} from the same-named layer of {@code from} when both have the
-     * same parameters (names and shapes); a batch normalisation replaced by its inference-mode form is not copied.
-     */
-    private static void copyMatching(ComputationGraph from, ComputationGraph to) {
-        if (from == to) {
-            return;
-        }
-        for (GraphVertex v : to.getVertices()) {
-            GraphVertex src = from.getVertex(v.getVertexName());
-            if (!v.hasLayer() || src == null || !src.hasLayer() || v.getLayer().numParams() == 0) {
-                continue;
-            }
-            Map<String, INDArray> a = v.getLayer().paramTable();
-            Map<String, INDArray> b = src.getLayer().paramTable();
-            boolean same = a.keySet().equals(b.keySet())
-                    && a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k).shape(), b.get(k).shape()));
-            if (same) {
-                a.forEach((key, to1) -> to1.assign(b.get(key)));
-            }
-        }
-    }
 
     private TransferModel model(ComputationGraph network) {
         Map<String, String> provenance = provenance();

@@ -143,13 +143,31 @@ final class GraphSurgery {
         conf.setNetworkInputs(new ArrayList<>(boundary));
         ComputationGraph tail = new ComputationGraph(conf);
         tail.init();
-        for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : tail.getVertices()) {
-            if (v.hasLayer() && v.getLayer().numParams() > 0) {
-                Map<String, INDArray> from = graph.getLayer(v.getVertexName()).paramTable();
-                v.getLayer().paramTable().forEach((key, to) -> to.assign(from.get(key)));
+        copyMatching(graph, tail);
+        return tail;
+    }
+
+    /**
+     * Copies the parameters of every layer of {@code to} from the same-named layer of {@code from} when both have the
+     * same parameters (names and shapes); a batch normalisation replaced by its inference-mode form is not copied.
+     */
+    static void copyMatching(ComputationGraph from, ComputationGraph to) {
+        if (from == to) {
+            return;
+        }
+        for (org.deeplearning4j.nn.graph.vertex.GraphVertex v : to.getVertices()) {
+            org.deeplearning4j.nn.graph.vertex.GraphVertex src = from.getVertex(v.getVertexName());
+            if (!v.hasLayer() || src == null || !src.hasLayer() || v.getLayer().numParams() == 0) {
+                continue;
+            }
+            Map<String, INDArray> a = v.getLayer().paramTable();
+            Map<String, INDArray> b = src.getLayer().paramTable();
+            boolean same = a.keySet().equals(b.keySet())
+                    && a.keySet().stream().allMatch(k -> java.util.Arrays.equals(a.get(k).shape(), b.get(k).shape()));
+            if (same) {
+                a.forEach((key, to1) -> to1.assign(b.get(key)));
             }
         }
-        return tail;
     }
 
     /** @return the names of the vertices that are layers (they hold parameters or state) among {@code names} */

@@ -88,8 +88,7 @@ final class ImageSet {
         }
         float[] buf = new float[idx.length * pipeline.valuesPerImage()];
         IntStream.range(0, idx.length).parallel().forEach(i -> {
-            BufferedImage img = pipeline.fit(pipeline.decoder().decode(paths[idx[i]], Math.max(pipeline.spec().width(),
-                    pipeline.spec().height())));
+            BufferedImage img = pipeline.fit(pipeline.decode(paths[idx[i]]));
             pipeline.write(augmentation == null ? img : augmentation.apply(img, new Random(seeds[i])), buf, i);
         });
         return pipeline.toArray(buf);

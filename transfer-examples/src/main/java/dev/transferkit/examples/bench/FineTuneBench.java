@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,16 +53,7 @@ public final class FineTuneBench {
      * @throws IOException when the images cannot be written
      */
     public static void main(String[] args) throws IOException {
-        Map<String, String> opt = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--no-torch")) {
-                opt.put("no-torch", "true");
-            } else if (args[i].startsWith("--") && i + 1 < args.length) {
-                opt.put(args[i].substring(2), args[++i]);
-            } else {
-                throw new IllegalArgumentException("Unexpected argument '" + args[i] + "'; see the class documentation.");
-            }
-        }
+        Map<String, String> opt = InferenceBench.parse(args);
         String blocks = opt.getOrDefault("blocks", "2");
         int batch = Integer.parseInt(opt.getOrDefault("batch", "16"));
         int images = Integer.parseInt(opt.getOrDefault("images", "96"));
@@ -98,7 +88,7 @@ public final class FineTuneBench {
             tuner.build().fit(ImageFolder.open(work.resolve("data")), "train", null);
             double[] rates = phase2.stream().skip(phase2.size() > 1 ? 1 : 0).mapToDouble(s -> images / s.seconds()).sorted().toArray();
             double tk = rates[rates.length / 2];
-            double rss = peakRssMb();
+            double rss = Machine.statusKb("VmHWM") / 1024.0;
             double[] peer = opt.containsKey("no-torch") ? new double[]{Double.NaN, Double.NaN}
                     : peer(opt.getOrDefault("python", "/usr/bin/python3"), opt.getOrDefault("peer", "scripts/torch_finetune_peer.py"),
                     batch, threads, blocks);
@@ -141,14 +131,6 @@ public final class FineTuneBench {
         }
     }
 
-    private static double peakRssMb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-            }
-        }
-        return Double.NaN;
-    }
 
     /** @return the peer's median images/s and peak RSS in MB, NaN where it failed (its output is printed) */
     private static double[] peer(String python, String script, int batch, int threads, String blocks) {

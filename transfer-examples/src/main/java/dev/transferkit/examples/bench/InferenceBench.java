@@ -226,7 +226,8 @@ public final class InferenceBench {
         return batch / t[iters / 2];
     }
 
-    private static Map<String, String> parse(String[] args) {
+    /** Parses {@code --key value} options; {@code --no-*} and {@code --dl4j} are flags. Shared by the benchmarks. */
+    static Map<String, String> parse(String[] args) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--")) {

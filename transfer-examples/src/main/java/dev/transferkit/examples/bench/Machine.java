@@ -36,6 +36,23 @@ final class Machine {
         return "CPU: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores; flags: " + cpuFlags();
     }
 
+    /**
+     * Reads a memory figure of this process from /proc/self/status, e.g. {@code VmRSS} (resident now) or {@code VmHWM}
+     * (peak resident).
+     *
+     * @param field the field name without the colon
+     * @return its value in KiB, or -1 when absent
+     * @throws IOException when /proc cannot be read
+     */
+    static long statusKb(String field) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+
     /** @return the 1, 5 and 15 minute load averages from /proc/loadavg, or "unknown" */
     static String loadAverage() {
         try {

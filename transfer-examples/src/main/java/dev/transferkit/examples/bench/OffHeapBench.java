@@ -102,7 +102,7 @@ public final class OffHeapBench {
 
     private static double[] sample(int batch) throws IOException {
         Runtime rt = Runtime.getRuntime();
-        return new double[]{batch, rssKb() / 1024.0, Pointer.totalBytes() / 1048576.0, Pointer.physicalBytes() / 1048576.0,
+        return new double[]{batch, Machine.statusKb("VmRSS") / 1024.0, Pointer.totalBytes() / 1048576.0, Pointer.physicalBytes() / 1048576.0,
                 (rt.totalMemory() - rt.freeMemory()) / 1048576.0, rt.totalMemory() / 1048576.0};
     }
 
@@ -117,12 +117,4 @@ public final class OffHeapBench {
                 (last[1] - last[5]) - (first[1] - first[5]), last[2] - first[2]);
     }
 
-    private static long rssKb() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return -1;
-    }
 }
