@@ -39,6 +39,9 @@ public final class FeatureStore implements AutoCloseable {
     private final long failureCount;
     private final long expectedRows;
     private final boolean complete;
+    /** Rows readable from {@code /features}; the rest, in an incomplete store, come from its tail slot. */
+    private final long mainRows;
+    private final long tailSlotRow;
     private final String created;
     private final Map<String, String> provenance;
     private volatile boolean closed;
@@ -56,7 +59,13 @@ public final class FeatureStore implements AutoCloseable {
             this.complete = file.longAttribute(StoreHeader.COMPLETE) != 0;
             this.created = file.hasAttribute(StoreHeader.CREATED) ? file.stringAttribute(StoreHeader.CREATED) : "";
             this.provenance = StoreHeader.readProvenance(file);
-            requireShape(StoreFile.FEATURES, rows, spec.featureDim());
+            FeatureLayout layout = FeatureLayout.of(file);
+            this.mainRows = layout.mainRows(rows, complete);
+            this.tailSlotRow = layout.slotRow(mainRows);
+            requireShape(StoreFile.FEATURES, mainRows, spec.featureDim());
+            if (mainRows < rows) {
+                requireShape(StoreFile.TAIL, tailSlotRow + rows - mainRows, spec.featureDim());
+            }
             requireShape(StoreFile.LABELS, rows, -1);
             requireShape(StoreFile.PATHS, rows, -1);
             requireShape(StoreFile.FAILURES, failureCount, 2);
@@ -78,6 +87,8 @@ public final class FeatureStore implements AutoCloseable {
         this.failureCount = manifest.failures();
         this.expectedRows = rows + failureCount;
         this.complete = true;
+        this.mainRows = rows;
+        this.tailSlotRow = 0;
         this.created = manifest.created();
         this.provenance = manifest.provenance();
     }
@@ -259,8 +270,16 @@ public final class FeatureStore implements AutoCloseable {
         }
         if (count > 0) {
             // A view of whole rows of a C-order array is contiguous, and its buffer's address includes the offset.
-            INDArray rowsView = target.get(NDArrayIndex.interval(offset, offset + count), NDArrayIndex.all());
-            file.readFloats(StoreFile.FEATURES, start, count, dim(), rowsView.data().addressPointer());
+            long fromMain = Math.max(0, Math.min(count, mainRows - start));
+            if (fromMain > 0) {
+                INDArray rowsView = target.get(NDArrayIndex.interval(offset, offset + fromMain), NDArrayIndex.all());
+                file.readFloats(StoreFile.FEATURES, start, fromMain, dim(), rowsView.data().addressPointer());
+            }
+            if (fromMain < count) {
+                INDArray rowsView = target.get(NDArrayIndex.interval(offset + fromMain, offset + count), NDArrayIndex.all());
+                file.readFloats(StoreFile.TAIL, tailSlotRow + start + fromMain - mainRows, count - fromMain, dim(),
+                        rowsView.data().addressPointer());
+            }
         }
     }
 

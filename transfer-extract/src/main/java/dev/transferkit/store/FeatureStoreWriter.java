@@ -3,11 +3,11 @@ package dev.transferkit.store;
 import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.core.AtomicFiles;
-import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -31,7 +32,9 @@ import java.util.Set;
  * <p>Every {@link #append} is one commit: the rows are written and flushed to disk, and only then the root attribute
  * {@code committed_rows} is raised and flushed again. A process killed at any point leaves a file whose
  * {@code committed_rows} counts only complete batches; rows past it are cut off when the store is resumed, so a
- * resumed run has no duplicated and no missing rows. Failures ({@link #recordFailure}) are buffered and committed
+ * resumed run has no duplicated and no missing rows. Compressed chunks are written once, whole (see
+ * {@link FeatureLayout}); a batch that fills more than a chunk past a part-filled one is committed in two steps, the
+ * first ending at a chunk boundary, and either step leaves a store that resumes correctly. Failures ({@link #recordFailure}) are buffered and committed
  * with the next batch, {@link #markComplete()} or {@link #close()}.
  *
  * <p>The writer holds an exclusive lock file ({@code <store>.lock}) from creation to {@link #close()}: a second writer
@@ -60,6 +63,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
     private final Set<String> failedPaths = new HashSet<>();
     private final List<Failure> pendingFailures = new ArrayList<>();
     private StoreFile file;
+    private FeatureLayout layout;
     private long rows;
     private long committedFailures;
     private long expectedRows;
@@ -162,6 +166,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
             deleteQuietly(tmp);
         }
         file = StoreFile.open(path, true);
+        layout = FeatureLayout.of(file);
     }
 
     /**
@@ -198,7 +203,8 @@ public final class FeatureStoreWriter implements AutoCloseable {
             }
             rows = file.longAttribute(StoreHeader.COMMITTED_ROWS);
             committedFailures = file.longAttribute(StoreHeader.COMMITTED_FAILURES);
-            cutToCommitted(StoreFile.FEATURES, rows);
+            layout = FeatureLayout.of(file);
+            cutToCommitted(StoreFile.FEATURES, layout.mainRows(rows, false));
             cutToCommitted(StoreFile.LABELS, rows);
             cutToCommitted(StoreFile.PATHS, rows);
             cutToCommitted(StoreFile.FAILURES, committedFailures);
@@ -210,13 +216,18 @@ public final class FeatureStoreWriter implements AutoCloseable {
             for (int i = 0; i < failures.length; i += 2) {
                 failedPaths.add(failures[i]);
             }
-            if (expectedRows >= 0) {
+            long recorded = StoreHeader.readExpectedRows(file);
+            if (expectedRows >= 0 && expectedRows != recorded) {
                 file.setAttribute(StoreHeader.EXPECTED_ROWS, expectedRows);
             } else {
-                expectedRows = StoreHeader.readExpectedRows(file);
+                expectedRows = recorded;
             }
-            if (!b.provenance.isEmpty()) {
-                StoreHeader.writeProvenance(file, b.provenance);
+            // The provenance stays the creator's: replacing a string attribute removes an object from the HDF5 global
+            // heap, which compacts the heap block that also holds committed paths, and a kill during that write would
+            // leave them unreadable.
+            if (!b.provenance.isEmpty() && !b.provenance.equals(StoreHeader.readProvenance(file))) {
+                log.info("Resuming {} keeps the provenance recorded when it was created; this run's differs: {}", path,
+                        b.provenance);
             }
             file.flush();
             log.info("Resuming feature store {} after {} committed rows and {} failures.", path, rows, committedFailures);
@@ -274,8 +285,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
         }
         int n = (int) features.rows();
         validate(n, labels, paths);
-        INDArray data = isDirectlyWritable(features) ? features : features.castTo(DataType.FLOAT).dup('c');
-        commit(n, labels, paths, data.data().addressPointer());
+        commit(n, labels, paths, isDirectlyWritable(features) ? features : features.castTo(DataType.FLOAT).dup('c'));
     }
 
     /**
@@ -301,11 +311,12 @@ public final class FeatureStoreWriter implements AutoCloseable {
             }
         }
         validate(features.length, labels, paths);
-        try (FloatPointer buf = new FloatPointer((long) Math.max(1, features.length) * dim)) {
-            for (int i = 0; i < features.length; i++) {
-                buf.position((long) i * dim).put(features[i], 0, dim);
-            }
-            commit(features.length, labels, paths, buf.position(0));
+        if (features.length == 0) {
+            commit(0, labels, paths, null);
+            return;
+        }
+        try (INDArray rows = Nd4j.createFromArray(features)) {
+            commit(features.length, labels, paths, rows);
         }
     }
 
@@ -344,7 +355,26 @@ public final class FeatureStoreWriter implements AutoCloseable {
         }
     }
 
-    private void commit(int n, int[] labels, List<String> paths, Pointer features) {
+    /**
+     * Commits {@code n} rows (a C-order float array {@code [n, dim]}, or null when {@code n == 0}) with the pending
+     * failures. A batch that would move the tail slot onto the one the last commit still points to is committed in
+     * two steps, the first ending at a chunk boundary.
+     */
+    private void commit(int n, int[] labels, List<String> paths, INDArray features) {
+        long main = layout.mainRows(rows, false);
+        long main2 = layout.mainRows(rows + n, false);
+        if (layout.staged() && rows > main && main2 > main + layout.chunkRows() && main2 < rows + n
+                && layout.slotRow(main2) == layout.slotRow(main)) {
+            int first = (int) (main2 - layout.chunkRows() - rows);
+            commitStep(first, Arrays.copyOfRange(labels, 0, first), paths.subList(0, first), rowRange(features, 0, first));
+            commitStep(n - first, Arrays.copyOfRange(labels, first, n), paths.subList(first, n),
+                    rowRange(features, first, n));
+        } else {
+            commitStep(n, labels, paths, features);
+        }
+    }
+
+    private void commitStep(int n, int[] labels, List<String> paths, INDArray features) {
         long newRows = rows + n;
         List<Failure> failures = List.copyOf(pendingFailures);
         if (n > 0) {
@@ -370,8 +400,8 @@ public final class FeatureStoreWriter implements AutoCloseable {
     /**
      * Refuses a batch, before HDF5 writes any of it, when the disk may not hold it. HDF5 does not survive a write that
      * fails for lack of space: it can leave the file's last chunk pointing at data that was never written (committed
-     * rows read back wrong) and crash the JVM at exit. Room is needed for the batch, one rewritten chunk (twice, as
-     * HDF5 moves a compressed chunk that grows) and 1 MiB of metadata.
+     * rows read back wrong) and crash the JVM at exit. Room is needed for the batch, the chunk it completes (twice,
+     * with margin for compression overhead) and 1 MiB of metadata.
      */
     private void requireSpaceFor(int n) {
         long batchBytes = (long) n * spec.featureDim() * Float.BYTES;
@@ -392,13 +422,12 @@ public final class FeatureStoreWriter implements AutoCloseable {
         }
     }
 
-    private void write(int n, int[] labels, List<String> paths, Pointer features, long newRows, List<Failure> failures) {
+    private void write(int n, int[] labels, List<String> paths, INDArray features, long newRows, List<Failure> failures) {
         synchronized (Hdf5.LOCK) {
             if (n > 0) {
-                file.resize(StoreFile.FEATURES, newRows);
+                writeFeatures(n, features, newRows);
                 file.resize(StoreFile.LABELS, newRows);
                 file.resize(StoreFile.PATHS, newRows);
-                file.writeFloats(StoreFile.FEATURES, rows, n, spec.featureDim(), features);
                 file.writeInts(StoreFile.LABELS, rows, labels);
                 file.writeStrings(StoreFile.PATHS, rows, 1, paths.toArray(new String[0]));
             }
@@ -418,6 +447,71 @@ public final class FeatureStoreWriter implements AutoCloseable {
             file.setAttribute(StoreHeader.COMMITTED_FAILURES, newFailures);
             file.flush();
             committedFailures = newFailures;
+        }
+    }
+
+    /**
+     * Writes a batch's features: rows that complete chunks go to {@code /features} (with the committed tail rows of
+     * the chunk they complete), the rest to the tail slot of their chunk. A store without a tail (written before it
+     * existed) takes every row in {@code /features}.
+     */
+    private void writeFeatures(int n, INDArray features, long newRows) {
+        int dim = spec.featureDim();
+        if (!layout.staged()) {
+            file.resize(StoreFile.FEATURES, newRows);
+            file.writeFloats(StoreFile.FEATURES, rows, n, dim, features.data().addressPointer());
+            return;
+        }
+        long main = layout.mainRows(rows, false);
+        long main2 = layout.mainRows(newRows, false);
+        int toMain = (int) (main2 - rows);
+        if (main2 > main) {
+            file.resize(StoreFile.FEATURES, main2);
+            INDArray whole = rowRange(features, 0, toMain);
+            if (rows > main) {
+                try (INDArray tail = Nd4j.createUninitialized(DataType.FLOAT, rows - main, dim)) {
+                    file.readFloats(StoreFile.TAIL, layout.slotRow(main), rows - main, dim, tail.data().addressPointer());
+                    try (INDArray chunk = Nd4j.concat(0, tail, whole)) {
+                        file.writeFloats(StoreFile.FEATURES, main, main2 - main, dim, chunk.data().addressPointer());
+                    }
+                }
+            } else {
+                file.writeFloats(StoreFile.FEATURES, main, toMain, dim, whole.data().addressPointer());
+            }
+        }
+        if (newRows > main2) {
+            int from = Math.max(0, toMain);
+            INDArray rest = rowRange(features, from, n);
+            file.writeFloats(StoreFile.TAIL, layout.slotRow(main2) + Math.max(rows, main2) - main2, n - from, dim,
+                    rest.data().addressPointer());
+        }
+    }
+
+    /** Rows {@code [from, to)} of a matrix as a C-order array of its own (ND4J's row views have no buffer of their own). */
+    private static INDArray rowRange(INDArray a, long from, long to) {
+        if (from == 0 && to == a.rows()) {
+            return a;
+        }
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, to - from, a.columns());
+        return out.assign(a.get(NDArrayIndex.interval(from, to), NDArrayIndex.all()));
+    }
+
+    /**
+     * Moves the tail rows into {@code /features} as its last, part-filled chunk, written once, and flushes.
+     */
+    private void mergeTail() {
+        long main = layout.mainRows(rows, false);
+        if (!layout.staged() || rows == main) {
+            return;
+        }
+        int dim = spec.featureDim();
+        synchronized (Hdf5.LOCK) {
+            try (INDArray tail = Nd4j.createUninitialized(DataType.FLOAT, rows - main, dim)) {
+                file.readFloats(StoreFile.TAIL, layout.slotRow(main), rows - main, dim, tail.data().addressPointer());
+                file.resize(StoreFile.FEATURES, rows);
+                file.writeFloats(StoreFile.FEATURES, main, rows - main, dim, tail.data().addressPointer());
+            }
+            file.flush();
         }
     }
 
@@ -541,10 +635,16 @@ public final class FeatureStoreWriter implements AutoCloseable {
             log.warn("Feature store {} is marked complete with {} rows and {} failures, but {} were expected.",
                     path, rows, committedFailures, expectedRows);
         }
+        // The last chunk is flushed before the store says it is complete: a kill in between leaves it incomplete.
+        mergeTail();
         synchronized (Hdf5.LOCK) {
             file.setAttribute(StoreHeader.COMPLETE, 1L);
+            if (layout.staged()) {
+                file.deleteDataset(StoreFile.TAIL);
+            }
             file.flush();
         }
+        layout = new FeatureLayout(layout.chunkRows(), false);
         complete = true;
     }
 
@@ -700,7 +800,8 @@ public final class FeatureStoreWriter implements AutoCloseable {
         }
 
         /**
-         * Sets free-form provenance (tool versions, source folder, command line) stored as a JSON object.
+         * Sets free-form provenance (tool versions, source folder, command line) stored as a JSON object when the store
+         * is created; a resumed store keeps the provenance it was created with.
          *
          * @param provenance string keys and values
          * @return this builder

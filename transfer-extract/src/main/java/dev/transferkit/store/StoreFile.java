@@ -30,6 +30,11 @@ final class StoreFile implements AutoCloseable {
     static final String LABELS = "labels";
     static final String PATHS = "paths";
     static final String FAILURES = "failures";
+    /**
+     * While a store is incomplete, the committed rows past the last whole chunk of {@value #FEATURES}: two slots of one
+     * chunk each, uncompressed and contiguous, so rewriting them never moves data that a commit still points to.
+     */
+    static final String TAIL = "features_tail";
 
     private static final byte[] SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
     private static final int LIST_CHUNK = 1024;
@@ -73,7 +78,9 @@ final class StoreFile implements AutoCloseable {
             StoreFile f = new StoreFile(file, fid, true);
             try {
                 f.createDataset(FEATURES, H5T_IEEE_F32LE_g(), new long[]{0, dim}, new long[]{chunkRows, dim}, deflateLevel);
-                f.createDataset(LABELS, H5T_STD_I32LE_g(), new long[]{0}, new long[]{LIST_CHUNK}, deflateLevel);
+                f.createContiguous(TAIL, H5T_IEEE_F32LE_g(), new long[]{2L * chunkRows, dim});
+                // Uncompressed, so that a chunk rewritten by a later commit stays where the last commit put it.
+                f.createDataset(LABELS, H5T_STD_I32LE_g(), new long[]{0}, new long[]{LIST_CHUNK}, 0);
                 f.createDataset(PATHS, f.stringType, new long[]{0}, new long[]{LIST_CHUNK}, 0);
                 f.createDataset(FAILURES, f.stringType, new long[]{0, 2}, new long[]{FAILURE_CHUNK, 2}, 0);
                 return f;
@@ -304,6 +311,27 @@ final class StoreFile implements AutoCloseable {
         }
     }
 
+    private void createContiguous(String name, long fileType, long[] dims) {
+        long space = check(H5Screate_simple(dims.length, dims, null), "create the dataset /" + name);
+        try {
+            datasets.put(name, check(H5Dcreate2(fileId, name, fileType, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                    "create the dataset /" + name));
+        } finally {
+            close(space, hdf5::H5Sclose);
+        }
+    }
+
+    /** Removes a dataset from the file (its space is not reclaimed). */
+    void deleteDataset(String name) {
+        synchronized (Hdf5.LOCK) {
+            Long id = datasets.remove(name);
+            if (id != null) {
+                H5Dclose(id);
+            }
+            check(H5Ldelete(fileId, name, H5P_DEFAULT), "delete the dataset /" + name);
+        }
+    }
+
     boolean hasDataset(String name) {
         synchronized (Hdf5.LOCK) {
             return datasets.containsKey(name) || check(H5Lexists(fileId, name, H5P_DEFAULT), "look up /" + name) > 0;
@@ -367,6 +395,24 @@ final class StoreFile implements AutoCloseable {
             } finally {
                 H5Pclose(plist);
             }
+        }
+    }
+
+    /**
+     * Returns where the chunk holding a row lies in the file, as {@code [address, stored bytes]}; tests use it to
+     * check that a committed chunk is never rewritten.
+     */
+    long[] chunkLocation(String name, long row) {
+        synchronized (Hdf5.LOCK) {
+            long[] dims = dims(name);
+            long[] offset = new long[dims.length];
+            offset[0] = row / chunkRows(name) * chunkRows(name);
+            int[] mask = new int[1];
+            long[] address = new long[1];
+            long[] size = new long[1];
+            check(H5Dget_chunk_info_by_coord(dataset(name), offset, mask, address, size),
+                    "locate the chunk of row " + row + " of /" + name);
+            return new long[]{address[0], size[0]};
         }
     }
 

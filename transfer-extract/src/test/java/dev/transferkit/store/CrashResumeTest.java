@@ -53,7 +53,7 @@ class CrashResumeTest {
         }
         try (StoreFile f = StoreFile.open(file, false)) {
             assertEquals(3 * BATCH, f.longAttribute(StoreHeader.COMMITTED_ROWS));
-            assertEquals(4 * BATCH, f.dims(StoreFile.FEATURES)[0], "the fourth batch reached the disk uncommitted");
+            assertEquals(4 * BATCH, f.dims(StoreFile.LABELS)[0], "the fourth batch reached the disk uncommitted");
         }
         // A second child resumes the store, as a rerun of the extraction would, and finishes it.
         try (ChildJvm child = ChildJvm.start(ChildWriter.class, "write", file.toString(), String.valueOf(DIM),

@@ -112,7 +112,8 @@ class FeatureStoreRoundTripTest {
             assertArrayEquals(new long[]{256, DIM}, layout.chunk());
             assertEquals(List.of("shuffle", "deflate"), List.copyOf(layout.filters().keySet()));
             assertArrayEquals(new int[]{4}, layout.filters().get("deflate"));
-            assertTrue(f.layout(StoreFile.LABELS).filters().containsKey("deflate"));
+            assertTrue(f.layout(StoreFile.LABELS).filters().isEmpty(), "labels are rewritten in place, so never compressed");
+            assertFalse(f.hasDataset(StoreFile.TAIL), "a complete store keeps all its rows in /features");
         }
         try (StoreFile f = StoreFile.open(small, false)) {
             assertArrayEquals(new long[]{10, DIM}, f.layout(StoreFile.FEATURES).chunk(), "chunks are capped at the expected rows");
