@@ -62,25 +62,39 @@ public final class InferenceEngine implements AutoCloseable {
 
     private InferenceEngine(List<String> outputs, InputSpec input, EngineOptions options, OnnxExport.Result exported,
                             ComputationGraph graph) {
+        this(outputs, input, options, exported.report(), graph.getConfiguration().getNetworkInputs().get(0),
+                graph.getConfiguration().getDataType(), exported.stages().stream().map(OnnxExport.Stage::inputs).toList(),
+                stages -> {
+                    for (OnnxExport.Stage s : exported.stages()) {
+                        stages.add(s.isOnnx() ? new OrtSegment(s, options) : new FallbackStep(graph, s.vertices().get(0),
+                                s.inputs().stream().map(OnnxExport.Boundary::vertex).toList()));
+                    }
+                });
+    }
+
+    /**
+     * @param stageInputs per stage, the values it reads (for freeing each value after its last reader)
+     * @param opener      adds the stages to the list it is given; on failure the stages added so far are closed
+     */
+    private InferenceEngine(List<String> outputs, InputSpec input, EngineOptions options, EngineReport report,
+                            String networkInput, DataType dataType, List<List<OnnxExport.Boundary>> stageInputs,
+                            java.util.function.Consumer<List<Object>> opener) {
         this.outputs = List.copyOf(outputs);
         this.input = input;
         this.options = options;
-        this.report = exported.report();
-        this.networkInput = graph.getConfiguration().getNetworkInputs().get(0);
-        this.dataType = graph.getConfiguration().getDataType();
+        this.report = report;
+        this.networkInput = networkInput;
+        this.dataType = dataType;
         this.stages = new ArrayList<>();
         try {
-            for (OnnxExport.Stage s : exported.stages()) {
-                stages.add(s.isOnnx() ? new OrtSegment(s, options)
-                        : new FallbackStep(graph, s.vertices().get(0), s.inputs().stream().map(OnnxExport.Boundary::vertex).toList()));
-            }
+            opener.accept(stages);
         } catch (RuntimeException e) {
             close();
             throw e;
         }
         Map<String, Integer> lastUse = new HashMap<>();
-        for (int i = 0; i < exported.stages().size(); i++) {
-            for (OnnxExport.Boundary b : exported.stages().get(i).inputs()) {
+        for (int i = 0; i < stageInputs.size(); i++) {
+            for (OnnxExport.Boundary b : stageInputs.get(i)) {
                 lastUse.put(b.vertex(), i);
             }
         }
@@ -146,6 +160,43 @@ public final class InferenceEngine implements AutoCloseable {
         for (EngineReport.Entry e : r.fallbacks()) {
             LOG.info("Engine fallback to DL4J: {}", e);
         }
+        return engine;
+    }
+
+    /**
+     * Compiles the part of an ONNX model that some of its tensors depend on, to run the model's own graph in ONNX
+     * Runtime. Outputs come back as the model computes them (NCHW for torchvision's models), as float arrays.
+     *
+     * @param model   the model
+     * @param tensors tensors of its graph, e.g. a block's output or the pooled vector before the classifier
+     * @param input   the input size and layout to compile for; the model's own input must be compatible with it
+     * @param options threads, optimisation and device (fallback does not apply: nothing leaves ONNX Runtime)
+     * @return the engine
+     * @throws dev.transferkit.onnx.OnnxModelException when a tensor is not in the model
+     * @throws EngineException when ONNX Runtime cannot load or refuses the model
+     */
+    public static InferenceEngine compile(dev.transferkit.onnx.OnnxModel model, List<String> tensors, InputSpec input,
+                                          EngineOptions options) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(input, "input");
+        Objects.requireNonNull(options, "options");
+        OrtRuntime.environment();
+        List<String> targets = List.copyOf(new java.util.LinkedHashSet<>(tensors));
+        long start = System.nanoTime();
+        long[] shape = input.batchShape(1);
+        shape[0] = -1;
+        dev.transferkit.onnx.OnnxModel.Cut cut = model.cut(targets, shape);
+        long[] perExample = Arrays.copyOfRange(input.batchShape(1), 1, 4);
+        OnnxExport.Boundary in = new OnnxExport.Boundary(model.inputName(), model.inputName(), perExample);
+        List<EngineReport.Entry> entries = new ArrayList<>();
+        cut.nodes().forEach(n -> entries.add(new EngineReport.Entry(
+                n.getOutputCount() > 0 ? n.getOutput(0) : n.getName(), n.getOpType(), EngineReport.Treatment.ONNX,
+                "the model's own node")));
+        InferenceEngine engine = new InferenceEngine(targets, input, options,
+                new EngineReport(targets.get(0), entries, 0), model.inputName(), DataType.FLOAT, List.of(List.of(in)),
+                stages -> stages.add(OrtSegment.ofModel(cut.bytes(), in, targets, options)));
+        LOG.info("Opened {} nodes of the ONNX model {} up to {} in {} ms.", entries.size(), model.file(), targets,
+                (System.nanoTime() - start) / 1_000_000);
         return engine;
     }
 

@@ -27,9 +27,49 @@ final class OrtSegment implements AutoCloseable {
     private final List<OnnxExport.Boundary> outputs;
 
     OrtSegment(OnnxExport.Stage stage, EngineOptions options) {
-        this.session = OrtRuntime.session(stage.onnx(), options);
-        this.inputs = stage.inputs();
-        this.outputs = stage.outputs();
+        this(OrtRuntime.session(stage.onnx(), options), stage.inputs(), stage.outputs());
+    }
+
+    private OrtSegment(OrtSession session, List<OnnxExport.Boundary> inputs, List<OnnxExport.Boundary> outputs) {
+        this.session = session;
+        this.inputs = inputs;
+        this.outputs = outputs;
+    }
+
+    /**
+     * Opens a session for a whole ONNX model whose outputs are named tensors; their shapes are the ones ONNX Runtime
+     * infers (a size it cannot infer is taken from each result).
+     *
+     * @param onnx    the serialised model, one input
+     * @param input   the model's input
+     * @param outputs the model's outputs, in order
+     * @param options session options
+     * @return the segment
+     */
+    static OrtSegment ofModel(byte[] onnx, OnnxExport.Boundary input, List<String> outputs, EngineOptions options) {
+        OrtSession session = OrtRuntime.session(onnx, options);
+        try {
+            Map<String, ai.onnxruntime.NodeInfo> info = session.getOutputInfo();
+            List<OnnxExport.Boundary> out = new java.util.ArrayList<>();
+            for (String o : outputs) {
+                long[] shape = info.get(o).getInfo() instanceof ai.onnxruntime.TensorInfo t ? t.getShape() : new long[]{-1};
+                out.add(new OnnxExport.Boundary(o, o, Arrays.copyOfRange(shape, 1, Math.max(1, shape.length))));
+            }
+            return new OrtSegment(session, List.of(input), out);
+        } catch (OrtException | RuntimeException e) {
+            try {
+                session.close();
+            } catch (OrtException ignored) {
+                // the session is unusable anyway
+            }
+            throw e instanceof RuntimeException r ? r : new EngineException("ONNX Runtime could not describe the outputs "
+                    + outputs + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** @return the shapes of one example of each output, in order; a size ONNX Runtime could not infer is -1 */
+    List<OnnxExport.Boundary> outputs() {
+        return outputs;
     }
 
     /**

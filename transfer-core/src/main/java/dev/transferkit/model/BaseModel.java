@@ -6,6 +6,7 @@ import dev.transferkit.core.Backend;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.engine.EngineOptions;
 import dev.transferkit.engine.InferenceEngine;
+import dev.transferkit.onnx.OnnxModel;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.InputSpec;
@@ -60,6 +61,7 @@ public final class BaseModel {
     private final Map<String, String> provenance;
     private final boolean useEngine;
     private final EngineOptions engineOptions;
+    private final java.nio.file.Path onnxFile;
     private final Map<String, Optional<InferenceEngine>> engines = new ConcurrentHashMap<>();
 
     private BaseModel(Builder b) {
@@ -72,6 +74,7 @@ public final class BaseModel {
         this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(b.provenance));
         this.useEngine = b.useEngine;
         this.engineOptions = b.engineOptions;
+        this.onnxFile = b.onnxFile;
     }
 
     /**
@@ -101,6 +104,7 @@ public final class BaseModel {
         b.provenance = provenance;
         b.useEngine = useEngine;
         b.engineOptions = engineOptions;
+        b.onnxFile = onnxFile;
         return b;
     }
 
@@ -221,6 +225,9 @@ public final class BaseModel {
         }
         return engines.computeIfAbsent(vertex, v -> {
             try {
+                if (onnxFile != null) {
+                    return Optional.of(InferenceEngine.compile(OnnxModel.read(onnxFile), List.of(v), inputSpec, engineOptions));
+                }
                 return Optional.of(InferenceEngine.compile(graph, v, inputSpec, engineOptions));
             } catch (RuntimeException e) {
                 LOG.warn("The inference engine cannot compile '{}' of the model '{}', so DL4J's slower forward pass runs it: {}",
@@ -328,7 +335,8 @@ public final class BaseModel {
     public String toString() {
         return "BaseModel(name=" + name + ", input=" + inputSpec + ", preprocessing=" + preprocessing.name()
                 + ", params=" + graph.numParams() + ", featureLayers=" + featureLayers + ", labels=" + labels.size()
-                + ", engine=" + (useEngine ? engineOptions : "off") + ", provenance=" + provenance + ")";
+                + ", engine=" + (useEngine ? engineOptions : "off") + (onnxFile != null ? ", onnx=" + onnxFile : "")
+                + ", provenance=" + provenance + ")";
     }
 
     /** Builder for {@link BaseModel}. */
@@ -342,8 +350,22 @@ public final class BaseModel {
         private Map<String, String> provenance = Map.of();
         private boolean useEngine = true;
         private EngineOptions engineOptions = EngineOptions.defaults();
+        private java.nio.file.Path onnxFile;
 
         private Builder() {
+        }
+
+        /**
+         * Sets the ONNX file this model was imported from, so that frozen forward passes run that file's own graph in
+         * ONNX Runtime (cut at the requested tensor) rather than an export of the DL4J network. The file is read when
+         * an engine is compiled and is not saved with the model: a saved and reloaded model runs its DL4J network.
+         *
+         * @param onnxFile the {@code .onnx} file whose tensor names are this model's vertex names, or null
+         * @return this builder
+         */
+        public Builder optOnnxFile(java.nio.file.Path onnxFile) {
+            this.onnxFile = onnxFile;
+            return this;
         }
 
         /**
