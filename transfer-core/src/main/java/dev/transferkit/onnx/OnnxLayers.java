@@ -24,7 +24,7 @@ public final class OnnxLayers {
 
     /**
      * Returns the recommended feature layers: the pooled vector the classifier reads first (when there is one), then
-     * every block output in graph order.
+     * every block output before the classifier, in graph order.
      *
      * @param model the model
      * @return tensor names, recommended default first; empty when the graph has neither
@@ -32,7 +32,14 @@ public final class OnnxLayers {
     public static List<String> candidates(OnnxModel model) {
         Set<String> out = new LinkedHashSet<>();
         pooledFeatures(model).ifPresent(out::add);
-        out.addAll(blockOutputs(model));
+        Set<String> beforeClassifier = new java.util.HashSet<>();
+        for (Onnx.NodeProto n : model.proto().getGraph().getNodeList()) {
+            if (DENSE.contains(n.getOpType())) {
+                break;
+            }
+            beforeClassifier.addAll(n.getOutputList());
+        }
+        blockOutputs(model).stream().filter(beforeClassifier::contains).forEach(out::add);
         return List.copyOf(out);
     }
 
