@@ -219,19 +219,30 @@ public final class BaseModel {
      * @throws TransferKitException naming the model and its layers when there is no such vertex
      */
     public Optional<InferenceEngine> engine(String vertex) {
-        requireLayerOrInput(vertex);
+        return engine(List.of(vertex));
+    }
+
+    /**
+     * Returns the inference engine that computes several vertices in one pass, compiling it on first use.
+     *
+     * @param vertices vertex names, in the order {@link InferenceEngine#outputs} returns them
+     * @return the engine, or empty as for {@link #engine(String)}
+     * @throws TransferKitException naming the model and its layers when a vertex is not in it
+     */
+    public Optional<InferenceEngine> engine(List<String> vertices) {
+        vertices.forEach(this::requireLayerOrInput);
         if (!useEngine || !EngineOptions.enabledBySystemProperty() || !InferenceEngine.available()) {
             return Optional.empty(); // where ONNX Runtime cannot load, that was logged once, naming the platform
         }
-        return engines.computeIfAbsent(vertex, v -> {
+        return engines.computeIfAbsent(String.join("\n", vertices), key -> {
             try {
                 if (onnxFile != null) {
-                    return Optional.of(InferenceEngine.compile(OnnxModel.read(onnxFile), List.of(v), inputSpec, engineOptions));
+                    return Optional.of(InferenceEngine.compile(OnnxModel.read(onnxFile), vertices, inputSpec, engineOptions));
                 }
-                return Optional.of(InferenceEngine.compile(graph, v, inputSpec, engineOptions));
+                return Optional.of(InferenceEngine.compile(graph, vertices, inputSpec, engineOptions));
             } catch (RuntimeException e) {
-                LOG.warn("The inference engine cannot compile '{}' of the model '{}', so DL4J's slower forward pass runs it: {}",
-                        v, name, e.getMessage());
+                LOG.warn("The inference engine cannot compile {} of the model '{}', so DL4J's slower forward pass runs it: {}",
+                        vertices, name, e.getMessage());
                 return Optional.empty();
             }
         });
@@ -239,7 +250,7 @@ public final class BaseModel {
 
     /** Stops using the engine for a vertex after it failed on a batch it accepted; DL4J runs that vertex from now on. */
     private void disableEngine(String vertex, RuntimeException e) {
-        engines.put(vertex, Optional.empty());
+        engines.put(String.join("\n", List.of(vertex)), Optional.empty());
         LOG.warn("The inference engine failed on '{}' of the model '{}'; DL4J's forward pass runs it from now on: {}",
                 vertex, name, e.toString());
     }

@@ -181,6 +181,19 @@ public final class OnnxModel {
         return proto.getGraph().getOutputList().stream().map(Onnx.ValueInfoProto::getName).toList();
     }
 
+    /**
+     * Returns the shape the file declares for one of its graph outputs.
+     *
+     * @param output a graph output
+     * @return the dimensions, -1 where symbolic; empty when the file declares none
+     */
+    public long[] declaredShape(String output) {
+        return proto.getGraph().getOutputList().stream().filter(v -> v.getName().equals(output)).findFirst()
+                .map(v -> v.getType().getTensorType().getShape().getDimList().stream()
+                        .mapToLong(d -> d.hasDimValue() ? d.getDimValue() : -1).toArray())
+                .orElse(new long[0]);
+    }
+
     /** @return every tensor a node produces, in the graph's (topological) order: the possible feature layers */
     public List<String> tensorNames() {
         return tensors;

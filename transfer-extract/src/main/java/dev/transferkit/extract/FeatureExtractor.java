@@ -54,7 +54,8 @@ public final class FeatureExtractor {
     private final ProgressListener listener;
 
     private FeatureExtractor(Builder b) {
-        this.pipeline = new FeaturePipeline(b.model, b.layer == null ? b.model.defaultFeatureLayer() : b.layer, b.pooling);
+        this.pipeline = new FeaturePipeline(b.model, b.targets != null ? b.targets
+                : List.of(new FeatureTarget(b.layer == null ? b.model.defaultFeatureLayer() : b.layer, b.pooling)));
         this.batchSize = b.batchSize;
         this.threads = b.threads;
         this.imageOptions = b.imageOptions;
@@ -94,47 +95,128 @@ public final class FeatureExtractor {
      * @return the complete store, open for reading
      * @throws TransferKitException when the list is empty, a label is not in {@code encoder} (checked before the store is
      *                              touched), or (with fail-fast) an image cannot be decoded
+     * @throws IllegalStateException when this extractor computes several layers or poolings (use {@link #extractAll})
      * @throws dev.transferkit.store.StoreMismatchException when the existing store was written with another model, layer or pooling
      */
     public FeatureStore extract(List<LabeledImage> images, LabelEncoder encoder, Path store) {
-        if (images.isEmpty()) {
-            throw new TransferKitException("There are no images to extract into " + store + ".");
+        if (pipeline.targets().size() != 1) {
+            throw new IllegalStateException("This extractor computes " + pipeline.targets().size() + " kinds of features "
+                    + pipeline.targets() + ", which go to one store each: call extractAll with a directory.");
         }
-        requireKnownLabels(images, encoder, store);
-        StoreSpec spec = spec(encoder);
-        if (!overwrite && Files.exists(store)) {
-            try (FeatureStore existing = FeatureStore.openIncomplete(store)) {
-                existing.requireCompatible(spec);
-                if (existing.isComplete()) {
-                    LOG.info("The feature store {} is already complete ({} rows); nothing to extract.", store, existing.rows());
-                    return FeatureStore.open(store);
+        return extractInto(images, encoder, List.of(store)).get(0);
+    }
+
+    /**
+     * Extracts a list of labelled images into one store per layer and pooling ({@link FeatureTarget#storeFileName()}
+     * in {@code directory}), computing them all from one forward pass per batch. Each store resumes on its own, so a
+     * rerun after an interruption computes only the images some store still lacks.
+     *
+     * @param images    the images; every label must be known to {@code encoder}
+     * @param encoder   the class names and their indices
+     * @param directory where the stores go
+     * @return the complete stores, open for reading, by target in {@link FeaturePipeline#targets()} order
+     * @throws TransferKitException as {@link #extract(List, LabelEncoder, Path)}
+     */
+    public Map<FeatureTarget, FeatureStore> extractAll(List<LabeledImage> images, LabelEncoder encoder, Path directory) {
+        List<FeatureTarget> targets = pipeline.targets();
+        List<Path> stores = targets.stream().map(t -> directory.resolve(t.storeFileName())).toList();
+        if (stores.stream().distinct().count() != stores.size()) {
+            throw new IllegalArgumentException("The feature targets " + targets + " repeat a layer and pooling.");
+        }
+        List<FeatureStore> done = extractInto(images, encoder, stores);
+        Map<FeatureTarget, FeatureStore> out = new LinkedHashMap<>();
+        for (int i = 0; i < targets.size(); i++) {
+            out.put(targets.get(i), done.get(i));
+        }
+        return out;
+    }
+
+    /** The one extraction loop: one store per target, all fed from one forward pass per batch. */
+    private List<FeatureStore> extractInto(List<LabeledImage> images, LabelEncoder encoder, List<Path> stores) {
+        if (images.isEmpty()) {
+            throw new TransferKitException("There are no images to extract into " + String.join(", ",
+                    stores.stream().map(Path::toString).toList()) + ".");
+        }
+        for (Path store : stores) {
+            requireKnownLabels(images, encoder, store);
+        }
+        List<StoreSpec> specs = specs(encoder);
+        List<FeatureStoreWriter> writers = new ArrayList<>();
+        try {
+            for (int i = 0; i < stores.size(); i++) {
+                writers.add(isCompleteAlready(stores.get(i), specs.get(i)) ? null : open(stores.get(i), specs.get(i), images.size()));
+            }
+            List<Set<String>> failed = writers.stream().map(w -> w == null ? Set.<String>of() : w.failedPaths()).toList();
+            List<LabeledImage> todo = new ArrayList<>();
+            for (LabeledImage image : images) {
+                String key = key(image.path());
+                for (int i = 0; i < writers.size(); i++) {
+                    if (writers.get(i) != null && !writers.get(i).contains(key) && !failed.get(i).contains(key)) {
+                        todo.add(image);
+                        break;
+                    }
                 }
             }
+            long already = images.size() - todo.size();
+            if (writers.stream().anyMatch(w -> w != null && w.isResumed())) {
+                LOG.info("Resuming {}: {} of {} images already done.", stores, already, images.size());
+            }
+            run(todo, encoder, writers, already, images.size());
+            for (FeatureStoreWriter w : writers) {
+                if (w != null) {
+                    w.markComplete();
+                }
+            }
+        } finally {
+            closeAll(writers);
         }
+        return stores.stream().map(FeatureStore::open).toList();
+    }
+
+    /** Tells whether a store exists and is complete (checking that it holds these features), unless overwriting. */
+    private boolean isCompleteAlready(Path store, StoreSpec spec) {
+        if (overwrite || !Files.exists(store)) {
+            return false;
+        }
+        try (FeatureStore existing = FeatureStore.openIncomplete(store)) {
+            existing.requireCompatible(spec);
+            if (existing.isComplete()) {
+                LOG.info("The feature store {} is already complete ({} rows); nothing to extract.", store, existing.rows());
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private FeatureStoreWriter open(Path store, StoreSpec spec, long expectedRows) {
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("extractor", toString());
         provenance.put("model", pipeline.model().name());
         provenance.putAll(prefixed("model.", pipeline.model().provenance()));
-        try (FeatureStoreWriter writer = FeatureStoreWriter.builder().setPath(store).setSpec(spec)
-                .optExpectedRows(images.size())
+        return FeatureStoreWriter.builder().setPath(store).setSpec(spec).optExpectedRows(expectedRows)
                 .optIfExists(overwrite ? FeatureStoreWriter.IfExists.OVERWRITE : FeatureStoreWriter.IfExists.RESUME)
-                .optProvenance(provenance).build()) {
-            List<LabeledImage> todo = new ArrayList<>();
-            Set<String> failed = writer.failedPaths();
-            for (LabeledImage image : images) {
-                String key = key(image.path());
-                if (!writer.contains(key) && !failed.contains(key)) {
-                    todo.add(image);
+                .optProvenance(provenance).build();
+    }
+
+    /** Closes every writer, keeping the first failure and adding later ones to it. */
+    private static void closeAll(List<FeatureStoreWriter> writers) {
+        RuntimeException first = null;
+        for (FeatureStoreWriter w : writers) {
+            try {
+                if (w != null) {
+                    w.close();
+                }
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
                 }
             }
-            long already = images.size() - todo.size();
-            if (writer.isResumed()) {
-                LOG.info("Resuming {}: {} of {} images already done.", store, already, images.size());
-            }
-            run(todo, encoder, writer, already, images.size());
-            writer.markComplete();
         }
-        return FeatureStore.open(store);
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** Refuses unknown labels before any store is created, so a rerun does not find a half-made store. */
@@ -150,28 +232,38 @@ public final class FeatureExtractor {
         }
     }
 
-    private void run(List<LabeledImage> todo, LabelEncoder encoder, FeatureStoreWriter writer, long already, long total) {
+    private void run(List<LabeledImage> todo, LabelEncoder encoder, List<FeatureStoreWriter> writers, long already,
+                     long total) {
         if (todo.isEmpty()) {
             return;
         }
         Instant start = Instant.now();
         long done = 0;
-        long failed = writer.failureCount();
+        long failed = writers.stream().filter(Objects::nonNull).mapToLong(FeatureStoreWriter::failureCount).max().orElse(0);
         try (BatchLoader loader = BatchLoader.builder().setImages(todo).setPipeline(pipeline.model().pipeline(imageOptions))
                 .setLabelEncoder(encoder).optBatchSize(batchSize).optThreads(threads).optFailFast(failFast).build()) {
             while (loader.hasNext()) {
                 ImageBatch batch = loader.next();
                 for (ImageFailure f : batch.failures()) {
                     LOG.warn("Skipping {}: {}", f.path(), f.reason());
-                    writer.recordFailure(key(f.path()), f.reason());
+                    String key = key(f.path());
+                    for (FeatureStoreWriter w : writers) {
+                        if (w != null && !w.contains(key)) {
+                            w.recordFailure(key, f.reason());
+                        }
+                    }
                 }
                 if (!batch.isEmpty()) {
-                    INDArray features = pipeline.features(batch.features());
+                    List<INDArray> features = pipeline.featuresAll(batch.features());
                     List<String> paths = batch.paths().stream().map(FeatureExtractor::key).toList();
-                    writer.append(features, batch.labels(), paths);
-                    // Written: free the native memory now rather than at the next garbage collection.
-                    closeIfPossible(features);
-                    if (batch.features() != features) {
+                    for (int i = 0; i < writers.size(); i++) {
+                        if (writers.get(i) != null) {
+                            appendMissing(writers.get(i), features.get(i), batch.labels(), paths);
+                        }
+                        // Written: free the native memory now rather than at the next garbage collection.
+                        closeIfPossible(features.get(i));
+                    }
+                    if (!features.contains(batch.features())) {
                         closeIfPossible(batch.features());
                     }
                 }
@@ -185,6 +277,23 @@ public final class FeatureExtractor {
                             rate > 0 ? Duration.ofSeconds(Math.round(left / rate)) : Duration.ZERO));
                 }
             }
+        }
+    }
+
+    /** Appends the rows a store does not hold yet (after an interruption, sibling stores may differ by a batch). */
+    private static void appendMissing(FeatureStoreWriter writer, INDArray features, int[] labels, List<String> paths) {
+        List<Integer> missing = new ArrayList<>();
+        for (int r = 0; r < paths.size(); r++) {
+            if (!writer.contains(paths.get(r))) {
+                missing.add(r);
+            }
+        }
+        if (missing.size() == paths.size()) {
+            writer.append(features, labels, paths);
+        } else if (!missing.isEmpty()) {
+            int[] rows = missing.stream().mapToInt(Integer::intValue).toArray();
+            writer.append(features.getRows(rows), missing.stream().mapToInt(r -> labels[r]).toArray(),
+                    missing.stream().map(paths::get).toList());
         }
     }
 
@@ -209,27 +318,43 @@ public final class FeatureExtractor {
      * Describes the rows this extractor writes; computing the feature dimension runs one blank image through the network.
      *
      * @param encoder the class names
-     * @return the store spec
+     * @return the store spec of the (first) layer and pooling
      */
     public StoreSpec spec(LabelEncoder encoder) {
+        return specs(encoder).get(0);
+    }
+
+    /**
+     * Describes the rows of every layer and pooling this extractor computes, from one blank image's forward pass.
+     *
+     * @param encoder the class names
+     * @return one store spec per target, in {@link FeaturePipeline#targets()} order
+     */
+    public List<StoreSpec> specs(LabelEncoder encoder) {
         INDArray blank = Nd4j.zeros(DataType.FLOAT, pipeline.model().inputSpec().batchShape(1));
-        int dim = (int) pipeline.features(blank).columns();
-        return StoreSpec.builder()
-                .setModel(pipeline.model().name())
-                .setLayer(pipeline.layer())
-                .setPooling(pipeline.pooling())
-                .setPreprocessing(pipeline.model().preprocessing())
-                .setInputSpec(pipeline.model().inputSpec())
-                .optImageOptions(imageOptions)
-                .setFeatureDim(dim)
-                .setLabelNames(encoder.toList())
-                .build();
+        List<INDArray> features = pipeline.featuresAll(blank);
+        List<StoreSpec> specs = new ArrayList<>();
+        for (int i = 0; i < features.size(); i++) {
+            FeatureTarget t = pipeline.targets().get(i);
+            specs.add(StoreSpec.builder()
+                    .setModel(pipeline.model().name())
+                    .setLayer(t.layer())
+                    .setPooling(t.pooling())
+                    .setPreprocessing(pipeline.model().preprocessing())
+                    .setInputSpec(pipeline.model().inputSpec())
+                    .optImageOptions(imageOptions)
+                    .setFeatureDim((int) features.get(i).columns())
+                    .setLabelNames(encoder.toList())
+                    .build());
+        }
+        return specs;
     }
 
     @Override
     public String toString() {
-        return "FeatureExtractor(model=" + pipeline.model().name() + ", layer=" + pipeline.layer() + ", pooling=" + pipeline.pooling()
-                + ", batchSize=" + batchSize + ", threads=" + threads + ", images=" + imageOptions + ", failFast=" + failFast + ")";
+        String features = pipeline.targets().size() == 1 ? "layer=" + pipeline.layer() + ", pooling=" + pipeline.pooling()
+                : "targets=" + pipeline.targets();
+        return "FeatureExtractor(model=" + pipeline.model().name() + ", " + features + ", batchSize=" + batchSize + ", threads=" + threads + ", images=" + imageOptions + ", failFast=" + failFast + ")";
     }
 
     /** Builder for {@link FeatureExtractor}. */
@@ -243,8 +368,24 @@ public final class FeatureExtractor {
         private boolean failFast;
         private boolean overwrite;
         private ProgressListener listener;
+        private List<FeatureTarget> targets;
 
         private Builder() {
+        }
+
+        /**
+         * Computes several layers and poolings from one forward pass, into one store each ({@link #extractAll});
+         * replaces {@link #optLayer} and {@link #optPooling}.
+         *
+         * @param targets the layers and poolings, at least one, none repeated
+         * @return this builder
+         */
+        public Builder optTargets(List<FeatureTarget> targets) {
+            if (targets.isEmpty() || targets.stream().distinct().count() != targets.size()) {
+                throw new IllegalArgumentException("Feature targets must be at least one and distinct, but got " + targets + ".");
+            }
+            this.targets = List.copyOf(targets);
+            return this;
         }
 
         /** @param model the pretrained network @return this builder */

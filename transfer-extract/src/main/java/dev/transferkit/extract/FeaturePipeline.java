@@ -27,7 +27,8 @@ import java.util.Optional;
 /**
  * Turns a preprocessed image batch into one feature vector per image: runs the base network up to a chosen layer
  * and pools that layer's activations. The one place where images become features, shared by the
- * {@link FeatureExtractor} and the saved predictor, so both always compute the same numbers.
+ * {@link FeatureExtractor} and the saved predictor, so both always compute the same numbers. A pipeline can also
+ * compute several {@link FeatureTarget}s (layers and poolings) from one forward pass ({@link #featuresAll}).
  *
  * <p>The frozen forward pass runs through the model's {@link dev.transferkit.engine.InferenceEngine} (see
  * {@link BaseModel#engine(String)}); when the engine is off or cannot compile the network, through DL4J's layers on a
@@ -36,8 +37,8 @@ import java.util.Optional;
 public final class FeaturePipeline {
     private static final Logger LOG = LoggerFactory.getLogger(FeaturePipeline.class);
     private final BaseModel model;
-    private final String layer;
-    private final Pooling pooling;
+    private final List<FeatureTarget> targets;
+    private final List<String> layers;
     private volatile ComputationGraph truncated;
     private volatile boolean engineFailed;
 
@@ -48,9 +49,24 @@ public final class FeaturePipeline {
      * @throws TransferKitException when the model has no such layer
      */
     public FeaturePipeline(BaseModel model, String layer, Pooling pooling) {
+        this(model, List.of(new FeatureTarget(Objects.requireNonNull(model, "model").requireLayer(layer),
+                Objects.requireNonNull(pooling, "pooling"))));
+    }
+
+    /**
+     * @param model   the base network
+     * @param targets the layers and poolings to compute, at least one; {@link #layer()} and {@link #pooling()} are the
+     *                first one's
+     * @throws TransferKitException when the model lacks one of the layers, naming it and the layers the model has
+     */
+    public FeaturePipeline(BaseModel model, List<FeatureTarget> targets) {
         this.model = Objects.requireNonNull(model, "model");
-        this.layer = model.requireLayer(layer);
-        this.pooling = Objects.requireNonNull(pooling, "pooling");
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("A feature pipeline needs at least one layer and pooling.");
+        }
+        this.targets = List.copyOf(targets);
+        targets.forEach(t -> model.requireLayer(t.layer()));
+        this.layers = targets.stream().map(FeatureTarget::layer).distinct().toList();
     }
 
     /**
@@ -58,14 +74,14 @@ public final class FeaturePipeline {
      * {@code output(List<String> layers, ...)} leaves a workspace open for some inner layers, and running only the
      * needed part is also faster.
      */
-    private static ComputationGraph truncate(ComputationGraph graph, String layer) {
+    private static ComputationGraph truncate(ComputationGraph graph, List<String> layers) {
         List<String> outputs = graph.getConfiguration().getNetworkOutputs();
-        if (outputs.size() == 1 && outputs.get(0).equals(layer)) {
+        if (outputs.equals(layers)) {
             return graph;
         }
         Map<String, List<String>> inputs = graph.getConfiguration().getVertexInputs();
         Set<String> keep = new HashSet<>();
-        Deque<String> todo = new ArrayDeque<>(List.of(layer));
+        Deque<String> todo = new ArrayDeque<>(layers);
         while (!todo.isEmpty()) {
             String v = todo.pop();
             if (keep.add(v)) {
@@ -78,7 +94,7 @@ public final class FeaturePipeline {
                 b.removeVertexAndConnections(v);
             }
         }
-        return b.setOutputs(layer).build();
+        return b.setOutputs(layers.toArray(new String[0])).build();
     }
 
     /** @return the base network */
@@ -86,14 +102,19 @@ public final class FeaturePipeline {
         return model;
     }
 
-    /** @return the layer whose activations are pooled */
+    /** @return the (first) layer whose activations are pooled */
     public String layer() {
-        return layer;
+        return targets.get(0).layer();
     }
 
-    /** @return the pooling */
+    /** @return the (first) pooling */
     public Pooling pooling() {
-        return pooling;
+        return targets.get(0).pooling();
+    }
+
+    /** @return every layer and pooling this pipeline computes, in order */
+    public List<FeatureTarget> targets() {
+        return targets;
     }
 
     /**
@@ -103,9 +124,26 @@ public final class FeaturePipeline {
      * @return a c-ordered float array {@code [n, D]}
      */
     public INDArray features(INDArray batch) {
-        INDArray activations = activations(batch);
-        INDArray pooled = pool(activations, pooling, model.inputSpec().format());
-        release(activations, pooled);
+        return featuresAll(batch).get(0);
+    }
+
+    /**
+     * Computes every target's pooled features from one forward pass.
+     *
+     * @param batch preprocessed images in the model's input layout
+     * @return one c-ordered float array {@code [n, D_i]} per target, in {@link #targets()} order
+     */
+    public List<INDArray> featuresAll(INDArray batch) {
+        Map<String, INDArray> activations = activationsAll(batch);
+        List<INDArray> pooled = new java.util.ArrayList<>();
+        for (FeatureTarget t : targets) {
+            pooled.add(pool(activations.get(t.layer()), t.pooling(), model.inputSpec().format()));
+        }
+        for (INDArray a : activations.values()) {
+            if (pooled.stream().allMatch(p -> !shares(a, p))) {
+                a.close(); // off-heap memory: free it now rather than at a garbage collection
+            }
+        }
         return pooled;
     }
 
@@ -114,12 +152,9 @@ public final class FeaturePipeline {
      * native buffers only then, and a forward pass makes little heap garbage, so memory grew between collections),
      * unless the result still uses its memory.
      */
-    private static void release(INDArray intermediate, INDArray result) {
-        boolean shared = intermediate == result || result.isView()
+    private static boolean shares(INDArray intermediate, INDArray result) {
+        return intermediate == result || result.isView() || !intermediate.closeable()
                 || intermediate.data().underlyingDataBuffer() == result.data().underlyingDataBuffer();
-        if (!shared && intermediate.closeable()) {
-            intermediate.close();
-        }
     }
 
     /**
@@ -129,29 +164,45 @@ public final class FeaturePipeline {
      * @return the activations, in the network's layout
      */
     public INDArray activations(INDArray batch) {
-        Optional<InferenceEngine> engine = model.engine(layer);
+        return activationsAll(batch).get(layer());
+    }
+
+    /**
+     * Computes the activations of every target layer in one forward pass, before pooling.
+     *
+     * @param batch preprocessed images in the model's input layout
+     * @return the activations by layer, in the network's layout
+     */
+    public Map<String, INDArray> activationsAll(INDArray batch) {
+        Optional<InferenceEngine> engine = model.engine(layers);
         if (engine.isPresent() && !engineFailed && engine.get().accepts(batch)) {
             try {
-                return engine.get().output(batch);
+                return engine.get().outputs(batch);
             } catch (EngineException e) {
                 engineFailed = true;
-                LOG.warn("The inference engine failed on '{}' of '{}'; DL4J's forward pass computes its features from now on: {}",
-                        layer, model.name(), e.getMessage());
+                LOG.warn("The inference engine failed on {} of '{}'; DL4J's forward pass computes its features from now on: {}",
+                        layers, model.name(), e.getMessage());
             }
         }
         ComputationGraph g = dl4jGraph();
+        INDArray[] out;
         synchronized (g) {
-            return g.outputSingle(false, batch);
+            out = g.output(false, batch);
         }
+        Map<String, INDArray> result = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            result.put(layers.get(i), out[i]);
+        }
+        return result;
     }
 
-    /** @return the network cut after the layer, for DL4J's own forward pass; made on first use */
+    /** @return the network cut after the layers, for DL4J's own forward pass; made on first use */
     private ComputationGraph dl4jGraph() {
         ComputationGraph g = truncated;
         if (g == null) {
             synchronized (this) {
                 if (truncated == null) {
-                    truncated = truncate(model.graph(), layer);
+                    truncated = truncate(model.graph(), layers);
                 }
                 g = truncated;
             }
@@ -190,6 +241,8 @@ public final class FeaturePipeline {
 
     @Override
     public String toString() {
-        return "FeaturePipeline(model=" + model.name() + ", layer=" + layer + ", pooling=" + pooling + ")";
+        return targets.size() == 1
+                ? "FeaturePipeline(model=" + model.name() + ", layer=" + layer() + ", pooling=" + pooling() + ")"
+                : "FeaturePipeline(model=" + model.name() + ", targets=" + targets + ")";
     }
 }
