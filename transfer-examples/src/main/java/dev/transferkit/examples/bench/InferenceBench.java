@@ -43,6 +43,9 @@ import java.util.function.Supplier;
  * mvn -q -B -pl transfer-examples -am test-compile exec:java -Dexample=dev.transferkit.examples.bench.InferenceBench \
  *   -Dexec.args="--nets vgg16,resnet50,mobilenet_v2,inception_v3 --batches 1,16,32 --iters 5 --threads 2 --extract 192"
  * </pre>
+ * With {@code --imported}, TransferKit also runs torchvision's ONNX file itself (an imported model:
+ * {@code InferenceEngine.compile(OnnxModel, ...)}, the path {@code OnnxSource} models take), timed against plain ONNX
+ * Runtime on the same file.
  * Options: {@code --nets} (comma list), {@code --batches}, {@code --iters}, {@code --threads}, {@code --dl4j} (also
  * time DL4J's own layers), {@code --no-spin} (ONNX Runtime's threads sleep between operations), {@code --no-torch}, {@code --no-ort}, {@code --extract N} (JPEGs per size; 0 = skip),
  * {@code --python} (default /usr/bin/python3), {@code --torch-peer PATH} (default scripts/torch_peer.py),
@@ -89,6 +92,7 @@ public final class InferenceBench {
         boolean runTorch = !opt.containsKey("no-torch") && torch.available();
         boolean runOrt = !opt.containsKey("no-ort");
         boolean runDl4j = opt.containsKey("dl4j");
+        boolean runImported = opt.containsKey("imported");
 
         System.out.println("# InferenceBench");
         System.out.println(Machine.describe());
@@ -113,8 +117,10 @@ public final class InferenceBench {
                             iters).orElse(Double.NaN) : Double.NaN;
                     double pt = runTorch ? torch.imagesPerSecond(net.torchName(), batch, threads).orElse(Double.NaN) : Double.NaN;
                     double dl4j = runDl4j ? imagesPerSecond(() -> model.graph().outputSingle(false, x), batch, iters) : Double.NaN;
-                    String row = String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.2f | %.0f |",
-                            name, batch, tk, plain, pt, tk / plain, tk / pt, dl4j, tk * gflopPerImage);
+                    double imported = runImported ? imported(ort.export(net.torchName()), model.inputSpec().height(), batch, options, iters)
+                            : Double.NaN;
+                    String row = String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.2f | %.0f | %.2f | %.2fx |",
+                            name, batch, tk, plain, pt, tk / plain, tk / pt, dl4j, tk * gflopPerImage, imported, imported / plain);
                     System.out.println(row);
                     rows.add(row);
                     x.close();
@@ -125,8 +131,8 @@ public final class InferenceBench {
         }
         System.out.println("\n## Frozen forward, images/s (median), 224x224 (InceptionV3 299x299)\n");
         System.out.println("| network | batch | TransferKit | plain ORT, torchvision export | PyTorch | TransferKit/ORT "
-                + "| TransferKit/PyTorch | DL4J layers | TransferKit GFLOP/s |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+                + "| TransferKit/PyTorch | DL4J layers | TransferKit GFLOP/s | TransferKit on the ONNX file | imported/ORT |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         rows.forEach(System.out::println);
 
         if (extract > 0) {
@@ -137,6 +143,19 @@ public final class InferenceBench {
         }
         System.out.println("\n" + Machine.describe());
         System.out.println("load at end: " + Machine.loadAverage());
+    }
+
+    /** Times TransferKit running an ONNX file itself, as an imported model does; NaN when there is no file. */
+    private static double imported(Path file, int size, int batch, EngineOptions options, int iters) {
+        if (file == null) {
+            return Double.NaN;
+        }
+        dev.transferkit.onnx.OnnxModel model = dev.transferkit.onnx.OnnxModel.read(file);
+        InputSpec input = new InputSpec(size, size, 3, DataFormat.NCHW); // torchvision's files take NCHW images
+        INDArray x = Nd4j.rand(input.batchShape(batch));
+        try (InferenceEngine engine = InferenceEngine.compile(model, model.outputNames(), input, options)) {
+            return imagesPerSecond(() -> engine.output(x).close(), batch, iters);
+        }
     }
 
     /**
