@@ -72,7 +72,7 @@ public final class Dl4jZipSource implements ModelSource {
     public BaseModel load() {
         Path zip = ModelFiles.requireFile(file, WHAT);
         JsonNode configuration = readConfiguration(zip);
-        Optional<Map<String, Object>> metadata = ModelArchive.readMetadata(zip);
+        Optional<ModelArchive.Metadata> metadata = ModelArchive.readMetadata(zip);
         if (metadata.isEmpty() && (inputSpec == null || preprocessing == null)) {
             throw new ModelLoadException("The " + WHAT + " " + zip + " carries no TransferKit metadata, so its input size and "
                     + "preprocessing are unknown: set them with optInputSpec(...) and optPreprocessing(...)"

@@ -1,6 +1,5 @@
 package dev.transferkit.model;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.core.AtomicFiles;
 import dev.transferkit.image.DataFormat;
@@ -61,18 +60,35 @@ final class ModelArchive {
         }
     }
 
-    private static Map<String, Object> metadata(BaseModel model) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("format", "transferkit-basemodel");
-        m.put("version", 1);
-        m.put("name", model.name());
+    /** The metadata version this code writes; it reads every version up to this one. */
+    static final int VERSION = 1;
+    static final String FORMAT = "transferkit-basemodel";
+
+    /**
+     * The metadata entry, as JSON: what DL4J's zip does not hold.
+     *
+     * @param format        always {@value #FORMAT}
+     * @param version       the metadata version
+     * @param name          the model's name
+     * @param input         height, width, channels and layout
+     * @param preprocessing the preprocessing, as {@link Preprocessing#toMap()}
+     * @param featureLayers the recommended feature layers, default first
+     * @param labels        the original head's class names
+     * @param provenance    where the model came from
+     */
+    @com.fasterxml.jackson.annotation.JsonIgnoreProperties(ignoreUnknown = true)
+    record Metadata(String format, int version, String name, Input input, Map<String, Object> preprocessing,
+                    List<String> featureLayers, List<String> labels, Map<String, String> provenance) {
+    }
+
+    /** The input spec as the metadata writes it. */
+    record Input(int height, int width, int channels, String format) {
+    }
+
+    private static Metadata metadata(BaseModel model) {
         InputSpec s = model.inputSpec();
-        m.put("input", Map.of("height", s.height(), "width", s.width(), "channels", s.channels(), "format", s.format().name()));
-        m.put("preprocessing", model.preprocessing().toMap());
-        m.put("featureLayers", model.featureLayers());
-        m.put("labels", model.labels());
-        m.put("provenance", model.provenance());
-        return m;
+        return new Metadata(FORMAT, VERSION, model.name(), new Input(s.height(), s.width(), s.channels(), s.format().name()),
+                model.preprocessing().toMap(), model.featureLayers(), model.labels(), model.provenance());
     }
 
     /**
@@ -81,14 +97,14 @@ final class ModelArchive {
      * @param file a DL4J zip
      * @return the metadata, or empty when the zip carries none
      */
-    static Optional<Map<String, Object>> readMetadata(Path file) {
+    static Optional<Metadata> readMetadata(Path file) {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ZipEntry e = zip.getEntry(METADATA_ENTRY);
             if (e == null) {
                 return Optional.empty();
             }
             try (InputStream in = zip.getInputStream(e)) {
-                return Optional.of(JSON.readValue(in, new TypeReference<Map<String, Object>>() { }));
+                return Optional.of(JSON.readValue(in, Metadata.class));
             }
         } catch (IOException e) {
             throw new ModelLoadException("The file " + file + " is not a readable model zip (" + e.getMessage()
@@ -107,7 +123,7 @@ final class ModelArchive {
         if (!Files.isRegularFile(file)) {
             throw new ModelLoadException("The model file " + file + " does not exist or is not a regular file.");
         }
-        Map<String, Object> metadata = readMetadata(file).orElseThrow(() -> new ModelLoadException("The file " + file
+        Metadata metadata = readMetadata(file).orElseThrow(() -> new ModelLoadException("The file " + file
                 + " is a zip but carries no TransferKit metadata (" + METADATA_ENTRY + "); load a plain DL4J zip with "
                 + "Dl4jZipSource and give its input spec and preprocessing."));
         ComputationGraph graph;
@@ -128,23 +144,29 @@ final class ModelArchive {
      * @param metadata metadata written by {@link #write}
      * @return the model
      */
-    @SuppressWarnings("unchecked")
-    static BaseModel fromMetadata(Path file, ComputationGraph graph, Map<String, Object> metadata) {
+    static BaseModel fromMetadata(Path file, ComputationGraph graph, Metadata metadata) {
+        if (!FORMAT.equals(metadata.format())) {
+            throw new ModelLoadException("The metadata in " + file + " (entry " + METADATA_ENTRY + ") describes '"
+                    + metadata.format() + "', not a TransferKit base model ('" + FORMAT + "').");
+        }
+        if (metadata.version() > VERSION || metadata.version() < 1) {
+            throw new ModelLoadException("The model " + file + " was saved with base-model metadata version "
+                    + metadata.version() + ", but this TransferKit reads versions 1 to " + VERSION + (metadata.version() > VERSION
+                    ? "; it was written by a newer TransferKit: load it with that version or newer." : "."));
+        }
         try {
-            Map<String, Object> in = (Map<String, Object>) metadata.get("input");
-            InputSpec spec = new InputSpec(((Number) in.get("height")).intValue(), ((Number) in.get("width")).intValue(),
-                    ((Number) in.get("channels")).intValue(), DataFormat.valueOf((String) in.get("format")));
-            Map<String, String> provenance = new LinkedHashMap<>((Map<String, String>) metadata.get("provenance"));
+            Input in = metadata.input();
+            InputSpec spec = new InputSpec(in.height(), in.width(), in.channels(), DataFormat.valueOf(in.format()));
             return BaseModel.builder()
-                    .setName((String) metadata.get("name"))
+                    .setName(metadata.name())
                     .setGraph(graph)
                     .setInputSpec(spec)
-                    .setPreprocessing(Preprocessing.fromMap((Map<String, Object>) metadata.get("preprocessing")))
-                    .optFeatureLayers((List<String>) metadata.get("featureLayers"))
-                    .optLabels((List<String>) metadata.get("labels"))
-                    .optProvenance(provenance)
+                    .setPreprocessing(Preprocessing.fromMap(metadata.preprocessing()))
+                    .optFeatureLayers(metadata.featureLayers() == null ? List.of() : metadata.featureLayers())
+                    .optLabels(metadata.labels() == null ? List.of() : metadata.labels())
+                    .optProvenance(metadata.provenance() == null ? Map.of() : metadata.provenance())
                     .build();
-        } catch (ClassCastException | NullPointerException | IllegalArgumentException e) {
+        } catch (NullPointerException | IllegalArgumentException e) {
             throw new ModelLoadException("The TransferKit metadata in " + file + " (entry " + METADATA_ENTRY
                     + ") is malformed: " + e.getMessage(), e);
         }
