@@ -48,6 +48,8 @@ import java.util.zip.ZipOutputStream;
  * fine-tuning (a whole network whose own output is the classifier; no separate head).
  */
 public final class TransferModel {
+    /** The predictor metadata version this code writes; it reads every version up to this one. */
+    static final int VERSION = 1;
     private static final String METADATA = "transferkit-predictor.json";
     private static final String BASE_ENTRY = "base-model.zip";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -297,7 +299,7 @@ public final class TransferModel {
                 features.model().save(base);
                 Map<String, Object> meta = new LinkedHashMap<>();
                 meta.put("format", "transferkit-predictor");
-                meta.put("version", 1);
+                meta.put("version", VERSION);
                 meta.put("labels", labels);
                 meta.put("layer", features.layer());
                 meta.put("pooling", features.pooling().name());
@@ -360,6 +362,12 @@ public final class TransferModel {
             Map<String, Object> meta = JSON.readValue(entries.get(METADATA), new TypeReference<Map<String, Object>>() { });
             if (!"transferkit-predictor".equals(meta.get("format"))) {
                 throw new ModelLoadException("The file " + file + " is not a TransferKit predictor (format is " + meta.get("format") + ").");
+            }
+            int version = ((Number) meta.get("version")).intValue();
+            if (version < 1 || version > VERSION) {
+                throw new ModelLoadException("The predictor " + file + " was saved with predictor metadata version " + version
+                        + ", but this TransferKit reads versions 1 to " + VERSION + (version > VERSION
+                        ? "; it was written by a newer TransferKit: load it with that version or newer." : "."));
             }
             Path base = Files.createTempFile("transferkit-base-", ".zip");
             BaseModel model;
