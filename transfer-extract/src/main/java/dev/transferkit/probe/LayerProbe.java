@@ -1,0 +1,399 @@
+package dev.transferkit.probe;
+
+import dev.transferkit.core.MissingSettingException;
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.extract.FeatureExtractor;
+import dev.transferkit.extract.FeatureTarget;
+import dev.transferkit.extract.ProgressListener;
+import dev.transferkit.head.ClassWeights;
+import dev.transferkit.head.LinearHead;
+import dev.transferkit.head.LinearHeadTrainer;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.LabelEncoder;
+import dev.transferkit.image.LabeledImage;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.store.FeatureStore;
+import dev.transferkit.store.LoadedFeatures;
+import dev.transferkit.store.Pooling;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Chooses the feature layer by experiment instead of by guess: one forward pass writes every candidate layer (and
+ * pooling) into its own feature store, then a linear head is cross-validated on each, and the candidate with the best
+ * balanced accuracy wins. The stores stay in the work directory, so an interrupted probe resumes, and the winner's
+ * store is the training store of the head that follows.
+ *
+ * <pre>{@code
+ * ProbeResult r = LayerProbe.builder().setModel(model).build().probe(ImageFolder.open(data), "train", Path.of("work/probe"));
+ * System.out.println(r.table());
+ * }</pre>
+ */
+public final class LayerProbe {
+    /** The layer name that asks for a probe ({@code --layer auto}, {@code TransferLearner.optLayer(AUTO)}). */
+    public static final String AUTO = "auto";
+
+    private static final Logger LOG = LoggerFactory.getLogger(LayerProbe.class);
+
+    private final BaseModel model;
+    private final List<String> layers;
+    private final List<Pooling> poolings;
+    private final int folds;
+    private final double[] cGrid;
+    private final int batchSize;
+    private final int threads;
+    private final ImageOptions imageOptions;
+    private final long seed;
+    private final ProgressListener listener;
+
+    private LayerProbe(Builder b) {
+        this.model = b.model;
+        this.layers = b.layers != null ? b.layers : b.model.featureLayers();
+        if (layers.isEmpty()) {
+            throw new TransferKitException("The model '" + model.name() + "' declares no feature layers to probe; name the"
+                    + " candidates with optLayers. Its layers are: " + model.layerNames() + ".");
+        }
+        layers.forEach(model::requireLayer);
+        this.poolings = b.poolings;
+        this.folds = b.folds;
+        this.cGrid = b.cGrid.clone();
+        this.batchSize = b.batchSize;
+        this.threads = b.threads;
+        this.imageOptions = b.imageOptions;
+        this.seed = b.seed;
+        this.listener = b.listener;
+    }
+
+    /**
+     * Starts a builder: {@code setModel} is required.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return every candidate layer and pooling, in the order they are probed */
+    public List<FeatureTarget> targets() {
+        List<FeatureTarget> out = new ArrayList<>();
+        for (String layer : layers) {
+            for (Pooling p : poolings) {
+                out.add(new FeatureTarget(layer, p));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Probes a split of an image folder.
+     *
+     * @param data    the dataset
+     * @param split   the split to cross-validate on, e.g. {@code "train"}
+     * @param workDir where the candidates' stores go (resumed when they exist)
+     * @return the scores of every candidate and the winner
+     */
+    public ProbeResult probe(ImageFolder data, String split, Path workDir) {
+        return probe(data.images(split), data.labelEncoder(), workDir);
+    }
+
+    /**
+     * Probes a list of labelled images.
+     *
+     * @param images  the images
+     * @param encoder their class names
+     * @param workDir where the candidates' stores go (resumed when they exist)
+     * @return the scores of every candidate and the winner
+     * @throws IllegalArgumentException naming the class when the images hold fewer than two classes, or a class has
+     *                                  fewer images than folds (checked before anything is extracted)
+     */
+    public ProbeResult probe(List<LabeledImage> images, LabelEncoder encoder, Path workDir) {
+        requireEnoughPerClass(images, encoder);
+        List<FeatureTarget> targets = targets();
+        FeatureExtractor extractor = FeatureExtractor.builder().setModel(model).optTargets(targets).optBatchSize(batchSize)
+                .optThreads(threads).optImageOptions(imageOptions).optListener(listener).build();
+        long t0 = System.nanoTime();
+        Map<FeatureTarget, FeatureStore> stores = extractor.extractAll(images, encoder, workDir);
+        double extractSeconds = (System.nanoTime() - t0) / 1e9;
+        List<String> order = model.graph().getConfiguration().getTopologicalOrderStr();
+        List<ProbeRow> rows = new ArrayList<>();
+        try {
+            for (FeatureTarget t : targets) {
+                FeatureStore store = stores.get(t);
+                ProbeRow row = score(t, order.indexOf(t.layer()), store, workDir.resolve(t.storeFileName()));
+                LOG.info("Probe {}: balanced accuracy {} ± {} (C={})", t, row.balancedAccuracy(), row.balancedSpread(), row.c());
+                rows.add(row);
+            }
+        } finally {
+            stores.values().forEach(FeatureStore::close);
+        }
+        ProbeRow winner = rows.stream().max(Comparator.comparingDouble(ProbeRow::balancedAccuracy)
+                .thenComparingDouble(ProbeRow::accuracy).thenComparing(Comparator.comparingInt(ProbeRow::dim).reversed()))
+                .orElseThrow();
+        return new ProbeResult(rows, winner, folds, extractSeconds);
+    }
+
+    private void requireEnoughPerClass(List<LabeledImage> images, LabelEncoder encoder) {
+        int[] y = images.stream().mapToInt(i -> encoder.contains(i.label()) ? encoder.index(i.label()) : 0).toArray();
+        StratifiedFolds.assign(y, encoder.toList(), folds, seed);
+    }
+
+    /** Cross-validates a linear head on one candidate's store at every C of the grid and keeps the best C. */
+    private ProbeRow score(FeatureTarget target, int depth, FeatureStore store, Path file) {
+        long t0 = System.nanoTime();
+        LoadedFeatures data = store.loadAll();
+        float[][] x = data.features().toFloatMatrix();
+        int[] y = data.labels();
+        List<String> labels = data.labelNames();
+        int[] fold = StratifiedFolds.assign(y, labels, folds, seed);
+        double[] best = null;
+        double bestC = cGrid[0];
+        for (double c : cGrid) {
+            double[] s = crossValidate(x, y, labels, fold, c);
+            if (best == null || s[2] > best[2] + 1e-12) {
+                best = s;
+                bestC = c;
+            }
+        }
+        long bytes;
+        try {
+            bytes = Files.size(file);
+        } catch (IOException e) {
+            bytes = -1;
+        }
+        return new ProbeRow(target, depth, x[0].length, best[0], best[1], best[2], best[3], bestC,
+                (System.nanoTime() - t0) / 1e9, bytes);
+    }
+
+    /** @return mean and spread of accuracy, then of balanced accuracy, over the folds */
+    private double[] crossValidate(float[][] x, int[] y, List<String> labels, int[] fold, double c) {
+        LinearHeadTrainer trainer = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
+                .optC(c).optClassWeights(ClassWeights.balanced()).optSeed(seed).build();
+        double[] acc = new double[folds];
+        double[] bal = new double[folds];
+        for (int f = 0; f < folds; f++) {
+            List<float[]> tx = new ArrayList<>();
+            List<Integer> ty = new ArrayList<>();
+            for (int i = 0; i < y.length; i++) {
+                if (fold[i] != f) {
+                    tx.add(x[i]);
+                    ty.add(y[i]);
+                }
+            }
+            LinearHead head = trainer.fit(tx.toArray(new float[0][]), ty.stream().mapToInt(Integer::intValue).toArray(), labels);
+            long[] correct = new long[labels.size()];
+            long[] support = new long[labels.size()];
+            long right = 0;
+            long n = 0;
+            for (int i = 0; i < y.length; i++) {
+                if (fold[i] == f) {
+                    double[] s = head.scores(x[i]);
+                    int predicted = argmax(s);
+                    support[y[i]]++;
+                    n++;
+                    if (predicted == y[i]) {
+                        correct[y[i]]++;
+                        right++;
+                    }
+                }
+            }
+            acc[f] = (double) right / n;
+            double sum = 0;
+            int present = 0;
+            for (int k = 0; k < labels.size(); k++) {
+                if (support[k] > 0) {
+                    sum += (double) correct[k] / support[k];
+                    present++;
+                }
+            }
+            bal[f] = sum / present;
+        }
+        return new double[]{mean(acc), spread(acc), mean(bal), spread(bal)};
+    }
+
+    private static int argmax(double[] s) {
+        int best = 0;
+        for (int i = 1; i < s.length; i++) {
+            if (s[i] > s[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static double mean(double[] v) {
+        return Arrays.stream(v).average().orElse(Double.NaN);
+    }
+
+    private static double spread(double[] v) {
+        double m = mean(v);
+        return Math.sqrt(Arrays.stream(v).map(a -> (a - m) * (a - m)).sum() / v.length);
+    }
+
+    @Override
+    public String toString() {
+        return "LayerProbe(model=" + model.name() + ", layers=" + layers + ", poolings=" + poolings + ", folds=" + folds
+                + ", C=" + Arrays.toString(cGrid) + ", seed=" + seed + ")";
+    }
+
+    /** Builder for {@link LayerProbe}. */
+    public static final class Builder {
+        private BaseModel model;
+        private List<String> layers;
+        private List<Pooling> poolings = List.of(Pooling.AVG);
+        private int folds = 5;
+        private double[] cGrid = {0.01, 0.1, 1, 10};
+        private int batchSize = 32;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private ImageOptions imageOptions = ImageOptions.defaults();
+        private long seed = 42;
+        private ProgressListener listener;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the network whose layers are probed.
+         *
+         * @param model the base model
+         * @return this builder
+         */
+        public Builder setModel(BaseModel model) {
+            this.model = model;
+            return this;
+        }
+
+        /**
+         * Sets the candidate layers; by default the model's declared feature layers.
+         *
+         * @param layers layer names of the model
+         * @return this builder
+         */
+        public Builder optLayers(List<String> layers) {
+            if (layers.isEmpty()) {
+                throw new IllegalArgumentException("A probe needs at least one candidate layer.");
+            }
+            this.layers = List.copyOf(layers);
+            return this;
+        }
+
+        /**
+         * Sets the poolings tried with every layer; by default global average only.
+         *
+         * @param poolings at least one
+         * @return this builder
+         */
+        public Builder optPoolings(List<Pooling> poolings) {
+            if (poolings.isEmpty() || poolings.stream().distinct().count() != poolings.size()) {
+                throw new IllegalArgumentException("Poolings must be at least one and distinct, but got " + poolings + ".");
+            }
+            this.poolings = List.copyOf(poolings);
+            return this;
+        }
+
+        /**
+         * Sets the number of cross-validation folds (default 5).
+         *
+         * @param folds at least 2
+         * @return this builder
+         */
+        public Builder optFolds(int folds) {
+            if (folds < 2) {
+                throw new IllegalArgumentException("Cross-validation needs at least 2 folds, but got " + folds + ".");
+            }
+            this.folds = folds;
+            return this;
+        }
+
+        /**
+         * Sets the regularisation strengths tried for every candidate (default 0.01, 0.1, 1, 10).
+         *
+         * @param grid positive values
+         * @return this builder
+         */
+        public Builder optCGrid(double... grid) {
+            if (grid.length == 0 || Arrays.stream(grid).anyMatch(c -> !(c > 0))) {
+                throw new IllegalArgumentException("The C grid must hold positive values, but got " + Arrays.toString(grid) + ".");
+            }
+            this.cGrid = grid.clone();
+            return this;
+        }
+
+        /**
+         * Sets the images per forward pass (default 32).
+         *
+         * @param batchSize at least 1
+         * @return this builder
+         */
+        public Builder optBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /**
+         * Sets the image-decoding threads (default: the number of cores).
+         *
+         * @param threads at least 1
+         * @return this builder
+         */
+        public Builder optThreads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        /**
+         * Sets how images are decoded and resized (default {@link ImageOptions#defaults()}).
+         *
+         * @param imageOptions the options
+         * @return this builder
+         */
+        public Builder optImageOptions(ImageOptions imageOptions) {
+            this.imageOptions = Objects.requireNonNull(imageOptions, "imageOptions");
+            return this;
+        }
+
+        /**
+         * Sets the seed of the fold assignment and the solver (default 42).
+         *
+         * @param seed any value
+         * @return this builder
+         */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Receives the extraction's progress.
+         *
+         * @param listener called after every batch
+         * @return this builder
+         */
+        public Builder optListener(ProgressListener listener) {
+            this.listener = listener;
+            return this;
+        }
+
+        /**
+         * Builds the probe.
+         *
+         * @return the probe
+         * @throws MissingSettingException when no model was set
+         * @throws TransferKitException    naming a candidate layer the model lacks, with the layers it has
+         */
+        public LayerProbe build() {
+            MissingSettingException.require(model, "A LayerProbe needs a model: call setModel.");
+            return new LayerProbe(this);
+        }
+    }
+}

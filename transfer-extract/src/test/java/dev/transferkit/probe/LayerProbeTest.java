@@ -1,0 +1,82 @@
+package dev.transferkit.probe;
+
+import dev.transferkit.core.TransferKitException;
+import dev.transferkit.extract.FeatureTarget;
+import dev.transferkit.extract.TestImages;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.TinyNetworks;
+import dev.transferkit.store.FeatureStore;
+import dev.transferkit.store.Pooling;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LayerProbeTest {
+    private static final BaseModel MODEL = TinyNetworks.baseModel(List.of("a", "b", "c"));
+
+    @Test
+    void everyCandidateIsScoredFromOnePassAndTheBestWins(@TempDir Path dir) throws Exception {
+        TestImages.write(dir.resolve("data"), "train", 8, 3);
+        ImageFolder data = ImageFolder.open(dir.resolve("data"));
+        LayerProbe probe = LayerProbe.builder().setModel(MODEL).optPoolings(List.of(Pooling.AVG, Pooling.MAX)).optFolds(4)
+                .optCGrid(0.1, 1).optBatchSize(5).build();
+        assertEquals(List.of(new FeatureTarget("conv2", Pooling.AVG), new FeatureTarget("conv2", Pooling.MAX),
+                new FeatureTarget("conv1", Pooling.AVG), new FeatureTarget("conv1", Pooling.MAX)), probe.targets());
+        ProbeResult r = probe.probe(data, "train", dir.resolve("probe"));
+        assertEquals(4, r.rows().size());
+        for (ProbeRow row : r.rows()) {
+            assertTrue(row.balancedAccuracy() >= 0 && row.balancedAccuracy() <= 1, row.toString());
+            assertTrue(row.balancedAccuracy() <= r.winner().balancedAccuracy() + 1e-12, "the winner scores best: " + r.table());
+            assertTrue(row.bytesOnDisk() > 0);
+            try (FeatureStore s = FeatureStore.open(dir.resolve("probe").resolve(row.target().storeFileName()))) {
+                assertEquals(16, s.rows());
+                assertEquals(row.dim(), s.dim());
+            }
+        }
+        assertTrue(r.rows().get(0).depth() > r.rows().get(2).depth(), "conv2 lies deeper than conv1");
+        assertTrue(r.table().contains("| " + r.winner().target().layer() + " * |"), r.table());
+        assertEquals(r.winner().target().toString(), r.toProvenance().get("probe.choice"));
+
+        Path png = dir.resolve("probe.png");
+        ProbePlot.write(r, png);
+        assertNotNull(ImageIO.read(png.toFile()));
+
+        // A rerun finds the stores complete and scores the same.
+        ProbeResult again = probe.probe(data, "train", dir.resolve("probe"));
+        assertEquals(r.rows().stream().map(ProbeRow::balancedAccuracy).toList(),
+                again.rows().stream().map(ProbeRow::balancedAccuracy).toList());
+    }
+
+    @Test
+    void badInputIsRefusedBeforeAnythingIsExtracted(@TempDir Path dir) throws Exception {
+        TransferKitException missing = assertThrows(TransferKitException.class,
+                () -> LayerProbe.builder().setModel(MODEL).optLayers(List.of("conv1", "block_13")).build());
+        assertTrue(missing.getMessage().contains("has no layer named 'block_13'") && missing.getMessage().contains("conv2"),
+                missing.getMessage());
+
+        TestImages.write(dir.resolve("few"), "train", 2, 1);
+        ImageFolder few = ImageFolder.open(dir.resolve("few"));
+        IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class,
+                () -> LayerProbe.builder().setModel(MODEL).optFolds(5).build().probe(few, "train", dir.resolve("p1")));
+        assertTrue(tooFew.getMessage().matches("The class '\\w+' has 2 example\\(s\\), fewer than the 5 cross-validation"
+                + " folds; add images or use fewer folds\\."), tooFew.getMessage());
+        assertTrue(Files.notExists(dir.resolve("p1")), "nothing was extracted");
+
+        LayerProbe three = LayerProbe.builder().setModel(MODEL).optFolds(2).build();
+        List<dev.transferkit.image.LabeledImage> oneClass = few.images("train").stream()
+                .filter(i -> i.label().equals(few.images("train").get(0).label())).toList();
+        IllegalArgumentException single = assertThrows(IllegalArgumentException.class,
+                () -> three.probe(oneClass, few.labelEncoder(), dir.resolve("p2")));
+        assertTrue(single.getMessage().contains("needs at least two classes with examples"), single.getMessage());
+    }
+}
