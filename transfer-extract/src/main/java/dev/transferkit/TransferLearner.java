@@ -4,6 +4,9 @@ import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.extract.FeatureExtractor;
+import dev.transferkit.extract.FeatureTarget;
+import dev.transferkit.probe.LayerProbe;
+import dev.transferkit.probe.ProbeResult;
 import dev.transferkit.extract.ProgressListener;
 import dev.transferkit.head.ClassWeights;
 import dev.transferkit.head.Head;
@@ -16,6 +19,7 @@ import dev.transferkit.store.Pooling;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -34,20 +38,25 @@ import java.util.function.Function;
  * Stores are written to {@code <workDir>/<split>.h5}; rerunning resumes or reuses them.
  */
 public final class TransferLearner {
-    private final FeatureExtractor extractor;
+    private final BaseModel model;
+    private final String layer;
+    private final Pooling pooling;
+    private final int batchSize;
+    private final ProgressListener listener;
     private final Function<FeatureStore, Head> headTrainer;
     private final String headDescription;
     private final Path workDir;
+    /** The extractor of the fixed layer, or of the layer a probe chose; null while {@code AUTO} is unresolved. */
+    private volatile FeatureExtractor extractor;
+    private volatile ProbeResult probe;
 
     private TransferLearner(Builder b) {
-        FeatureExtractor.Builder fx = FeatureExtractor.builder().setModel(b.model).optPooling(b.pooling).optBatchSize(b.batchSize);
-        if (b.layer != null) {
-            fx.optLayer(b.layer);
-        }
-        if (b.listener != null) {
-            fx.optListener(b.listener);
-        }
-        this.extractor = fx.build();
+        this.model = b.model;
+        this.layer = b.layer;
+        this.pooling = b.pooling;
+        this.batchSize = b.batchSize;
+        this.listener = b.listener;
+        this.extractor = LayerProbe.AUTO.equals(b.layer) ? null : extractorFor(b.layer == null ? b.model.defaultFeatureLayer() : b.layer);
         LinearHeadTrainer defaultHead = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
                 .optCrossValidation(new double[]{0.01, 0.1, 1, 10}, 5).optClassWeights(ClassWeights.balanced()).build();
         this.headTrainer = b.headTrainer != null ? b.headTrainer : store -> defaultHead.fit(store.loadAll());
@@ -55,14 +64,37 @@ public final class TransferLearner {
         this.workDir = b.workDir;
     }
 
+    private FeatureExtractor extractorFor(String chosen) {
+        FeatureExtractor.Builder fx = FeatureExtractor.builder().setModel(model).optLayer(chosen)
+                .optPooling(pooling).optBatchSize(batchSize);
+        if (listener != null) {
+            fx.optListener(listener);
+        }
+        return fx.build();
+    }
+
     /** @return a builder; {@code setBaseModel} and {@code setWorkDir} are required */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return the feature extractor this learner uses */
+    /**
+     * Returns the feature extractor this learner uses.
+     *
+     * @return the extractor of the configured layer, or of the layer the probe chose
+     * @throws IllegalStateException when the layer is {@link LayerProbe#AUTO} and {@link #fit} has not chosen it yet
+     */
     public FeatureExtractor extractor() {
-        return extractor;
+        FeatureExtractor fx = extractor;
+        if (fx == null) {
+            throw new IllegalStateException("The feature layer is chosen by a probe when fit runs; call fit first.");
+        }
+        return fx;
+    }
+
+    /** @return the probe that chose the layer, when the layer is {@link LayerProbe#AUTO} and {@link #fit} ran */
+    public java.util.Optional<ProbeResult> probe() {
+        return java.util.Optional.ofNullable(probe);
     }
 
     /**
@@ -71,28 +103,50 @@ public final class TransferLearner {
      * @param data  the dataset
      * @param split the split
      * @return the complete store; the caller closes it
+     * @throws IllegalStateException as {@link #extractor()}
      */
     public FeatureStore features(ImageFolder data, String split) {
-        return extractor.extract(data, split, workDir.resolve(split + ".h5"));
+        FeatureExtractor fx = extractor();
+        String file = LayerProbe.AUTO.equals(layer)
+                ? split + "-" + new FeatureTarget(fx.pipeline().layer(), fx.pipeline().pooling()).storeFileName() : split + ".h5";
+        return fx.extract(data, split, workDir.resolve(file));
     }
 
     /**
-     * Trains a predictor on one split.
+     * Trains a predictor on one split. With the layer {@link LayerProbe#AUTO}, a {@link LayerProbe} of the model's
+     * feature layers on this split chooses it first (its stores go to {@code <workDir>/probe-<split>}, and the
+     * winner's store trains the head); the probe's table is recorded in the predictor's provenance.
      *
      * @param data  the dataset
      * @param split the training split, e.g. {@code "train"}
      * @return the predictor (save it with {@link TransferModel#save})
      */
     public TransferModel fit(ImageFolder data, String split) {
-        try (FeatureStore store = features(data, split)) {
+        Map<String, String> provenance = new LinkedHashMap<>();
+        FeatureStore train;
+        if (LayerProbe.AUTO.equals(layer)) {
+            LayerProbe.Builder pb = LayerProbe.builder().setModel(model).optPoolings(List.of(pooling))
+                    .optBatchSize(batchSize);
+            if (listener != null) {
+                pb.optListener(listener);
+            }
+            Path probeDir = workDir.resolve("probe-" + split);
+            ProbeResult result = pb.build().probe(data, split, probeDir);
+            probe = result;
+            extractor = extractorFor(result.choice().layer());
+            provenance.putAll(result.toProvenance());
+            train = FeatureStore.open(probeDir.resolve(result.choice().storeFileName()));
+        } else {
+            train = features(data, split);
+        }
+        try (FeatureStore store = train) {
             Head head = headTrainer.apply(store);
-            Map<String, String> provenance = new LinkedHashMap<>();
             provenance.put("trainer", toString());
             provenance.put("trainData", data.root().resolve(split).toString());
             provenance.put("trainRows", Long.toString(store.rows()));
             provenance.put("trainFailures", Integer.toString(store.failures().size()));
             provenance.put("created", java.time.Instant.now().toString());
-            return TransferModel.of(extractor.pipeline(), head, store.spec().imageOptions(), provenance);
+            return TransferModel.of(extractor().pipeline(), head, store.spec().imageOptions(), provenance);
         }
     }
 
@@ -112,7 +166,8 @@ public final class TransferLearner {
 
     @Override
     public String toString() {
-        return "TransferLearner(" + extractor + ", head=" + headDescription + ", workDir=" + workDir + ")";
+        return "TransferLearner(" + (extractor != null ? extractor : "layer chosen by a probe of " + model.name())
+                + ", head=" + headDescription + ", workDir=" + workDir + ")";
     }
 
     /** Builder for {@link TransferLearner}. */
@@ -140,7 +195,11 @@ public final class TransferLearner {
             return this;
         }
 
-        /** @param layer feature layer (default: the model's recommended one) @return this builder */
+        /**
+         * @param layer feature layer (default: the model's recommended one), or {@link LayerProbe#AUTO} to let a probe
+         *              of the model's feature layers choose it
+         * @return this builder
+         */
         public Builder optLayer(String layer) {
             this.layer = layer;
             return this;

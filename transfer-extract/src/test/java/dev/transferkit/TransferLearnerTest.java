@@ -42,6 +42,24 @@ class TransferLearnerTest {
     }
 
     @Test
+    void anAutoLayerIsChosenByAProbeAndRecorded(@TempDir Path dir) throws Exception {
+        TestImages.write(dir.resolve("data"), "train", 10, 41);
+        TestImages.write(dir.resolve("data"), "test", 4, 42);
+        ImageFolder data = ImageFolder.open(dir.resolve("data"));
+        TransferLearner learner = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y", "z")))
+                .setWorkDir(dir.resolve("work")).optLayer(dev.transferkit.probe.LayerProbe.AUTO).build();
+        assertThrows(IllegalStateException.class, learner::extractor);
+        TransferModel model = learner.fit(data, "train");
+        String chosen = learner.probe().orElseThrow().choice().layer();
+        assertEquals(chosen, model.layer());
+        assertTrue(List.of("conv2", "conv1").contains(chosen));
+        assertEquals(chosen + "/AVG", model.provenance().get("probe.choice"));
+        assertTrue(model.provenance().containsKey("probe.conv1/AVG") && model.provenance().containsKey("probe.conv2/AVG"),
+                model.provenance().toString());
+        assertEquals(8, learner.evaluate(model, data, "test").confusionMatrix().total());
+    }
+
+    @Test
     void acceptsAnIncrementalHeadTrainedFromTheStore(@TempDir Path dir) throws Exception {
         TestImages.write(dir.resolve("data"), "train", 6, 33);
         ImageFolder data = ImageFolder.open(dir.resolve("data"));
