@@ -4,6 +4,8 @@ import dev.transferkit.examples.ConsoleProgressBar;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
+import dev.transferkit.probe.LayerProbe;
+import dev.transferkit.probe.ProbeResult;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.Pooling;
 import picocli.CommandLine.Command;
@@ -31,7 +33,8 @@ final class ExtractCommand implements Callable<Integer> {
     @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to extract. Default: ${DEFAULT-VALUE}.")
     String split;
 
-    @Option(names = {"-l", "--layer"}, description = "The feature layer. Default: the model's recommended one.")
+    @Option(names = {"-l", "--layer"}, description = "The feature layer, or 'auto' to choose among the model's feature"
+            + " layers by cross-validation on the train split (see 'transferkit probe'). Default: the model's recommended one.")
     String layer;
 
     @Option(names = {"-p", "--pooling"}, defaultValue = "AVG",
@@ -56,7 +59,14 @@ final class ExtractCommand implements Callable<Integer> {
         BaseModel base = ModelSpec.parse(model).load();
         FeatureExtractor.Builder b = FeatureExtractor.builder().setModel(base).optPooling(pooling).optBatchSize(batchSize)
                 .optOverwrite(overwrite).optFailFast(failFast).optListener(new ConsoleProgressBar(split, main.err));
-        if (layer != null) {
+        if (LayerProbe.AUTO.equalsIgnoreCase(String.valueOf(layer))) {
+            // Chosen on the training split, whichever split is extracted, so that a test split never picks its own layer.
+            Path dir = output.toAbsolutePath().getParent().resolve("probe-train");
+            ProbeResult probe = LayerProbe.builder().setModel(base).optPoolings(java.util.List.of(pooling)).optBatchSize(batchSize)
+                    .optListener(new ConsoleProgressBar("probe", main.err)).build().probe(folder, "train", dir);
+            main.out.print(probe.table());
+            b.optLayer(probe.choice().layer());
+        } else if (layer != null) {
             b.optLayer(layer);
         }
         Main.onInterrupt("Interrupted: " + output + " keeps the rows written so far; run the same command again to "

@@ -19,7 +19,7 @@ import java.util.Properties;
  */
 @Command(name = "transferkit", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Transfer learning on images: classify, extract features into HDF5 stores, train heads, fine-tune, predict.",
-        subcommands = {ClassifyCommand.class, ExtractCommand.class, TrainHeadCommand.class, FineTuneCommand.class,
+        subcommands = {ClassifyCommand.class, ExtractCommand.class, ProbeCommand.class, TrainHeadCommand.class, FineTuneCommand.class,
                 PredictCommand.class, EvaluateCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** The exit code of a failed command. */

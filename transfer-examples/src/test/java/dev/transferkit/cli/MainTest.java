@@ -83,6 +83,22 @@ class MainTest {
     }
 
     @Test
+    void probePrintsItsTableAndExtractAutoUsesTheWinner() {
+        Path plot = dir.resolve("probe/probe.png");
+        Run r = ok("probe", "-m", model.toString(), "-d", data.toString(), "--folds", "2", "-p", "AVG,MAX",
+                "-w", dir.resolve("probe").toString(), "--plot", plot.toString());
+        assertTrue(r.out().contains("| layer | pooling |") && r.out().contains("Chosen: "), r.out());
+        assertTrue(java.nio.file.Files.exists(plot));
+        String chosen = r.out().substring(r.out().indexOf("Chosen: ") + 8).split(" ")[0];
+        Path store = dir.resolve("auto/train.h5");
+        Run auto = ok("extract", "-m", model.toString(), "-d", data.toString(), "-l", "auto", "-o", store.toString());
+        assertTrue(auto.out().contains("Chosen: ") && auto.out().contains("Wrote " + store), auto.out());
+        assertTrue(auto.out().contains("/" + auto.out().substring(auto.out().indexOf("Chosen: ") + 8).split(" ")[0] + "/"),
+                auto.out());
+        assertTrue(List.of("conv1", "conv2").contains(chosen), chosen);
+    }
+
+    @Test
     void trainHeadPredictAndEvaluate() {
         Path predictor = predictor("linear");
         assertTrue(Files.isRegularFile(predictor));
@@ -174,7 +190,7 @@ class MainTest {
         Run missingRequired = run("extract", "-d", data.toString());
         assertEquals(2, missingRequired.code());
         assertTrue(missingRequired.err().contains("--output"), missingRequired.err());
-        for (String sub : List.of("classify", "extract", "train-head", "fine-tune", "predict", "evaluate", "inspect")) {
+        for (String sub : List.of("classify", "extract", "probe", "train-head", "fine-tune", "predict", "evaluate", "inspect")) {
             Run help = run(sub, "--help");
             assertEquals(0, help.code(), sub);
             assertTrue(help.out().startsWith("Usage: transferkit " + sub), help.out());

@@ -1,0 +1,77 @@
+package dev.transferkit.cli;
+
+import dev.transferkit.examples.ConsoleProgressBar;
+import dev.transferkit.image.ImageFolder;
+import dev.transferkit.model.BaseModel;
+import dev.transferkit.probe.LayerProbe;
+import dev.transferkit.probe.ProbePlot;
+import dev.transferkit.probe.ProbeResult;
+import dev.transferkit.store.Pooling;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code transferkit probe}: which layer to cut at, by cross-validation on the training split. */
+@Command(name = "probe", mixinStandardHelpOptions = true,
+        description = {"Extract several candidate layers in one pass and cross-validate a linear head on each.",
+                "Prints a table of accuracy and balanced accuracy per layer and pooling, and the winner."})
+final class ProbeCommand implements Callable<Integer> {
+    @ParentCommand
+    Main main;
+
+    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
+            description = "A built-in network or a model zip. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
+    Path data;
+
+    @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to cross-validate on. Default: ${DEFAULT-VALUE}.")
+    String split;
+
+    @Option(names = {"-l", "--layers"}, split = ",", paramLabel = "LAYER",
+            description = "Candidate layers, comma-separated. Default: the model's declared feature layers.")
+    List<String> layers;
+
+    @Option(names = {"-p", "--pooling"}, split = ",", defaultValue = "AVG", paramLabel = "POOLING",
+            description = "Poolings tried with every layer, comma-separated (${COMPLETION-CANDIDATES}). Default: ${DEFAULT-VALUE}.")
+    List<Pooling> poolings;
+
+    @Option(names = "--folds", defaultValue = "5", description = "Cross-validation folds. Default: ${DEFAULT-VALUE}.")
+    int folds;
+
+    @Option(names = {"-b", "--batch-size"}, defaultValue = "32", description = "Images per forward pass. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = {"-w", "--work"}, paramLabel = "DIR",
+            description = "Where the candidates' feature stores go (a rerun resumes them). Default: DATASET/../probe-SPLIT.")
+    Path work;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw balanced accuracy against layer depth.")
+    Path plot;
+
+    @Override
+    public Integer call() {
+        ImageFolder folder = ImageFolder.open(data);
+        BaseModel base = ModelSpec.parse(model).load();
+        LayerProbe.Builder b = LayerProbe.builder().setModel(base).optPoolings(poolings).optFolds(folds).optBatchSize(batchSize)
+                .optListener(new ConsoleProgressBar(split, main.err));
+        if (layers != null) {
+            b.optLayers(layers);
+        }
+        Path dir = work != null ? work : data.toAbsolutePath().getParent().resolve("probe-" + split);
+        Main.onInterrupt("Interrupted: the candidates' stores in " + dir + " keep the rows written so far; run the same"
+                + " command again to resume from there.");
+        ProbeResult result = b.build().probe(folder, split, dir);
+        main.out.print(result.table());
+        if (plot != null) {
+            ProbePlot.write(result, plot);
+            main.out.println("Wrote " + plot + ".");
+        }
+        return 0;
+    }
+}
