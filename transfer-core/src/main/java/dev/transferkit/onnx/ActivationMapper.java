@@ -1,6 +1,5 @@
 package dev.transferkit.onnx;
 
-import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationLReLU;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
@@ -11,7 +10,8 @@ import org.nd4j.linalg.activations.impl.ActivationTanH;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Element-wise activations as a DL4J {@link ActivationLayer}: {@code Relu}, {@code LeakyRelu}, {@code Sigmoid},
+ * Element-wise activations as an {@link OnnxActivationLayer} (unlike DL4J's, it leaves its input alone):
+ * {@code Relu}, {@code LeakyRelu}, {@code Sigmoid},
  * {@code Tanh}, {@code Clip} (ReLU6 and ReLU to DL4J's own, other bounds to {@link ActivationClip}),
  * {@code HardSigmoid} ({@link ActivationOnnxHardSigmoid}), {@code HardSwish} ({@link ActivationOnnxHardSwish}) and
  * {@code Softmax} over the features of a vector.
@@ -73,7 +73,7 @@ final class ActivationMapper implements OperatorMapper {
             default:
                 throw node.unsupported("the activation mapper does not handle operator " + node.op() + ".");
         }
-        ctx.addLayer(node.output(), new ActivationLayer.Builder().activation(activation).build(), in, node.input(0));
+        ctx.addLayer(node.output(), new OnnxActivationLayer(activation), in, node.input(0));
         if (nonNegative) {
             ctx.markNonNegative(node.output());
         }

@@ -13,7 +13,8 @@ import java.util.Arrays;
 
 /**
  * {@code Conv} (2-d, NCHW): a DL4J {@link ConvolutionLayer} for {@code group = 1}, a
- * {@link DepthwiseConvolution2D} for {@code group} = input channels. Symmetric padding stays in the layer; asymmetric
+ * {@link DepthwiseConvolution2D} for {@code group} = input channels (without dilation, which ND4J's oneDNN depthwise
+ * convolution rejects). Symmetric padding stays in the layer; asymmetric
  * padding (explicit or from {@code auto_pad}) becomes a {@link ZeroPaddingLayer} before an unpadded convolution.
  * ONNX weights are {@code [outC, inC / group, kH, kW]}, which DL4J's convolution also uses; the depthwise layer wants
  * {@code [kH, kW, inC, multiplier]} with output channel {@code c * multiplier + m}, which is ONNX's output channel
@@ -61,6 +62,10 @@ final class ConvMapper implements OperatorMapper {
             }
         } else if (group == in.channels() && w.size(1) == 1 && outChannels % group == 0) {
             depthwise = true;
+            if (dilations[0] != 1 || dilations[1] != 1) {
+                throw node.unsupported("dilations = " + Arrays.toString(dilations) + " on a depthwise convolution are "
+                        + "not supported (ND4J's oneDNN depthwise convolution rejects dilation).");
+            }
         } else {
             throw node.unsupported("group = " + group + " with " + in.channels() + " input channels is a grouped "
                     + "convolution; only group = 1 and depthwise convolutions (group = input channels) are supported.");

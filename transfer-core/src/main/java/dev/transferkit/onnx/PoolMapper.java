@@ -20,7 +20,7 @@ import java.util.Arrays;
  *     unpadded layer, which is exact for a max pooling of values that cannot be negative (after a ReLU, for
  *     instance) and for an average pooling that counts the padding and whose windows all lie inside it.</li>
  * </ul>
- * Anything else raises an {@link OnnxImportException}.
+ * Dilated pooling and anything else raise an {@link OnnxImportException}.
  */
 final class PoolMapper implements OperatorMapper {
 
@@ -41,8 +41,9 @@ final class PoolMapper implements OperatorMapper {
         }
         long[] strides = node.getPair("strides");
         long[] dilations = node.getPair("dilations");
-        if (!max && (dilations[0] != 1 || dilations[1] != 1)) {
-            throw node.unsupported("dilations = " + Arrays.toString(dilations) + " for an average pooling are not supported.");
+        if (dilations[0] != 1 || dilations[1] != 1) {
+            throw node.unsupported("dilations = " + Arrays.toString(dilations) + " are not supported (DL4J's dilated "
+                    + "pooling does not compute what ONNX's does).");
         }
         long[] pads = node.getInts("pads", new long[4]);
         if (pads.length != 4) {
