@@ -11,10 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Element-wise activations as an {@link OnnxActivationLayer} (unlike DL4J's, it leaves its input alone):
- * {@code Relu}, {@code LeakyRelu}, {@code Sigmoid},
- * {@code Tanh}, {@code Clip} (ReLU6 and ReLU to DL4J's own, other bounds to {@link ActivationClip}),
- * {@code HardSigmoid} ({@link ActivationOnnxHardSigmoid}), {@code HardSwish} ({@link ActivationOnnxHardSwish}) and
- * {@code Softmax} over the features of a vector.
+ * {@code Relu}, {@code LeakyRelu}, {@code Sigmoid}, {@code Tanh}, {@code Clip} (ReLU6 and ReLU to DL4J's own, other
+ * bounds to {@link ActivationClip}), {@code HardSigmoid} ({@link ActivationOnnxHardSigmoid}), {@code HardSwish}
+ * ({@link ActivationOnnxHardSwish}) and {@code Softmax} over the features of a vector.
  */
 final class ActivationMapper implements OperatorMapper {
 
