@@ -29,7 +29,7 @@ class OnnxModelTest {
 
     @Test
     void aModelOffersItsTensorsAndRunsCutAtAnyOfThem() throws Exception {
-        OnnxModel m = OnnxModel.read(TinyOnnx.write(dir.resolve("tiny.onnx"), TinyOnnx.model(-1)));
+        OnnxModel m = OnnxModel.read(SmallOnnxModels.write(dir.resolve("tiny.onnx"), SmallOnnxModels.model(-1)));
         assertEquals("image", m.inputName());
         assertArrayEquals(new long[]{-1, 3, -1, -1}, m.inputShape());
         assertEquals(List.of("conv", "relu", "pooled", "flat", "logits"), m.tensorNames());
@@ -39,7 +39,7 @@ class OnnxModelTest {
         try (InferenceEngine e = InferenceEngine.compile(m, List.of("relu", "logits"), new InputSpec(5, 5, 3, DataFormat.NCHW),
                 EngineOptions.defaults())) {
             Map<String, INDArray> out = e.outputs(x);
-            INDArray w = Nd4j.create(TinyOnnx.CONV, new long[]{2, 3}, 'c');
+            INDArray w = Nd4j.create(SmallOnnxModels.CONV, new long[]{2, 3}, 'c');
             INDArray relu = Nd4j.create(DataType.FLOAT, 2, 2, 5, 5);
             for (int c = 0; c < 2; c++) {
                 INDArray sum = Nd4j.zeros(DataType.FLOAT, 2, 5, 5);
@@ -51,7 +51,7 @@ class OnnxModelTest {
                         .assign(org.nd4j.linalg.ops.transforms.Transforms.relu(sum));
             }
             assertTrue(relu.equalsWithEps(out.get("relu"), 1e-5), "the cut computes the model's own convolution");
-            INDArray logits = relu.mean(2, 3).mmul(Nd4j.create(TinyOnnx.GEMM, new long[]{3, 2}, 'c').transpose());
+            INDArray logits = relu.mean(2, 3).mmul(Nd4j.create(SmallOnnxModels.GEMM, new long[]{3, 2}, 'c').transpose());
             assertTrue(logits.equalsWithEps(out.get("logits"), 1e-5));
         }
         OnnxModelException missing = assertThrows(OnnxModelException.class, () -> m.requireTensor("block_13"));
@@ -61,13 +61,13 @@ class OnnxModelTest {
 
     @Test
     void weightsInAnExternalFileAreReadFromTheModelsDirectoryOnly() throws Exception {
-        Onnx.ModelProto.Builder b = TinyOnnx.model(4);
+        Onnx.ModelProto.Builder b = SmallOnnxModels.model(4);
         Onnx.TensorProto conv = b.getGraph().getInitializer(0);
         Files.write(dir.resolve("weights.bin"), conv.getRawData().toByteArray());
         b.getGraphBuilder().setInitializer(0, conv.toBuilder().clearRawData()
                 .setDataLocation(Onnx.TensorProto.DataLocation.EXTERNAL)
                 .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("weights.bin")));
-        OnnxModel m = OnnxModel.read(TinyOnnx.write(dir.resolve("external.onnx"), b));
+        OnnxModel m = OnnxModel.read(SmallOnnxModels.write(dir.resolve("external.onnx"), b));
         assertEquals(conv.getRawData(), m.proto().getGraph().getInitializer(0).getRawData());
 
         Files.delete(dir.resolve("weights.bin"));
@@ -78,13 +78,13 @@ class OnnxModelTest {
         b.getGraphBuilder().setInitializer(0, b.getGraph().getInitializer(0).toBuilder().clearExternalData()
                 .addExternalData(Onnx.StringStringEntryProto.newBuilder().setKey("location").setValue("../secret.bin")));
         OnnxModelException outside = assertThrows(OnnxModelException.class,
-                () -> OnnxModel.read(TinyOnnx.write(dir.resolve("escape.onnx"), b)));
+                () -> OnnxModel.read(SmallOnnxModels.write(dir.resolve("escape.onnx"), b)));
         assertTrue(outside.getMessage().contains("'../secret.bin', outside the model's directory"), outside.getMessage());
     }
 
     @Test
     void hostileFilesAreRefusedByName() throws Exception {
-        byte[] good = TinyOnnx.model(4).build().toByteArray();
+        byte[] good = SmallOnnxModels.model(4).build().toByteArray();
         Path truncated = Files.write(dir.resolve("truncated.onnx"), Arrays.copyOf(good, good.length / 2));
         assertMessage(truncated, "is not a readable ONNX model: it is truncated or in another format");
 
@@ -97,12 +97,12 @@ class OnnxModelTest {
 
         assertMessage(dir.resolve("absent.onnx"), "The ONNX model " + dir.resolve("absent.onnx") + " does not exist.");
 
-        Onnx.ModelProto.Builder twoInputs = TinyOnnx.model(4);
-        twoInputs.getGraphBuilder().addInput(TinyOnnx.input("mask", 4));
-        assertMessage(TinyOnnx.write(dir.resolve("two.onnx"), twoInputs), "has 2 inputs [image, mask], but TransferKit feeds"
+        Onnx.ModelProto.Builder twoInputs = SmallOnnxModels.model(4);
+        twoInputs.getGraphBuilder().addInput(SmallOnnxModels.input("mask", 4));
+        assertMessage(SmallOnnxModels.write(dir.resolve("two.onnx"), twoInputs), "has 2 inputs [image, mask], but TransferKit feeds"
                 + " a model one image tensor");
 
-        OnnxModel fixed = OnnxModel.read(TinyOnnx.write(dir.resolve("fixed.onnx"), TinyOnnx.model(4)));
+        OnnxModel fixed = OnnxModel.read(SmallOnnxModels.write(dir.resolve("fixed.onnx"), SmallOnnxModels.model(4)));
         OnnxModelException size = assertThrows(OnnxModelException.class, () -> InferenceEngine.compile(fixed, List.of("logits"),
                 new InputSpec(8, 8, 3, DataFormat.NCHW), EngineOptions.defaults()));
         assertTrue(size.getMessage().contains("takes its input 'image' shaped [-1, 3, 4, 4] (-1: any size), so it cannot run"

@@ -5,72 +5,149 @@ import org.nd4j.shade.protobuf.ByteString;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.util.Random;
 
-/** Small ONNX models built with the protobuf classes: a 1x1 convolution followed by ReLU, global pooling and Gemm. */
+/** Builds small ONNX models for the per-operator tests: one NCHW float input, random float initialisers. */
 final class TinyOnnx {
-    static final float[] CONV = {1f, -2f, 0.5f, 0.25f, 1f, -1f}; // 2 output channels x 3 input channels
-    static final float[] GEMM = {1f, 2f, -1f, 0.5f, 0f, 3f};     // [3 classes, 2 features]
+    private final Onnx.GraphProto.Builder graph = Onnx.GraphProto.newBuilder().setName("tiny");
+    private final int opset;
+    private final Random random = new Random(42);
 
-    private TinyOnnx() {
-    }
-
-    /** The model: input "image" [n, 3, h, w] (h and w fixed when {@code size > 0}, else symbolic). */
-    static Onnx.ModelProto.Builder model(int size) {
-        Onnx.GraphProto.Builder g = Onnx.GraphProto.newBuilder().setName("tiny");
-        g.addInput(input("image", size));
-        g.addInitializer(floats("conv.w", CONV, 2, 3, 1, 1));
-        g.addInitializer(floats("fc.w", GEMM, 3, 2));
-        g.addNode(node("Conv", "/features/features.0/Conv", new String[]{"image", "conv.w"}, "conv"));
-        g.addNode(node("Relu", "/features/features.0/Relu", new String[]{"conv"}, "relu"));
-        g.addNode(node("GlobalAveragePool", "/pool/GlobalAveragePool", new String[]{"relu"}, "pooled"));
-        g.addNode(node("Flatten", "/Flatten", new String[]{"pooled"}, "flat"));
-        g.addNode(node("Gemm", "/fc/Gemm", new String[]{"flat", "fc.w"}, "logits").toBuilder()
-                .addAttribute(Onnx.AttributeProto.newBuilder().setName("transB").setI(1)
-                        .setType(Onnx.AttributeProto.AttributeType.INT)).build());
-        g.addOutput(Onnx.ValueInfoProto.newBuilder().setName("logits").setType(Onnx.TypeProto.newBuilder()
-                .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE))));
-        return Onnx.ModelProto.newBuilder().setIrVersion(7).setProducerName("TinyOnnx").setGraph(g)
-                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setVersion(13));
-    }
-
-    static Path write(Path file, Onnx.ModelProto.Builder model) throws Exception {
-        Files.write(file, model.build().toByteArray());
-        return file;
-    }
-
-    static Onnx.ValueInfoProto input(String name, int size) {
+    /**
+     * Starts a model.
+     *
+     * @param opset the default-domain opset
+     * @param input the input name
+     * @param c     channels
+     * @param h     height
+     * @param w     width
+     */
+    TinyOnnx(int opset, String input, long c, long h, long w) {
+        this.opset = opset;
         Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder()
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("n"))
-                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(3));
-        for (int i = 0; i < 2; i++) {
-            shape.addDim(size > 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(size)
-                    : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(i == 0 ? "h" : "w"));
+                .addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
+        for (long d : new long[]{c, h, w}) {
+            shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d));
         }
-        return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder().setTensorType(
-                Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE).setShape(shape))).build();
+        graph.addInput(Onnx.ValueInfoProto.newBuilder().setName(input).setType(Onnx.TypeProto.newBuilder()
+                .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE)
+                        .setShape(shape))));
     }
 
-    static Onnx.TensorProto floats(String name, float[] values, long... dims) {
+    /** Adds a float initialiser with values uniform in [-1, 1) times {@code scale}. */
+    String random(String name, float scale, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        float[] v = new float[(int) n];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (random.nextFloat() * 2 - 1) * scale;
+        }
+        return floats(name, v, shape);
+    }
+
+    /** Adds a float initialiser (raw little-endian data). */
+    String floats(String name, float[] values, long... shape) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            b.putFloat(v);
+        for (float f : values) {
+            b.putFloat(f);
         }
         b.flip();
         Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name)
                 .setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE).setRawData(ByteString.copyFrom(b));
-        for (long d : dims) {
+        for (long d : shape) {
             t.addDims(d);
         }
-        return t.build();
+        graph.addInitializer(t);
+        return name;
     }
 
-    static Onnx.NodeProto node(String op, String name, String[] inputs, String output) {
-        Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).setName(name).addOutput(output);
-        for (String i : inputs) {
-            n.addInput(i);
+    /** Adds a float initialiser given as float_data (not raw bytes). */
+    String floatData(String name, float[] values, long... shape) {
+        Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name)
+                .setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE);
+        for (float f : values) {
+            t.addFloatData(f);
         }
-        return n.build();
+        for (long d : shape) {
+            t.addDims(d);
+        }
+        graph.addInitializer(t);
+        return name;
+    }
+
+    /** Adds a 1-d int64 initialiser. */
+    String int64s(String name, long... values) {
+        Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name)
+                .setDataType(Onnx.TensorProto.DataType.INT64_VALUE).addDims(values.length);
+        for (long v : values) {
+            t.addInt64Data(v);
+        }
+        graph.addInitializer(t);
+        return name;
+    }
+
+    /** Adds a Constant node holding a float scalar tensor; returns its output. */
+    String constantScalar(String output, float value) {
+        Onnx.TensorProto t = Onnx.TensorProto.newBuilder().setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE)
+                .addFloatData(value).build();
+        graph.addNode(Onnx.NodeProto.newBuilder().setOpType("Constant").setName(output + "_node").addOutput(output)
+                .addAttribute(Onnx.AttributeProto.newBuilder().setName("value")
+                        .setType(Onnx.AttributeProto.AttributeType.TENSOR).setT(t)));
+        return output;
+    }
+
+    /** Adds a node named {@code output + "_node"} with one output; returns the output. */
+    String node(String op, String output, String[] inputs, Onnx.AttributeProto... attrs) {
+        Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().setOpType(op).setName(output + "_node").addOutput(output);
+        for (String in : inputs) {
+            n.addInput(in);
+        }
+        for (Onnx.AttributeProto a : attrs) {
+            n.addAttribute(a);
+        }
+        graph.addNode(n);
+        return output;
+    }
+
+    /** Declares a graph output. */
+    TinyOnnx output(String name) {
+        graph.addOutput(Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder()
+                .setTensorType(Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE))));
+        return this;
+    }
+
+    /** @return the model */
+    Onnx.ModelProto build() {
+        return Onnx.ModelProto.newBuilder().setIrVersion(opset >= 15 ? 8 : 7).setProducerName("TinyOnnx")
+                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
+                .setGraph(graph).build();
+    }
+
+    static String[] in(String... names) {
+        return names;
+    }
+
+    static Onnx.AttributeProto i(String name, long value) {
+        return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INT).setI(value).build();
+    }
+
+    static Onnx.AttributeProto f(String name, float value) {
+        return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.FLOAT).setF(value).build();
+    }
+
+    static Onnx.AttributeProto ints(String name, long... values) {
+        Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.INTS);
+        for (long v : values) {
+            a.addInts(v);
+        }
+        return a.build();
+    }
+
+    static Onnx.AttributeProto s(String name, String value) {
+        return Onnx.AttributeProto.newBuilder().setName(name).setType(Onnx.AttributeProto.AttributeType.STRING)
+                .setS(ByteString.copyFrom(value, StandardCharsets.UTF_8)).build();
     }
 }
