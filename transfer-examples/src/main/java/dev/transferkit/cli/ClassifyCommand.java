@@ -4,6 +4,7 @@ import dev.transferkit.image.ImagePaths;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.Prediction;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -20,9 +21,8 @@ final class ClassifyCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
-            description = "A built-in network (mobilenet_v2, inception_v3, vgg16, resnet50, ...) or a model zip. Default: ${DEFAULT-VALUE}.")
-    String model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = {"-k", "--top"}, defaultValue = "3", description = "How many classes to print per image. Default: ${DEFAULT-VALUE}.")
     int k;
@@ -36,7 +36,7 @@ final class ClassifyCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--top must be at least 1, but was " + k + ".");
         }
         List<Path> images = ImagePaths.expand(inputs);
-        BaseModel base = ModelSpec.parse(model).load();
+        BaseModel base = modelOptions.source().load();
         if (base.labels().isEmpty()) {
             throw new IllegalArgumentException("The model " + base.name() + " has no class names, so it cannot classify;"
                     + " use it for feature extraction (transferkit extract) or fine-tuning instead.");

@@ -9,6 +9,7 @@ import dev.transferkit.probe.ProbeResult;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.Pooling;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -23,9 +24,8 @@ final class ExtractCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
-            description = "A built-in network or a model zip. Default: ${DEFAULT-VALUE}.")
-    String model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
     Path data;
@@ -56,7 +56,7 @@ final class ExtractCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImageFolder folder = ImageFolder.open(data);
-        BaseModel base = ModelSpec.parse(model).load();
+        BaseModel base = modelOptions.source().load();
         FeatureExtractor.Builder b = FeatureExtractor.builder().setModel(base).optPooling(pooling).optBatchSize(batchSize)
                 .optOverwrite(overwrite).optFailFast(failFast).optListener(new ConsoleProgressBar(split, main.err));
         if (LayerProbe.AUTO.equalsIgnoreCase(String.valueOf(layer))) {

@@ -6,6 +6,7 @@ import dev.transferkit.finetune.FineTuneResult;
 import dev.transferkit.finetune.FineTuner;
 import dev.transferkit.image.ImageFolder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -21,9 +22,8 @@ final class FineTuneCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = {"-m", "--model"}, defaultValue = ModelSpec.DEFAULT, paramLabel = "MODEL",
-            description = "A built-in network or a model zip. Default: ${DEFAULT-VALUE}.")
-    String model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
     Path data;
@@ -83,7 +83,7 @@ final class FineTuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImageFolder folder = ImageFolder.open(data);
-        FineTuner.Builder b = FineTuner.builder().setBaseModel(ModelSpec.parse(model).load())
+        FineTuner.Builder b = FineTuner.builder().setBaseModel(modelOptions.source().load())
                 .optHead(dense.length == 1 && dense[0] == 0 ? new int[0] : dense, dropout)
                 .optPhase1(epochs, learningRate).optBatchSize(batchSize).optSeed(seed);
         if (cutLayer != null) {

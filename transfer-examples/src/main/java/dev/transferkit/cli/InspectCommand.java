@@ -45,8 +45,16 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--layers", description = "For a predictor, also list the layers of its network.")
     boolean layers;
 
-    @Parameters(paramLabel = "WHAT", description = "A store (.h5), a predictor or model zip, or a built-in network name.")
+    @Parameters(paramLabel = "WHAT", description = "A store (.h5), a predictor or model zip, an ONNX file (.onnx), or a"
+            + " built-in network name.")
     String what;
+
+    @Option(names = "--input-size", paramLabel = "H[xW]",
+            description = "For an ONNX model whose graph leaves its input size open: 224, or 240x320 (height x width).")
+    String inputSize;
+
+    @Option(names = "--preprocessing", paramLabel = "NAME", description = "For an ONNX model: torch (default), caffe, tf or unit.")
+    String preprocessing;
 
     @Override
     public Integer call() throws IOException {
@@ -66,7 +74,8 @@ final class InspectCommand implements Callable<Integer> {
                 layers(p.baseModel(), out);
             }
         } else {
-            BaseModel model = ModelSpec.parse(what).load();
+            BaseModel model = ModelSpec.parse(what, ModelSpec.inputSize(inputSize),
+                    preprocessing == null ? null : dev.transferkit.image.Preprocessing.preset(preprocessing)).load();
             out.println("Model " + model.name());
             out.println("  input:          " + model.inputSpec() + ", preprocessing " + model.preprocessing().name());
             out.println("  feature layers: " + model.featureLayers() + " (the first is the default)");

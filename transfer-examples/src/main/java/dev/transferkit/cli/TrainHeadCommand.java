@@ -144,7 +144,9 @@ final class TrainHeadCommand implements Callable<Integer> {
         String source = model != null ? model : spec.model();
         BaseModel base;
         try {
-            base = ModelSpec.parse(source).load();
+            // An ONNX model is read at the size and with the preprocessing its store was extracted with.
+            base = ModelSpec.parse(source, new int[]{spec.inputSpec().height(), spec.inputSpec().width()},
+                    spec.preprocessing()).load();
         } catch (TransferKitException e) {
             if (model != null) {
                 throw e;

@@ -120,6 +120,37 @@ class MainTest {
     }
 
     @Test
+    void anOnnxModelExtractsFineTunesAndInspectsFromTheCommandLine() throws Exception {
+        Path onnx = dir.resolve("onnx/resnet18.onnx");
+        java.nio.file.Files.createDirectories(onnx.getParent());
+        Path python = Path.of("/usr/bin/python3");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isExecutable(python), "needs Debian's python3-torch");
+        Process p = new ProcessBuilder(python.toString(), "-c", "import torch, torchvision\ntorch.manual_seed(0)\n"
+                + "m = torchvision.models.resnet18(num_classes=10).eval()\n"
+                + "torch.onnx.export(m, torch.randn(1, 3, 32, 32), r'" + onnx + "', opset_version=13, input_names=['input'],"
+                + " output_names=['output'], dynamic_axes={'input': {0: 'n', 2: 'h', 3: 'w'}, 'output': {0: 'n'}})\n")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0 || !out.contains("No module named"), out);
+        assertEquals(0, p.exitValue(), out);
+
+        Run open = run("extract", "-m", onnx.toString(), "-d", data.toString(), "-o", dir.resolve("onnx/train.h5").toString());
+        assertEquals(1, open.code());
+        assertTrue(open.err().contains("leaves its input's height and width open") && open.err().contains("--input-size"), open.err());
+        Run extract = ok("extract", "-m", onnx.toString(), "--input-size", "32", "-d", data.toString(),
+                "-o", dir.resolve("onnx/train.h5").toString());
+        assertTrue(extract.out().contains("512 features (resnet18//Flatten_output_0/AVG)"), extract.out());
+        Run inspect = ok("inspect", "--input-size", "32x32", onnx.toString());
+        assertTrue(inspect.out().contains("/layer4/layer4.1/relu_1/Relu_output_0") && inspect.out().contains("[512, 1, 1]"),
+                inspect.out());
+        Path predictor = dir.resolve("onnx/tuned.zip");
+        ok("fine-tune", "-m", onnx.toString(), "--input-size", "32", "--preprocessing", "torch", "-d", data.toString(),
+                "--dense", "0", "--epochs", "1", "--phase2-epochs", "1", "--unfreeze-from", "/layer4/layer4.1/conv1/Conv_output_0",
+                "-b", "8", "-o", predictor.toString());
+        ok("predict", "-m", predictor.toString(), data.resolve("test/blue/0.png").toString());
+    }
+
+    @Test
     void trainHeadMlpFromDisk() {
         Path work = dir.resolve("mlp");
         ok("extract", "-m", model.toString(), "-d", data.toString(), "-l", "conv2", "-o", work.resolve("train.h5").toString());
