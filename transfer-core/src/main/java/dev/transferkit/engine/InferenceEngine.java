@@ -185,19 +185,20 @@ public final class InferenceEngine implements AutoCloseable {
         long start = System.nanoTime();
         long[] shape = input.batchShape(1);
         shape[0] = -1;
-        dev.transferkit.onnx.OnnxModel.Cut cut = model.cut(targets, shape);
-        long[] perExample = Arrays.copyOfRange(input.batchShape(1), 1, 4);
-        OnnxExport.Boundary in = new OnnxExport.Boundary(model.inputName(), model.inputName(), perExample);
-        List<EngineReport.Entry> entries = new ArrayList<>();
-        cut.nodes().forEach(n -> entries.add(new EngineReport.Entry(
-                n.getOutputCount() > 0 ? n.getOutput(0) : n.getName(), n.getOpType(), EngineReport.Treatment.ONNX,
-                "the model's own node")));
-        InferenceEngine engine = new InferenceEngine(targets, input, options,
-                new EngineReport(targets.get(0), entries, 0), model.inputName(), DataType.FLOAT, List.of(List.of(in)),
-                stages -> stages.add(OrtSegment.ofModel(cut.bytes(), in, targets, options)));
-        LOG.info("Opened {} nodes of the ONNX model {} up to {} in {} ms.", entries.size(), model.file(), targets,
-                (System.nanoTime() - start) / 1_000_000);
-        return engine;
+        try (dev.transferkit.onnx.OnnxModel.Cut cut = model.cut(targets, shape)) {
+            long[] perExample = Arrays.copyOfRange(input.batchShape(1), 1, 4);
+            OnnxExport.Boundary in = new OnnxExport.Boundary(model.inputName(), model.inputName(), perExample);
+            List<EngineReport.Entry> entries = new ArrayList<>();
+            cut.nodes().forEach(n -> entries.add(new EngineReport.Entry(
+                    n.getOutputCount() > 0 ? n.getOutput(0) : n.getName(), n.getOpType(), EngineReport.Treatment.ONNX,
+                    "the model's own node")));
+            InferenceEngine engine = new InferenceEngine(targets, input, options,
+                    new EngineReport(targets.get(0), entries, 0), model.inputName(), DataType.FLOAT, List.of(List.of(in)),
+                    stages -> stages.add(OrtSegment.ofModel(cut.file(), in, targets, options)));
+            LOG.info("Opened {} nodes of the ONNX model {} up to {} in {} ms.", entries.size(), model.file(), targets,
+                    (System.nanoTime() - start) / 1_000_000);
+            return engine;
+        }
     }
 
     /**

@@ -67,6 +67,27 @@ final class OrtRuntime {
      * @throws EngineException when ONNX Runtime refuses the model or the options
      */
     static OrtSession session(byte[] model, EngineOptions options) {
+        return session(options, (env, so) -> env.createSession(model, so));
+    }
+
+    /**
+     * Creates a session for a model file, which ONNX Runtime reads itself (nothing of it passes through the Java heap).
+     *
+     * @param model   the ONNX file
+     * @param options threads, optimisation, arena and device
+     * @return the session
+     * @throws EngineException when ONNX Runtime refuses the model or the options
+     */
+    static OrtSession session(java.nio.file.Path model, EngineOptions options) {
+        return session(options, (env, so) -> env.createSession(model.toString(), so));
+    }
+
+    /** Opens a session the way {@code open} says, with the session options made from {@code options}. */
+    private interface Opener {
+        OrtSession open(OrtEnvironment env, OrtSession.SessionOptions so) throws OrtException;
+    }
+
+    private static OrtSession session(EngineOptions options, Opener opener) {
         OrtEnvironment env = environment();
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             if (options.threads() > 0) {
@@ -92,7 +113,7 @@ final class OrtRuntime {
                             + "profile 'cuda') and an NVIDIA driver.", e);
                 }
             }
-            return env.createSession(model, so);
+            return opener.open(env, so);
         } catch (OrtException e) {
             throw new EngineException("ONNX Runtime refused the exported network: " + e.getMessage(), e);
         }

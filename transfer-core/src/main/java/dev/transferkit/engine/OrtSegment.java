@@ -40,13 +40,13 @@ final class OrtSegment implements AutoCloseable {
      * Opens a session for a whole ONNX model whose outputs are named tensors; their shapes are the ones ONNX Runtime
      * infers (a size it cannot infer is taken from each result).
      *
-     * @param onnx    the serialised model, one input
+     * @param onnx    the model file, one input
      * @param input   the model's input
      * @param outputs the model's outputs, in order
      * @param options session options
      * @return the segment
      */
-    static OrtSegment ofModel(byte[] onnx, OnnxExport.Boundary input, List<String> outputs, EngineOptions options) {
+    static OrtSegment ofModel(java.nio.file.Path onnx, OnnxExport.Boundary input, List<String> outputs, EngineOptions options) {
         OrtSession session = OrtRuntime.session(onnx, options);
         try {
             Map<String, ai.onnxruntime.NodeInfo> info = session.getOutputInfo();

@@ -1,6 +1,5 @@
 package dev.transferkit.onnx;
 
-import dev.transferkit.core.TransferKitIOException;
 import onnx.Onnx;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -11,9 +10,6 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,22 +54,16 @@ public final class OnnxGraphImporter {
     /**
      * Reads an ONNX file and imports it.
      *
-     * @param onnxFile the model file (weights inline, not as external data)
+     * @param onnxFile the model file (external weight files are read from its directory)
      * @param channels the input channels
      * @param height   the input height
      * @param width    the input width
      * @return the initialised graph, with the ONNX weights
-     * @throws TransferKitIOException when the file cannot be read
-     * @throws OnnxImportException    when the model cannot be imported; the message names the node
+     * @throws OnnxModelException  when the file cannot be read or is not a usable ONNX model
+     * @throws OnnxImportException when the model cannot be imported; the message names the node
      */
     public static ComputationGraph importGraph(Path onnxFile, int channels, int height, int width) {
-        Onnx.ModelProto model;
-        try (InputStream in = Files.newInputStream(onnxFile)) {
-            model = Onnx.ModelProto.parseFrom(in);
-        } catch (IOException e) {
-            throw new TransferKitIOException("Could not read the ONNX model " + onnxFile + ": " + e.getMessage(), e);
-        }
-        return importGraph(model, channels, height, width);
+        return importGraph(OnnxModel.read(onnxFile).proto(), channels, height, width);
     }
 
     /**

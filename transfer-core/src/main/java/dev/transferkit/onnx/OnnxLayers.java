@@ -71,9 +71,11 @@ public final class OnnxLayers {
      * @return tensor names in graph order
      */
     public static List<String> blockOutputs(OnnxModel model) {
+        List<Onnx.NodeProto> nodes = model.proto().getGraph().getNodeList();
+        int shared = sharedScope(nodes);
         Map<String, String> lastOutput = new LinkedHashMap<>();
-        for (Onnx.NodeProto n : model.proto().getGraph().getNodeList()) {
-            String scope = scope(n.getName());
+        for (Onnx.NodeProto n : nodes) {
+            String scope = scope(n.getName(), shared);
             if (scope != null && n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() && !n.getOpType().equals("Constant")) {
                 lastOutput.remove(scope); // re-inserted: ordered by where each module ends
                 lastOutput.put(scope, n.getOutput(0));
@@ -82,15 +84,47 @@ public final class OnnxLayers {
         return new ArrayList<>(lastOutput.values());
     }
 
-    /** Returns the module a node belongs to, two scope levels deep at most, or null when the name has no scope. */
-    static String scope(String nodeName) {
+    /** The scope levels every scoped node shares, e.g. 1 when a wrapper module holds the network as {@code /model/...}. */
+    private static int sharedScope(List<Onnx.NodeProto> nodes) {
+        String[] common = null;
+        int length = 0;
+        for (Onnx.NodeProto n : nodes) {
+            String[] parts = scopes(n.getName());
+            if (parts.length == 0) {
+                continue;
+            }
+            if (common == null) {
+                common = parts;
+                length = parts.length;
+            } else {
+                int i = 0;
+                while (i < length && i < parts.length && common[i].equals(parts[i])) {
+                    i++;
+                }
+                length = i;
+            }
+        }
+        return length;
+    }
+
+    /** The module path of a node name, without the operation: {@code /layer3/layer3.1/relu/Relu} gives 3 levels. */
+    private static String[] scopes(String nodeName) {
         if (!nodeName.startsWith("/")) {
-            return null;
+            return new String[0];
         }
         String[] parts = nodeName.substring(1).split("/");
-        if (parts.length < 2) {
+        return java.util.Arrays.copyOf(parts, parts.length - 1);
+    }
+
+    /**
+     * Returns the module a node belongs to, two scope levels deep at most below the levels all nodes share, or null
+     * when the name has no scope there.
+     */
+    static String scope(String nodeName, int shared) {
+        String[] parts = scopes(nodeName);
+        if (parts.length <= shared) {
             return null; // a top-level operation such as /Flatten
         }
-        return parts.length == 2 ? parts[0] : parts[0] + "/" + parts[1];
+        return parts.length == shared + 1 ? parts[shared] : parts[shared] + "/" + parts[shared + 1];
     }
 }

@@ -226,17 +226,27 @@ public final class OnnxModel {
     }
 
     /**
-     * A cut of the graph: the serialised model and the nodes it kept.
+     * A cut of the graph: the model in a temporary file (streamed there, so a large model is never copied into one
+     * Java array) and the nodes it kept. Closing it deletes the file.
      *
-     * @param bytes the model, ready for an ONNX Runtime session
+     * @param file  the model, ready for an ONNX Runtime session
      * @param nodes its nodes, in order
      */
-    public record Cut(byte[] bytes, List<Onnx.NodeProto> nodes) {
+    public record Cut(Path file, List<Onnx.NodeProto> nodes) implements AutoCloseable {
+        /** Deletes the temporary file. */
+        @Override
+        public void close() {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // a temporary file; the OS cleans its temporary directory
+            }
+        }
     }
 
     /**
-     * Serialises the part of the graph that the given tensors depend on, with those tensors as its outputs and the
-     * input's size fixed.
+     * Writes the part of the graph that the given tensors depend on, with those tensors as its outputs and the input's
+     * size fixed, to a temporary file.
      *
      * @param outputs    tensors of this graph
      * @param inputShape the input shape to declare, -1 for the (symbolic) batch dimension
@@ -280,7 +290,20 @@ public final class OnnxModel {
             cut.addOutput(Onnx.ValueInfoProto.newBuilder().setName(o).setType(Onnx.TypeProto.newBuilder().setTensorType(
                     Onnx.TypeProto.Tensor.newBuilder().setElemType(Onnx.TensorProto.DataType.FLOAT_VALUE))));
         }
-        return new Cut(proto.toBuilder().setGraph(cut).build().toByteArray(), List.copyOf(cut.getNodeList()));
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("transferkit-cut-", ".onnx");
+            try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+                proto.toBuilder().setGraph(cut).build().writeTo(out);
+            }
+            return new Cut(tmp, List.copyOf(cut.getNodeList()));
+        } catch (IOException e) {
+            if (tmp != null) {
+                tmp.toFile().delete();
+            }
+            throw new OnnxModelException("Could not write the cut of the ONNX model " + file + " to a temporary file ("
+                    + e + "); check the free space of " + System.getProperty("java.io.tmpdir") + ".", e);
+        }
     }
 
     /**

@@ -7,6 +7,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import dev.transferkit.engine.EngineOptions;
+import dev.transferkit.engine.InferenceEngine;
+import dev.transferkit.image.DataFormat;
+import dev.transferkit.image.InputSpec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +24,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Imports torchvision CNNs with random weights (BatchNorm statistics randomised too), exported to ONNX by PyTorch, and
- * compares the DL4J graph's outputs with PyTorch's on the same two input images: the final logits and an
+ * compares both of TransferKit's ways of running them, the file itself in ONNX Runtime (frozen passes) and the DL4J
+ * graph it is mapped onto (fine-tuning), with PyTorch's outputs on the same two input images: the final logits and an
  * intermediate tensor ("feature", a module output renamed at export and read by later nodes). Tolerance, per
  * element: {@code |dl4j - torch| <= 1e-4 + 1e-4 * |torch|} (float32).
  * <p>
@@ -36,7 +41,8 @@ class OnnxGoldenTest {
             "mobilenet_v3_large:64:14:preserve:features.5",
             "efficientnet_b0:64:17:eval:features.4",
             "densenet121:64:12:preserve:features.denseblock2",
-            "inception_v3:75:15:eval:Mixed_5d");
+            "inception_v3:75:15:eval:Mixed_5d",
+            "vgg16:224:13:eval:features.23");
 
     @TempDir
     static Path dir;
@@ -54,20 +60,29 @@ class OnnxGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"resnet18", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0", "densenet121",
-            "inception_v3"})
+            "inception_v3", "vgg16"})
     void matchesPyTorch(String name) throws Exception {
         assumeTrue(unavailable == null, unavailable);
         Map<String, INDArray> golden = TorchGoldens.arrays(dir, name);
         INDArray input = golden.get("input");
         long start = System.nanoTime();
-        Onnx.ModelProto model = Onnx.ModelProto.parseFrom(Files.readAllBytes(dir.resolve(name + ".onnx")));
-        ComputationGraph net = OnnxGraphImporter.importGraph(model, (int) input.size(1), (int) input.size(2), (int) input.size(3));
+        OnnxModel file = OnnxModel.read(dir.resolve(name + ".onnx"));
+        ComputationGraph net = OnnxGraphImporter.importGraph(file.proto(), (int) input.size(1), (int) input.size(2), (int) input.size(3));
         long imported = System.nanoTime();
         assertEquals(List.of("output", "feature"), net.getConfiguration().getNetworkOutputs());
         assertEquals(List.of("input"), net.getConfiguration().getNetworkInputs());
         INDArray[] out = net.output(false, input);
         double outDiff = assertClose(name + " output", golden.get("output"), out[0]);
         double featureDiff = assertClose(name + " feature", golden.get("feature"), out[1]);
+        // The frozen path runs the file itself in ONNX Runtime; it must match PyTorch too (InceptionV3's Pad + AveragePool
+        // caught ONNX Runtime 1.20's pad fusion).
+        assertTrue(OnnxLayers.candidates(file).size() > 3, "block outputs are offered as feature layers: " + OnnxLayers.candidates(file));
+        try (InferenceEngine engine = InferenceEngine.compile(file, List.of("output", "feature"), new InputSpec((int) input.size(2),
+                (int) input.size(3), (int) input.size(1), DataFormat.NCHW), EngineOptions.defaults())) {
+            Map<String, INDArray> ort = engine.outputs(input);
+            assertClose(name + " output in ONNX Runtime", golden.get("output"), ort.get("output"));
+            assertClose(name + " feature in ONNX Runtime", golden.get("feature"), ort.get("feature"));
+        }
         System.out.printf("%s: output max |diff| %.2e (max |value| %.2f), feature %s max |diff| %.2e (max |value| %.2f)"
                         + " (import %.1f s, forward %.1f s)%n", name, outDiff, golden.get("output").amaxNumber().doubleValue(),
                 java.util.Arrays.toString(out[1].shape()), featureDiff, golden.get("feature").amaxNumber().doubleValue(),
