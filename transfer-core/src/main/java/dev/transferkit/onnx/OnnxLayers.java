@@ -63,9 +63,10 @@ public final class OnnxLayers {
 
     /**
      * Returns each module's output: for every module two levels deep in the node names' scopes (e.g.
-     * {@code layer3/layer3.1}, {@code features/features.13}), or one level deep for a top-level module without
-     * sub-modules (e.g. {@code maxpool}), the last tensor it produces. Graphs whose node names carry no scopes give an
-     * empty list.
+     * {@code layer3/layer3.1}, {@code features/features.13}), or one level deep for a top-level module that computes
+     * something itself (e.g. {@code maxpool}, or InceptionV3's {@code Mixed_6e}, which concatenates its branches), the
+     * last tensor it produces. Scope levels shared by every node (a wrapper module) are skipped. Graphs whose node
+     * names carry no scopes give an empty list.
      *
      * @param model the model
      * @return tensor names in graph order
@@ -73,9 +74,21 @@ public final class OnnxLayers {
     public static List<String> blockOutputs(OnnxModel model) {
         List<Onnx.NodeProto> nodes = model.proto().getGraph().getNodeList();
         int shared = sharedScope(nodes);
+        // A module with operations of its own (InceptionV3's Mixed_6e ends in a Concat) is one block; a container
+        // without any (a Sequential such as layer3 or features) holds blocks.
+        java.util.Set<String> selfComputing = new java.util.HashSet<>();
+        for (Onnx.NodeProto n : nodes) {
+            String[] parts = scopes(n.getName());
+            if (parts.length == shared + 1 && !n.getOpType().equals("Constant")) {
+                selfComputing.add(parts[shared]);
+            }
+        }
         Map<String, String> lastOutput = new LinkedHashMap<>();
         for (Onnx.NodeProto n : nodes) {
             String scope = scope(n.getName(), shared);
+            if (scope != null && selfComputing.contains(scopes(n.getName())[shared])) {
+                scope = scopes(n.getName())[shared];
+            }
             if (scope != null && n.getOutputCount() > 0 && !n.getOutput(0).isEmpty() && !n.getOpType().equals("Constant")) {
                 lastOutput.remove(scope); // re-inserted: ordered by where each module ends
                 lastOutput.put(scope, n.getOutput(0));
