@@ -1,0 +1,41 @@
+package dev.transferkit.head;
+
+import java.util.List;
+
+/**
+ * Trains one kind of linear model. Cross-validation asks it for a path per fold (a fit for every C of an ascending
+ * grid, each starting from the previous solution, scored on the fold's held-out rows), then for the final fit on
+ * every row, which may start from the folds' solutions. Paths of different folds may run on different threads.
+ *
+ * @param <P> the fold paths
+ */
+interface LinearSolver<P extends LinearSolver.FoldPath> {
+    /** The outcome of one fold's path. */
+    interface FoldPath {
+        /**
+         * @param index a position in the grid
+         * @return the predicted class of each held-out row, in ascending row order
+         */
+        int[] predictions(int index);
+    }
+
+    /**
+     * Fits every C in turn on the training rows.
+     *
+     * @param train   training rows, ascending
+     * @param heldOut held-out rows, ascending
+     * @param cs      the grid, ascending
+     * @return predictions for the held-out rows at each C
+     */
+    P path(int[] train, int[] heldOut, double[] cs);
+
+    /**
+     * Fits all rows.
+     *
+     * @param c     the regularisation strength
+     * @param paths the folds' paths (empty when there was no cross-validation)
+     * @param index the position of {@code c} in the paths' grid
+     * @return the head, its info holding the solver's details
+     */
+    LinearHead fit(double c, List<P> paths, int index);
+}
