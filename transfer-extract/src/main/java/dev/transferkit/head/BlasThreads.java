@@ -1,5 +1,6 @@
 package dev.transferkit.head;
 
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
 import java.util.concurrent.ThreadFactory;
@@ -20,6 +21,7 @@ final class BlasThreads {
      */
     static ThreadFactory singleThreaded(String name) {
         AtomicInteger count = new AtomicInteger();
+        Nd4j.getExecutioner(); // initialises ND4J, which NativeOpsHolder needs
         return task -> {
             Thread t = new Thread(() -> {
                 NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(1);

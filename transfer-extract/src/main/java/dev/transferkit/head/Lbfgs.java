@@ -17,7 +17,7 @@ final class Lbfgs {
     private static final int MEMORY = 10;
 
     /**
-     * A vector space with an inner product.
+     * A vector space with an inner product. The minimiser changes only vectors it made with {@link #copy}.
      *
      * @param <V> the vectors
      */
@@ -25,11 +25,14 @@ final class Lbfgs {
         /** @return the inner product of {@code a} and {@code b} */
         double dot(V a, V b);
 
-        /** @return {@code a * x + y}, a new vector */
-        V axpy(double a, V x, V y);
-
         /** @return {@code a * x}, a new vector */
-        V scale(double a, V x);
+        V scaled(double a, V x);
+
+        /** Adds {@code a * x} to {@code y}, in place. */
+        void addScaled(double a, V x, V y);
+
+        /** Multiplies {@code x} by {@code a}, in place. */
+        void scale(double a, V x);
     }
 
     /**
@@ -125,11 +128,11 @@ final class Lbfgs {
         }
         Deque<Pair<V>> pairs = new ArrayDeque<>();
         for (int iteration = 1; iteration <= maxIterations; iteration++) {
-            V d = pairs.isEmpty() ? f.scale(-1, x.gradient()) : direction(f, x.gradient(), pairs);
+            V d = pairs.isEmpty() ? f.scaled(-1, x.gradient()) : direction(f, x.gradient(), pairs);
             double slope = f.dot(x.gradient(), d);
             if (!(slope < 0)) {
                 pairs.clear();
-                d = f.scale(-1, x.gradient());
+                d = f.scaled(-1, x.gradient());
                 slope = -norm * norm;
             }
             // The first step of steepest descent has length one, as in L-BFGS-B; quasi-Newton steps start at 1.
@@ -144,8 +147,10 @@ final class Lbfgs {
                 return new Result<>(x, iteration - 1, false, "the line search found no lower point");
             }
             P next = line.point(t);
-            V s = f.scale(t, d);
-            V y = f.axpy(-1, x.gradient(), next.gradient());
+            V s = d;
+            f.scale(t, s);
+            V y = f.scaled(1, next.gradient());
+            f.addScaled(-1, x.gradient(), y);
             double sy = f.dot(s, y);
             if (sy > 1e-10 * f.dot(y, y)) {
                 if (pairs.size() == MEMORY) {
@@ -172,23 +177,26 @@ final class Lbfgs {
         return String.format(Locale.ROOT, "gradient norm %.3g <= %.3g", norm, tolerance);
     }
 
-    /** The two-loop recursion: {@code -H g} for the inverse Hessian approximation the stored pairs define. */
+    /**
+     * The two-loop recursion: {@code -H g} for the inverse Hessian approximation the stored pairs define, computed
+     * in one new vector.
+     */
     private static <V> V direction(Space<V> f, V gradient, Deque<Pair<V>> pairs) {
         double[] alpha = new double[pairs.size()];
-        V q = gradient;
+        V r = f.scaled(-1, gradient);
         int i = pairs.size();
         for (Iterator<Pair<V>> it = pairs.descendingIterator(); it.hasNext(); ) {
             Pair<V> p = it.next();
-            alpha[--i] = p.rho() * f.dot(p.s(), q);
-            q = f.axpy(-alpha[i], p.y(), q);
+            alpha[--i] = p.rho() * f.dot(p.s(), r);
+            f.addScaled(-alpha[i], p.y(), r);
         }
         Pair<V> last = pairs.getLast();
-        V r = f.scale(f.dot(last.s(), last.y()) / f.dot(last.y(), last.y()), q);
+        f.scale(f.dot(last.s(), last.y()) / f.dot(last.y(), last.y()), r);
         i = 0;
         for (Pair<V> p : pairs) {
             double beta = p.rho() * f.dot(p.y(), r);
-            r = f.axpy(alpha[i++] - beta, p.s(), r);
+            f.addScaled(alpha[i++] - beta, p.s(), r);
         }
-        return f.scale(-1, r);
+        return r;
     }
 }

@@ -83,7 +83,7 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
         }
         if (form == Form.GRAM) {
             this.features = standardizer == null ? x.castTo(DataType.FLOAT) : standardizer.apply(x, DataType.FLOAT);
-            this.matrix = GramDesign.gram(features);
+            this.matrix = Blas.gram(features);
         } else {
             this.features = null;
             this.matrix = standardizer == null ? x.castTo(DataType.DOUBLE) : standardizer.apply(x, DataType.DOUBLE);

@@ -62,11 +62,8 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
                     double tolerance, Integer maxIterations, long seed, Map<String, String> info) {
         Linear.disableDebugOutput();
         this.rows = new Feature[y.length][];
-        for (int i = 0; i < y.length; i++) {
-            float[] raw = x.getRow(i).toFloatVector();
-            double[] v = standardizer == null ? toDouble(raw) : standardizer.apply(raw);
-            rows[i] = LiblinearModels.features(v, 1.0);
-        }
+        Matrices.forEachRow(x, (i, raw) -> rows[i] = LiblinearModels.features(standardizer == null ? toDouble(raw)
+                : standardizer.apply(raw), 1.0));
         this.y = y;
         this.dim = (int) x.columns();
         this.labels = labels;

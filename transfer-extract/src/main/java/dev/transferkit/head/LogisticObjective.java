@@ -65,13 +65,18 @@ final class LogisticObjective implements Lbfgs.Objective<Coefficients, LogisticO
     }
 
     @Override
-    public Coefficients axpy(double a, Coefficients x, Coefficients y) {
-        return Coefficients.axpy(a, x, y);
+    public Coefficients scaled(double a, Coefficients x) {
+        return Coefficients.scale(a, x);
     }
 
     @Override
-    public Coefficients scale(double a, Coefficients x) {
-        return Coefficients.scale(a, x);
+    public void addScaled(double a, Coefficients x, Coefficients y) {
+        Coefficients.addScaled(a, x, y);
+    }
+
+    @Override
+    public void scale(double a, Coefficients x) {
+        Coefficients.scaleInPlace(a, x);
     }
 
     @Override
@@ -82,19 +87,32 @@ final class LogisticObjective implements Lbfgs.Objective<Coefficients, LogisticO
         double wd = design.dot(from.x(), d);
         double dd = design.dot(d, d);
         return new Lbfgs.Line<>() {
+            private double lastT = Double.NaN;
+            private double[] lastZ;
+            private double[] lastG;
+            private double lastLoss;
+
             @Override
             public Lbfgs.Sample sample(double t) {
-                double[] z = along(z0, zd, t);
-                double[] g = new double[z.length];
-                double loss = loss(z, g);
-                double slope = Coefficients.dot(g, zd) + (wd + t * dd) / c;
-                return new Lbfgs.Sample(loss + (ww + t * (2 * wd + t * dd)) / (2 * c), slope);
+                evaluate(t);
+                double slope = Coefficients.dot(lastG, zd) + (wd + t * dd) / c;
+                return new Lbfgs.Sample(lastLoss + (ww + t * (2 * wd + t * dd)) / (2 * c), slope);
             }
 
             @Override
             public State point(double t) {
-                Coefficients x = Coefficients.axpy(t, d, from.x());
-                return state(x, along(z0, zd, t), ww + t * (2 * wd + t * dd));
+                evaluate(t);
+                return state(Coefficients.axpy(t, d, from.x()), lastLoss, lastG, ww + t * (2 * wd + t * dd));
+            }
+
+            /** Scores, loss and residuals at {@code t}, kept for the next call (the accepted step was sampled last). */
+            private void evaluate(double t) {
+                if (t != lastT) {
+                    lastZ = along(z0, zd, t);
+                    lastG = new double[lastZ.length];
+                    lastLoss = loss(lastZ, lastG);
+                    lastT = t;
+                }
             }
         };
     }
@@ -102,7 +120,11 @@ final class LogisticObjective implements Lbfgs.Objective<Coefficients, LogisticO
     /** Value and gradient at {@code x}, whose scores and squared weight norm are given. */
     private State state(Coefficients x, double[] z, double ww) {
         double[] g = new double[z.length];
-        double loss = loss(z, g);
+        return state(x, loss(z, g), g, ww);
+    }
+
+    /** Value and gradient at {@code x}, whose loss, residuals and squared weight norm are given. */
+    private State state(Coefficients x, double loss, double[] g, double ww) {
         Coefficients data = design.transposeTimes(g, r);
         double[] interceptGradient = new double[r];
         for (int i = 0; i < g.length; i++) {

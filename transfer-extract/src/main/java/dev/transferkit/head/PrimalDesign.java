@@ -1,6 +1,5 @@
 package dev.transferkit.head;
 
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -15,13 +14,13 @@ final class PrimalDesign implements Design {
     private final int features;
 
     /**
-     * @param all     standardised features of every row of the problem, DOUBLE {@code [n, features]}
+     * @param all     standardised features of every row of the problem, {@code [n, features]} (used as is when DOUBLE)
      * @param train   the training rows, ascending
      * @param heldOut the held-out rows, ascending (may be empty)
      */
     PrimalDesign(INDArray all, int[] train, int[] heldOut) {
-        this.x = train.length == all.rows() ? all : Nd4j.pullRows(all, 1, train);
-        this.heldOut = heldOut.length == 0 ? null : Nd4j.pullRows(all, 1, heldOut);
+        this.x = Blas.matrix(train.length == all.rows() ? all : Nd4j.pullRows(all, 1, train));
+        this.heldOut = heldOut.length == 0 ? null : Blas.matrix(Nd4j.pullRows(all, 1, heldOut));
         this.features = (int) all.columns();
     }
 
@@ -37,8 +36,8 @@ final class PrimalDesign implements Design {
 
     @Override
     public Coefficients transposeTimes(double[] g, int r) {
-        INDArray w = x.transpose().mmul(Matrices.of(g, rows(), r, DataType.DOUBLE));
-        return new Coefficients(Matrices.rowMajor(w), Matrices.rowMajor(x.mmul(w)), new double[r]);
+        double[] w = Blas.multiply(x, true, g, r);
+        return new Coefficients(w, Blas.multiply(x, false, w, r), new double[r]);
     }
 
     @Override
@@ -49,14 +48,13 @@ final class PrimalDesign implements Design {
     @Override
     public Coefficients point(double[] weights, double[] intercepts) {
         int r = intercepts.length;
-        double[] image = Matrices.rowMajor(x.mmul(Matrices.of(weights, features, r, DataType.DOUBLE)));
-        return new Coefficients(weights.clone(), image, intercepts.clone());
+        return new Coefficients(weights.clone(), Blas.multiply(x, false, weights, r), intercepts.clone());
     }
 
     @Override
     public double[] heldOutScores(Coefficients p) {
         int r = p.intercepts.length;
-        double[] z = Matrices.rowMajor(heldOut.mmul(Matrices.of(p.weights, features, r, DataType.DOUBLE)));
+        double[] z = Blas.multiply(heldOut, false, p.weights, r);
         for (int i = 0; i < z.length; i++) {
             z[i] += p.intercepts[i % r];
         }

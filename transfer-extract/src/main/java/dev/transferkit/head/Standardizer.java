@@ -48,8 +48,7 @@ final class Standardizer {
         float[] origin = x.getRow(0).toFloatVector();
         double[] sum = new double[d];
         double[] squares = new double[d];
-        for (int i = 0; i < n; i++) {
-            float[] row = i == 0 ? origin : x.getRow(i).toFloatVector();
+        Matrices.forEachRow(x, (i, row) -> {
             for (int j = 0; j < d; j++) {
                 float v = row[j];
                 if (!Float.isFinite(v)) {
@@ -59,7 +58,7 @@ final class Standardizer {
                 sum[j] += diff;
                 squares[j] += diff * diff;
             }
-        }
+        });
         double[] mean = new double[d];
         double[] scale = new double[d];
         for (int j = 0; j < d; j++) {

@@ -161,13 +161,18 @@ class LinearHeadSolverTest {
         }
 
         @Override
-        public double[] axpy(double a, double[] x, double[] y) {
-            return Coefficients.axpy(a, x, y);
+        public double[] scaled(double a, double[] x) {
+            return Coefficients.scale(a, x);
         }
 
         @Override
-        public double[] scale(double a, double[] x) {
-            return Coefficients.scale(a, x);
+        public void addScaled(double a, double[] x, double[] y) {
+            Coefficients.addScaled(a, x, y);
+        }
+
+        @Override
+        public void scale(double a, double[] x) {
+            Coefficients.scaleInPlace(a, x);
         }
 
         @Override
@@ -181,7 +186,7 @@ class LinearHeadSolverTest {
 
                 @Override
                 public Point point(double t) {
-                    return at(axpy(t, d, from.x()));
+                    return at(Coefficients.axpy(t, d, from.x()));
                 }
             };
         }
