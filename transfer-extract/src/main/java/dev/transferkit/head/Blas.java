@@ -60,13 +60,20 @@ final class Blas {
      * @return row-major {@code a v} ({@code m x r}), or {@code a^T v} ({@code k x r})
      */
     static double[] multiply(INDArray a, boolean transpose, double[] v, int r) {
+        return OPENBLAS ? multiplyByOpenBlas(a, transpose, v, r) : multiplyByNd4j(a, transpose, v, r);
+    }
+
+    /** {@link #multiply} by ND4J's {@code mmul}; a transposed product is computed as {@code (v^T a)^T}, not copying {@code a}. */
+    static double[] multiplyByNd4j(INDArray a, boolean transpose, double[] v, int r) {
+        INDArray b = Matrices.of(v, (int) (transpose ? a.rows() : a.columns()), r, DataType.DOUBLE);
+        return Matrices.rowMajor(transpose ? b.transpose().mmul(a).transpose() : a.mmul(b));
+    }
+
+    /** {@link #multiply} by OpenBLAS's dgemv (one column) or dgemm. */
+    static double[] multiplyByOpenBlas(INDArray a, boolean transpose, double[] v, int r) {
         int m = (int) a.rows();
         int k = (int) a.columns();
         int out = transpose ? k : m;
-        if (!OPENBLAS) {
-            INDArray b = Matrices.of(v, transpose ? m : k, r, DataType.DOUBLE);
-            return Matrices.rowMajor(transpose ? b.transpose().mmul(a).transpose() : a.mmul(b));
-        }
         double[] result = new double[out * r];
         try (DoublePointer x = new DoublePointer(v); DoublePointer y = new DoublePointer((long) out * r)) {
             DoublePointer data = new DoublePointer(a.data().addressPointer());
@@ -93,7 +100,7 @@ final class Blas {
     }
 
     /** OpenBLAS's symmetric rank-k update fills the upper triangle (half the work of a product); then it is mirrored. */
-    private static INDArray gramBySyrk(INDArray x) {
+    static INDArray gramBySyrk(INDArray x) {
         INDArray rows = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() && x.offset() == 0
                 ? x : x.castTo(DataType.FLOAT).dup('c');
         int n = (int) rows.rows();
@@ -113,8 +120,8 @@ final class Blas {
         return k;
     }
 
-    /** Blocks of rows, so that only the products on and above the diagonal are computed. */
-    private static INDArray gramByBlocks(INDArray x) {
+    /** ND4J products of blocks of rows, only those on and above the diagonal. */
+    static INDArray gramByBlocks(INDArray x) {
         int n = (int) x.rows();
         int block = Math.max(1024, (n + 7) / 8);
         INDArray k = Nd4j.create(DataType.DOUBLE, n, n);

@@ -1,16 +1,12 @@
 package dev.transferkit.head;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 
 /**
- * k-fold cross-validation of a grid of C: one path per fold, the folds run on a bounded pool, the held-out
+ * k-fold cross-validation of a grid of C: one path per fold (run in parallel by the solver), the held-out
  * predictions of all folds pooled and scored by accuracy or balanced accuracy (the mean recall of the classes). The
- * smallest C with the best score wins. The result does not depend on the pool's size.
+ * smallest C with the best score wins.
  */
 final class CrossValidation {
     /**
@@ -34,21 +30,12 @@ final class CrossValidation {
      * @param y        the class of every row
      * @param classes  the number of classes
      * @param balanced score by balanced accuracy rather than accuracy
-     * @param pool     the threads to run folds on
      * @param <P>      the solver's paths
      * @return the chosen C and all scores
      */
     static <P extends LinearSolver.FoldPath> Outcome<P> run(LinearSolver<P> solver, Folds folds, double[] cs, int[] y,
-                                                           int classes, boolean balanced, ExecutorService pool) {
-        List<Future<P>> futures = new ArrayList<>();
-        for (int f = 0; f < folds.count(); f++) {
-            int fold = f;
-            futures.add(pool.submit(() -> solver.path(folds.train(fold), folds.heldOut(fold), cs)));
-        }
-        List<P> paths = new ArrayList<>();
-        for (Future<P> future : futures) {
-            paths.add(await(future));
-        }
+                                                           int classes, boolean balanced) {
+        List<P> paths = solver.paths(folds, cs);
         StringBuilder scores = new StringBuilder();
         int best = 0;
         double bestScore = -1;
@@ -73,30 +60,6 @@ final class CrossValidation {
             }
         }
         return new Outcome<>(best, scores.toString(), paths);
-    }
-
-    /**
-     * Waits for a task, rethrowing its failure.
-     *
-     * @param future the task
-     * @param <T>    its result
-     * @return its result
-     */
-    static <T> T await(Future<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while training a linear head.", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw new IllegalStateException("Training a linear head failed: " + e.getCause(), e.getCause());
-        }
     }
 
     private static double accuracy(long[] correct, long[] support) {

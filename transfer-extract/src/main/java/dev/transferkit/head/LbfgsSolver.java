@@ -3,6 +3,9 @@ package dev.transferkit.head;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.concurrent.Callable;
+
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +13,9 @@ import java.util.Map;
 /**
  * L2-regularised logistic regression by {@link Lbfgs} on the loss of {@link LogisticObjective}: binary for two
  * classes, otherwise multinomial (softmax) or one-vs-rest (one binary problem per class, probabilities normalised).
- * The data passes are ND4J matrix products on one of two {@link Design}s, chosen by {@link Form#choose}.
+ * The data passes are BLAS products with one matrix of all rows, the standardised features or their Gram matrix
+ * ({@link Form#choose}). The folds of a cross-validation run side by side, one thread each, and share their products
+ * ({@link SharedProducts}): each round of products reads the matrix once for all folds.
  */
 final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     /** How the training rows are represented. */
@@ -55,6 +60,7 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     private final double[] rowWeights;
     private final boolean oneVsRest;
     private final Lbfgs lbfgs;
+    private final int threads;
     private final Standardizer standardizer;
     private final Map<String, String> info;
 
@@ -67,16 +73,18 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
      * @param oneVsRest    one-vs-rest rather than multinomial for more than two classes
      * @param lbfgs        the minimiser
      * @param form         the representation of the rows
+     * @param threads      BLAS threads of the products
      * @param info         training details to start the head's info with
      */
     LbfgsSolver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] classWeights,
-                boolean oneVsRest, Lbfgs lbfgs, Form form, Map<String, String> info) {
+                boolean oneVsRest, Lbfgs lbfgs, Form form, int threads, Map<String, String> info) {
         this.form = form;
         this.y = y;
         this.labels = labels;
         this.standardizer = standardizer;
         this.oneVsRest = oneVsRest && labels.size() > 2;
         this.lbfgs = lbfgs;
+        this.threads = threads;
         this.rowWeights = new double[y.length];
         for (int i = 0; i < y.length; i++) {
             rowWeights[i] = classWeights[y[i]];
@@ -86,7 +94,7 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
             this.matrix = Blas.gram(features);
         } else {
             this.features = null;
-            this.matrix = standardizer == null ? x.castTo(DataType.DOUBLE) : standardizer.apply(x, DataType.DOUBLE);
+            this.matrix = Blas.matrix(standardizer == null ? x : standardizer.apply(x, DataType.DOUBLE));
         }
         this.info = new LinkedHashMap<>(info);
         this.info.put("solver", form == Form.GRAM ? "L-BFGS on the rows' Gram matrix (fewer rows than features)" : "L-BFGS");
@@ -107,8 +115,9 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
         return labels.size() == 2 ? Link.SIGMOID : oneVsRest ? Link.NORMALISED_SIGMOIDS : Link.SOFTMAX;
     }
 
-    private Design design(int[] train, int[] heldOut) {
-        return form == Form.GRAM ? new GramDesign(matrix, features, train, heldOut) : new PrimalDesign(matrix, train, heldOut);
+    private Design design(Products products, int[] train, int[] heldOut) {
+        return form == Form.GRAM ? new GramDesign(products, features, train, heldOut)
+                : new PrimalDesign(products, (int) matrix.rows(), (int) matrix.columns(), train, heldOut);
     }
 
     private LogisticObjective objective(Design design, int problem, int[] rows, double c) {
@@ -123,8 +132,23 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     }
 
     @Override
-    public Path path(int[] train, int[] heldOut, double[] cs) {
-        Design design = design(train, heldOut);
+    public List<Path> paths(Folds folds, double[] cs) {
+        // Every fold needs a thread of its own: a round of products waits for all folds still running.
+        SharedProducts shared = new SharedProducts(matrix, folds.count());
+        List<Callable<Path>> tasks = new ArrayList<>();
+        for (int f = 0; f < folds.count(); f++) {
+            int fold = f;
+            tasks.add(() -> {
+                try (SharedProducts.Party products = shared.party(fold)) {
+                    return path(design(products, folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs);
+                }
+            });
+        }
+        return BlasThreads.runAll(tasks, folds.count(), threads);
+    }
+
+    private Path path(Design design, int[] train, double[] cs) {
+        int heldOutRows = y.length - train.length;
         int r = scoresPerRow();
         double[][][] heldOutScores = new double[cs.length][problems()][];
         double[][][] weights = new double[problems()][cs.length][];
@@ -140,9 +164,9 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
                 intercepts[p][ci] = previous.intercepts.clone();
             }
         }
-        int[][] predictions = new int[cs.length][heldOut.length];
+        int[][] predictions = new int[cs.length][heldOutRows];
         for (int ci = 0; ci < cs.length; ci++) {
-            for (int i = 0; i < heldOut.length; i++) {
+            for (int i = 0; i < heldOutRows; i++) {
                 double[] z = new double[problems() * r];
                 for (int p = 0; p < problems(); p++) {
                     System.arraycopy(heldOutScores[ci][p], i * r, z, p * r, r);
@@ -155,8 +179,16 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     @Override
     public LinearHead fit(double c, List<Path> paths, int index) {
+        return BlasThreads.run(() -> {
+            try (SharedProducts.Party products = new SharedProducts(matrix, 1).party(0)) {
+                return fit(products, c, paths, index);
+            }
+        }, threads);
+    }
+
+    private LinearHead fit(Products products, double c, List<Path> paths, int index) {
         int[] all = java.util.stream.IntStream.range(0, y.length).toArray();
-        Design design = design(all, new int[0]);
+        Design design = design(products, all, new int[0]);
         int r = scoresPerRow();
         int dim = (int) (form == Form.GRAM ? features.columns() : matrix.columns());
         double[][] weights = new double[problems() * r][dim];

@@ -43,6 +43,7 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
     private final double tolerance;
     private final Integer maxIterations;
     private final long seed;
+    private final int threads;
     private final Standardizer standardizer;
     private final Map<String, String> info;
 
@@ -56,10 +57,11 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
      * @param tolerance     liblinear's stopping tolerance
      * @param maxIterations liblinear's iteration limit, or null for its default
      * @param seed          seed of liblinear's randomness
+     * @param threads       how many folds to train at once
      * @param info          training details to start the head's info with
      */
     LiblinearSolver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] classWeights, SolverType type,
-                    double tolerance, Integer maxIterations, long seed, Map<String, String> info) {
+                    double tolerance, Integer maxIterations, long seed, int threads, Map<String, String> info) {
         Linear.disableDebugOutput();
         this.rows = new Feature[y.length][];
         Matrices.forEachRow(x, (i, raw) -> rows[i] = LiblinearModels.features(standardizer == null ? toDouble(raw)
@@ -72,6 +74,7 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
         this.tolerance = tolerance;
         this.maxIterations = maxIterations;
         this.seed = seed;
+        this.threads = threads;
         this.standardizer = standardizer;
         this.info = new LinkedHashMap<>(info);
         this.info.put("solver", "liblinear " + type);
@@ -115,7 +118,16 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
     }
 
     @Override
-    public Path path(int[] train, int[] heldOut, double[] cs) {
+    public List<Path> paths(Folds folds, double[] cs) {
+        List<java.util.concurrent.Callable<Path>> tasks = new java.util.ArrayList<>();
+        for (int f = 0; f < folds.count(); f++) {
+            int fold = f;
+            tasks.add(() -> path(folds.train(fold), folds.heldOut(fold), cs));
+        }
+        return BlasThreads.runAll(tasks, Math.min(threads, folds.count()), 1);
+    }
+
+    private Path path(int[] train, int[] heldOut, double[] cs) {
         Problem problem = problem(train);
         int[][] predictions = new int[cs.length][heldOut.length];
         Model previous = null;

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * Trains a {@link LinearHead} on in-memory features: L2-regularised logistic regression or a linear SVM.
@@ -32,9 +30,9 @@ import java.util.concurrent.Executors;
  *
  * <p>With {@link Builder#optCrossValidation} C is chosen by stratified k-fold cross-validation (accuracy, or
  * balanced accuracy when class weights are not uniform; ties go to the smaller C). Each fold solves the grid from
- * the smallest C up, starting from the previous solution; folds run in parallel on a bounded pool; the final fit
- * on all rows starts from the mean of the folds' solutions at the chosen C. Results do not depend on the number of
- * threads. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
+ * the smallest C up, starting from the previous solution; folds run in parallel (with L-BFGS in lock-step, one
+ * thread per fold, each round of matrix products reading the data once for all folds); the final fit on all rows
+ * starts from the mean of the folds' solutions at the chosen C. Results do not depend on the number of threads. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
  * skipped with a warning, the configured C is used and {@code info().get("crossValidation")} says why.
  */
 public final class LinearHeadTrainer {
@@ -168,26 +166,20 @@ public final class LinearHeadTrainer {
                 split = Folds.stratified(y, labels.size(), folds, seed);
             }
         }
-        ExecutorService pool = Executors.newFixedThreadPool(split == null ? 1 : Math.min(threads, folds),
-                BlasThreads.singleThreaded("transferkit-linear-head"));
-        try {
-            return train(solver(x, standardizer, y, labels, weights, info), split, y, labels.size(), weights, info, pool);
-        } finally {
-            pool.shutdownNow();
-        }
+        return train(solver(x, standardizer, y, labels, weights, info), split, y, labels.size(), weights);
     }
 
     private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
-                                                              double[] weights, Map<String, String> info, ExecutorService pool) {
+                                                              double[] weights) {
         if (split == null) {
-            return CrossValidation.await(pool.submit(() -> s.fit(c, List.of(), 0)));
+            return s.fit(c, List.of(), 0);
         }
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
-        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights), pool);
+        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights));
         String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
         LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
-        LinearHead head = CrossValidation.await(pool.submit(() -> s.fit(grid[outcome.best()], outcome.paths(), outcome.best())));
+        LinearHead head = s.fit(grid[outcome.best()], outcome.paths(), outcome.best());
         Map<String, String> details = new LinkedHashMap<>(head.info());
         details.put("crossValidation", scores);
         return new LinearHead(head.labels(), head.inputDim(), head.standardizer(), head.weights(), head.intercepts(),
@@ -211,11 +203,11 @@ public final class LinearHeadTrainer {
         if (solver == Solver.LIBLINEAR) {
             checkLiblinearMemory(x);
             SolverType type = kind == Kind.LINEAR_SVM ? SolverType.L2R_L2LOSS_SVC_DUAL : SolverType.L2R_LR;
-            return new LiblinearSolver(x, standardizer, y, labels, weights, type, tolerance, maxIterations, seed, info);
+            return new LiblinearSolver(x, standardizer, y, labels, weights, type, tolerance, maxIterations, seed, threads, info);
         }
         Lbfgs lbfgs = new Lbfgs(maxIterations != null ? maxIterations : LBFGS_MAX_ITERATIONS, tolerance);
         LbfgsSolver.Form f = form != null ? form : LbfgsSolver.Form.choose(x.rows(), x.columns());
-        return new LbfgsSolver(x, standardizer, y, labels, weights, multiClass == MultiClass.ONE_VS_REST, lbfgs, f, info);
+        return new LbfgsSolver(x, standardizer, y, labels, weights, multiClass == MultiClass.ONE_VS_REST, lbfgs, f, threads, info);
     }
 
     /** Names the first class with fewer examples than folds, or returns null when every class has enough. */
@@ -424,8 +416,9 @@ public final class LinearHeadTrainer {
         }
 
         /**
-         * @param threads how many folds train at once (default: the number of processors); the result is the same
-         *                for any value
+         * @param threads the CPU threads to train with (default: the number of processors): BLAS threads of the
+         *                L-BFGS solver's matrix products (its folds run side by side and share them), or how many
+         *                folds liblinear trains at once; the result is the same for any value
          * @return this builder
          */
         public Builder optThreads(int threads) {

@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * Trains one kind of linear model. Cross-validation asks it for a path per fold (a fit for every C of an ascending
  * grid, each starting from the previous solution, scored on the fold's held-out rows), then for the final fit on
- * every row, which may start from the folds' solutions. Paths of different folds may run on different threads.
+ * every row, which may start from the folds' solutions. The solver runs the folds in parallel as suits it.
  *
  * @param <P> the fold paths
  */
@@ -20,14 +20,13 @@ interface LinearSolver<P extends LinearSolver.FoldPath> {
     }
 
     /**
-     * Fits every C in turn on the training rows.
+     * Fits every C in turn on each fold's training rows.
      *
-     * @param train   training rows, ascending
-     * @param heldOut held-out rows, ascending
-     * @param cs      the grid, ascending
-     * @return predictions for the held-out rows at each C
+     * @param folds the split
+     * @param cs    the grid, ascending
+     * @return one path per fold, in fold order
      */
-    P path(int[] train, int[] heldOut, double[] cs);
+    List<P> paths(Folds folds, double[] cs);
 
     /**
      * Fits all rows.

@@ -163,9 +163,10 @@ final class LogisticObjective implements Lbfgs.Objective<Coefficients, LogisticO
         if (r == 1) {
             for (int i = 0; i < n; i++) {
                 double zi = z[i];
-                // log(1 + e^z) - y z, and sigmoid(z), without overflow.
+                // log(1 + e^z) - y z, and sigmoid(z), without overflow. Math.log is a compiler intrinsic and log1p is
+                // not; for e below 1e-16, log(1 + e) loses e, which no sum of losses can see.
                 double e = Math.exp(-Math.abs(zi));
-                double softplus = Math.max(zi, 0) + Math.log1p(e);
+                double softplus = Math.max(zi, 0) + Math.log(1 + e);
                 double p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
                 total += weight[i] * (softplus - target[i] * zi);
                 g[i] = weight[i] * (p - target[i]);

@@ -64,6 +64,22 @@ final class Matrices {
     }
 
     /**
+     * Picks rows of a matrix.
+     *
+     * @param values row-major, {@code r} columns
+     * @param rows   the rows to pick
+     * @param r      columns
+     * @return row-major {@code rows.length x r}
+     */
+    static double[] gather(double[] values, int[] rows, int r) {
+        double[] out = new double[rows.length * r];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(values, rows[i] * r, out, i * r, r);
+        }
+        return out;
+    }
+
+    /**
      * Spreads the rows of a matrix over a larger one.
      *
      * @param values row-major {@code rows.length x r}

@@ -1,32 +1,36 @@
 package dev.transferkit.head;
 
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-
 /**
- * The training rows as the matrix {@code X} itself (double precision): weights are the {@code features x r} matrix
- * {@code W}; a gradient's data pass costs two products with {@code X} ({@code X^T g}, then its image). The better
- * form when there are more rows than features.
+ * The training rows through the standardised feature matrix {@code X} itself (double precision): weights are the
+ * {@code features x r} matrix {@code W}; a gradient's data pass costs two products ({@code X^T g}, then its image
+ * {@code X X^T g}). The products are over all rows of the problem (held-out rows get zero residuals), shared with the
+ * other folds. The better form when there are more rows than features.
  */
 final class PrimalDesign implements Design {
-    private final INDArray x;
-    private final INDArray heldOut;
+    private final Products products;
+    private final int[] train;
+    private final int[] heldOut;
+    private final int total;
     private final int features;
 
     /**
-     * @param all     standardised features of every row of the problem, {@code [n, features]} (used as is when DOUBLE)
-     * @param train   the training rows, ascending
-     * @param heldOut the held-out rows, ascending (may be empty)
+     * @param products products with {@code X}, {@code [n, features]}
+     * @param total    n, the rows of the problem
+     * @param features the feature dimension
+     * @param train    the training rows, ascending
+     * @param heldOut  the held-out rows, ascending (may be empty)
      */
-    PrimalDesign(INDArray all, int[] train, int[] heldOut) {
-        this.x = Blas.matrix(train.length == all.rows() ? all : Nd4j.pullRows(all, 1, train));
-        this.heldOut = heldOut.length == 0 ? null : Blas.matrix(Nd4j.pullRows(all, 1, heldOut));
-        this.features = (int) all.columns();
+    PrimalDesign(Products products, int total, int features, int[] train, int[] heldOut) {
+        this.products = products;
+        this.total = total;
+        this.features = features;
+        this.train = train.clone();
+        this.heldOut = heldOut.clone();
     }
 
     @Override
     public int rows() {
-        return (int) x.rows();
+        return train.length;
     }
 
     @Override
@@ -36,8 +40,8 @@ final class PrimalDesign implements Design {
 
     @Override
     public Coefficients transposeTimes(double[] g, int r) {
-        double[] w = Blas.multiply(x, true, g, r);
-        return new Coefficients(w, Blas.multiply(x, false, w, r), new double[r]);
+        double[] w = products.transposeTimes(train.length == total ? g : Matrices.scatter(g, train, total, r), r);
+        return new Coefficients(w, trainScores(w, r), new double[r]);
     }
 
     @Override
@@ -47,14 +51,18 @@ final class PrimalDesign implements Design {
 
     @Override
     public Coefficients point(double[] weights, double[] intercepts) {
-        int r = intercepts.length;
-        return new Coefficients(weights.clone(), Blas.multiply(x, false, weights, r), intercepts.clone());
+        return new Coefficients(weights.clone(), trainScores(weights, intercepts.length), intercepts.clone());
+    }
+
+    private double[] trainScores(double[] w, int r) {
+        double[] all = products.times(w, r);
+        return train.length == total ? all : Matrices.gather(all, train, r);
     }
 
     @Override
     public double[] heldOutScores(Coefficients p) {
         int r = p.intercepts.length;
-        double[] z = Blas.multiply(heldOut, false, p.weights, r);
+        double[] z = Matrices.gather(products.times(p.weights, r), heldOut, r);
         for (int i = 0; i < z.length; i++) {
             z[i] += p.intercepts[i % r];
         }

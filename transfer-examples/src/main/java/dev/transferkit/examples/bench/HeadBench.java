@@ -39,7 +39,7 @@ import java.util.stream.IntStream;
  * </pre>
  * Options: {@code --store PATH}, {@code --test-store PATH}, {@code --holdout-every K} (default 5), {@code --no-synthetic},
  * {@code --synthetic-rows N} (5000), {@code --synthetic-test-rows N} (1250), {@code --synthetic-dim D} (25088),
- * {@code --synthetic-classes K} (2), {@code --synthetic-signal S} (0.08), {@code --cs LIST} (0.0001,0.001,0.01,0.1,1,10),
+ * {@code --synthetic-classes K} (2), {@code --synthetic-signal S} (0.2), {@code --cs LIST} (0.0001,0.001,0.01,0.1,1,10),
  * {@code --folds K} (5), {@code --max-iter N} (100), {@code --tol T} (1e-4), {@code --class-weights uniform|balanced},
  * {@code --threads N} (TransferKit's folds at once; default the cores), {@code --solvers lbfgs,liblinear} (default
  * lbfgs), {@code --repeat N} (1), {@code --no-sklearn}, {@code --sklearn-jobs N} (LogisticRegressionCV's n_jobs;
@@ -105,7 +105,7 @@ public final class HeadBench {
                 int testRows = Integer.parseInt(opt.getOrDefault("synthetic-test-rows", "1250"));
                 int dim = Integer.parseInt(opt.getOrDefault("synthetic-dim", "25088"));
                 int classes = Integer.parseInt(opt.getOrDefault("synthetic-classes", "2"));
-                double signal = Double.parseDouble(opt.getOrDefault("synthetic-signal", "0.08"));
+                double signal = Double.parseDouble(opt.getOrDefault("synthetic-signal", "0.2"));
                 long t0 = System.nanoTime();
                 SyntheticStores synthetic = new SyntheticStores(dim, classes, signal, 7);
                 synthetic.write(work.resolve("synthetic-train.h5"), rows, "train");
