@@ -24,7 +24,8 @@ import java.util.concurrent.Callable;
 /** {@code transferkit train-head}: a classifier on the features of a store, saved as a predictor with its network. */
 @Command(name = "train-head", mixinStandardHelpOptions = true,
         description = {"Train a head on a feature store and save a predictor (network, layer, pooling, head, labels) as one zip.",
-                "logistic and svm load the store into memory (liblinear); mlp trains batch by batch from disk."})
+                "logistic and svm load the store into memory (logistic: L-BFGS on standardised features, multinomial for"
+                        + " more than two classes; svm: liblinear); mlp trains batch by batch from disk."})
 final class TrainHeadCommand implements Callable<Integer> {
     /** The kinds of head. */
     enum Kind { LOGISTIC, SVM, MLP }
@@ -57,6 +58,20 @@ final class TrainHeadCommand implements Callable<Integer> {
     @Option(names = "--class-weights", defaultValue = "BALANCED", description = "BALANCED or UNIFORM. Default: ${DEFAULT-VALUE}.")
     Weights weights;
 
+    @Option(names = "--multi-class", description = "logistic with more than two classes: MULTINOMIAL (default with lbfgs)"
+            + " or OVR (one-vs-rest; the only choice with liblinear).")
+    MultiClass multiClass;
+
+    @Option(names = "--solver", description = "logistic: LBFGS (default) or LIBLINEAR. svm always uses liblinear.")
+    LinearHeadTrainer.Solver solver;
+
+    @Option(names = "--no-standardize", negatable = false,
+            description = "logistic/svm: train on the raw features instead of standardising them (mean 0, variance 1 on the training rows).")
+    boolean noStandardize;
+
+    @Option(names = "--threads", paramLabel = "N", description = "logistic/svm: CPU threads to train with. Default: all processors.")
+    Integer threads;
+
     @Option(names = "--hidden", split = ",", paramLabel = "N", description = "mlp hidden layer sizes. Default: 256,16.")
     int[] hidden = {256, 16};
 
@@ -78,6 +93,9 @@ final class TrainHeadCommand implements Callable<Integer> {
     /** Class weighting choices. */
     enum Weights { BALANCED, UNIFORM }
 
+    /** Multi-class schemes of logistic regression. */
+    enum MultiClass { MULTINOMIAL, OVR }
+
     @Override
     public Integer call() {
         try (FeatureStore store = FeatureStore.open(train)) {
@@ -89,7 +107,17 @@ final class TrainHeadCommand implements Callable<Integer> {
             } else {
                 LinearHeadTrainer.Builder b = LinearHeadTrainer.builder().setKind(kind == Kind.SVM
                         ? LinearHeadTrainer.Kind.LINEAR_SVM : LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
-                        .optClassWeights(classWeights).optSeed(seed);
+                        .optClassWeights(classWeights).optSeed(seed).optStandardize(!noStandardize);
+                if (solver != null) {
+                    b.optSolver(solver);
+                }
+                if (multiClass != null) {
+                    b.optMultiClass(multiClass == MultiClass.OVR ? LinearHeadTrainer.MultiClass.ONE_VS_REST
+                            : LinearHeadTrainer.MultiClass.MULTINOMIAL);
+                }
+                if (threads != null) {
+                    b.optThreads(threads);
+                }
                 if (c.length == 1) {
                     b.optC(c[0]);
                 } else {

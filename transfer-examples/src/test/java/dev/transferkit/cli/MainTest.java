@@ -151,6 +151,23 @@ class MainTest {
     }
 
     @Test
+    void trainHeadSolverOptionsAreRecordedInTheHead() {
+        Path train = dir.resolve("options/train.h5");
+        ok("extract", "-m", model.toString(), "-d", data.toString(), "-l", "conv2", "-o", train.toString());
+        Run lbfgs = ok("train-head", "-m", model.toString(), "--train", train.toString(), "--c", "1", "--threads", "1",
+                "-o", dir.resolve("options/lbfgs.zip").toString());
+        assertTrue(lbfgs.out().contains("solver=L-BFGS") && lbfgs.out().contains("multiClass=binary")
+                && lbfgs.out().contains("standardized=true"), lbfgs.out());
+        Run liblinear = ok("train-head", "-m", model.toString(), "--train", train.toString(), "--c", "1", "--solver", "LIBLINEAR",
+                "--multi-class", "OVR", "--no-standardize", "-o", dir.resolve("options/liblinear.zip").toString());
+        assertTrue(liblinear.out().contains("solver=liblinear L2R_LR") && liblinear.out().contains("standardized=false"), liblinear.out());
+        Run refused = run("train-head", "-m", model.toString(), "--train", train.toString(), "--head", "svm", "--solver", "LBFGS",
+                "-o", dir.resolve("options/svm.zip").toString());
+        assertEquals(1, refused.code());
+        assertTrue(refused.err().contains("The linear SVM is trained by liblinear"), refused.err());
+    }
+
+    @Test
     void trainHeadMlpFromDisk() {
         Path work = dir.resolve("mlp");
         ok("extract", "-m", model.toString(), "-d", data.toString(), "-l", "conv2", "-o", work.resolve("train.h5").toString());

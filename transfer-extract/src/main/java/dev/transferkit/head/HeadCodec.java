@@ -10,8 +10,13 @@ import java.util.Map;
  * predictor file says by itself which kind of head it holds.
  */
 public final class HeadCodec {
-    /** Entry of a {@link LinearHead}: liblinear's own model text. */
-    public static final String LINEAR_ENTRY = "head/liblinear-model.txt";
+    /** Entry of a {@link LinearHead}: {@link LinearHead#toBytes()}, standardisation and weights. */
+    public static final String LINEAR_ENTRY = "head/linear-head.bin";
+    /**
+     * Entry of a {@link LinearHead} saved before heads were standardised: liblinear's own model text. Still read;
+     * no longer written.
+     */
+    public static final String LIBLINEAR_ENTRY = "head/liblinear-model.txt";
     /** Entry of an {@link MlpHead}: a DL4J model zip. */
     public static final String MLP_ENTRY = "head/mlp.zip";
 
@@ -28,7 +33,7 @@ public final class HeadCodec {
     public static Map<String, byte[]> encode(Head head) {
         Map<String, byte[]> entries = new LinkedHashMap<>();
         if (head instanceof LinearHead linear) {
-            entries.put(LINEAR_ENTRY, linear.modelText().getBytes(StandardCharsets.UTF_8));
+            entries.put(LINEAR_ENTRY, linear.toBytes());
         } else if (head instanceof MlpHead mlp) {
             entries.put(MLP_ENTRY, mlp.toBytes());
         } else {
@@ -46,16 +51,20 @@ public final class HeadCodec {
      * @param inputDim feature dimension
      * @param info     training details recorded with the head
      * @return the head
-     * @throws IllegalArgumentException when no head entry is present
+     * @throws IllegalArgumentException when no head entry is present, or it does not fit the labels and dimension
      */
     public static Head decode(Map<String, byte[]> entries, List<String> labels, int inputDim, Map<String, String> info) {
         if (entries.containsKey(LINEAR_ENTRY)) {
-            return LinearHead.fromModelText(new String(entries.get(LINEAR_ENTRY), StandardCharsets.UTF_8), labels, inputDim, info);
+            return LinearHead.fromBytes(entries.get(LINEAR_ENTRY), labels, inputDim, info);
+        }
+        if (entries.containsKey(LIBLINEAR_ENTRY)) {
+            return LinearHead.fromModelText(new String(entries.get(LIBLINEAR_ENTRY), StandardCharsets.UTF_8), labels, inputDim, info);
         }
         if (entries.containsKey(MLP_ENTRY)) {
             return MlpHead.fromBytes(entries.get(MLP_ENTRY), labels, inputDim);
         }
-        throw new IllegalArgumentException("No head entry (" + LINEAR_ENTRY + " or " + MLP_ENTRY + ") was found among " + entries.keySet() + ".");
+        throw new IllegalArgumentException("No head entry (" + LINEAR_ENTRY + ", " + LIBLINEAR_ENTRY + " or " + MLP_ENTRY
+                + ") was found among " + entries.keySet() + ".");
     }
 
     /**

@@ -1,47 +1,69 @@
 package dev.transferkit.head;
 
-import dev.transferkit.core.TransferKitIOException;
-
-import de.bwaldvogel.liblinear.Feature;
-import de.bwaldvogel.liblinear.Linear;
-import de.bwaldvogel.liblinear.Model;
-
-import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A linear classifier (L2-regularised logistic regression or linear SVM) trained by liblinear, the solver
- * scikit-learn wraps, on extracted features. Built by {@link LinearHeadTrainer}; immutable.
+ * A linear classifier on extracted features: L2-regularised logistic regression (binary, multinomial or
+ * one-vs-rest) or a linear SVM. It optionally standardises each feature with the mean and standard deviation of its
+ * training rows, computes one linear score per weight row, and turns the scores into class probabilities
+ * (sigmoid, softmax, or normalised one-vs-rest sigmoids) or SVM margins. Built by {@link LinearHeadTrainer}, restored
+ * by {@link #fromBytes} or, for heads saved as liblinear model text, {@link #fromModelText}; immutable and
+ * thread-safe.
  */
 public final class LinearHead implements Head {
-    private final Model model;
     private final List<String> labels;
     private final int inputDim;
-    private final int[] modelOrder;
+    private final Standardizer standardizer;
+    private final double[][] weights;
+    private final double[] intercepts;
+    private final Link link;
     private final Map<String, String> info;
 
-    LinearHead(Model model, List<String> labels, int inputDim, Map<String, String> info) {
-        this.model = model;
+    /**
+     * @param labels       class names
+     * @param inputDim     feature dimension
+     * @param standardizer the standardisation applied before the weights, or null for none
+     * @param weights      one row of {@code inputDim} weights per linear score ({@link Link#rows})
+     * @param intercepts   one intercept per weight row
+     * @param link         how scores become class scores
+     * @param info         training details
+     */
+    LinearHead(List<String> labels, int inputDim, Standardizer standardizer, double[][] weights, double[] intercepts,
+               Link link, Map<String, String> info) {
+        if (weights.length != link.rows(labels.size()) || intercepts.length != weights.length) {
+            throw new IllegalArgumentException("A " + link + " head for " + labels.size() + " classes needs "
+                    + link.rows(labels.size()) + " weight rows and intercepts, but has " + weights.length + " and "
+                    + intercepts.length + ".");
+        }
+        for (double[] row : weights) {
+            if (row.length != inputDim) {
+                throw new IllegalArgumentException("A weight row has " + row.length + " weights but the head has "
+                        + inputDim + " features.");
+            }
+        }
+        if (standardizer != null && standardizer.dim() != inputDim) {
+            throw new IllegalArgumentException("The standardisation covers " + standardizer.dim()
+                    + " features but the head has " + inputDim + ".");
+        }
         this.labels = List.copyOf(labels);
         this.inputDim = inputDim;
-        this.info = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(info));
-        int[] ids = model.getLabels();
-        this.modelOrder = new int[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] < 0 || ids[i] >= labels.size()) {
-                throw new IllegalArgumentException("The liblinear model knows class id " + ids[i] + ", but only "
-                        + labels.size() + " class names were given: " + labels + ".");
-            }
-            modelOrder[i] = ids[i];
+        this.standardizer = standardizer;
+        this.weights = new double[weights.length][];
+        for (int k = 0; k < weights.length; k++) {
+            this.weights[k] = weights[k].clone();
         }
+        this.intercepts = intercepts.clone();
+        this.link = link;
+        this.info = Collections.unmodifiableMap(new LinkedHashMap<>(info));
     }
 
     /**
-     * Restores a head from the text liblinear writes ({@link #modelText()}).
+     * Restores a head from liblinear's model text, the format of heads saved before heads were standardised and of
+     * {@code MllibHeads}. The head scores as liblinear does: for two classes, liblinear's first listed label gets
+     * the sigmoid of (or the margin) {@code w.x + b}; for more, one-vs-rest.
      *
      * @param text     liblinear's model file content
      * @param labels   the class names, by class index
@@ -51,19 +73,26 @@ public final class LinearHead implements Head {
      * @throws IllegalArgumentException when the text is not a liblinear model or does not fit the labels
      */
     public static LinearHead fromModelText(String text, List<String> labels, int inputDim, Map<String, String> info) {
-        try {
-            Model m = Linear.loadModel(new StringReader(text));
-            if (m.getNrFeature() != inputDim) {
-                throw new IllegalArgumentException("The liblinear model has " + m.getNrFeature() + " features but the head should have "
-                        + inputDim + ".");
-            }
-            return new LinearHead(m, labels, inputDim, info);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof IllegalArgumentException iae) {
-                throw iae;
-            }
-            throw new IllegalArgumentException("The stored linear head is not a readable liblinear model: " + e.getMessage(), e);
-        }
+        return LiblinearModels.fromText(text, labels, inputDim, info);
+    }
+
+    /**
+     * Restores a head saved with {@link #toBytes()}.
+     *
+     * @param bytes    the saved head
+     * @param labels   the class names, by class index
+     * @param inputDim the feature dimension
+     * @param info     training details recorded with the head
+     * @return the head
+     * @throws IllegalArgumentException when the bytes are not a saved linear head of this shape
+     */
+    public static LinearHead fromBytes(byte[] bytes, List<String> labels, int inputDim, Map<String, String> info) {
+        return LinearHeadFormat.read(bytes, labels, inputDim, info);
+    }
+
+    /** @return the head in TransferKit's linear head format: standardisation, weights, intercepts and link */
+    public byte[] toBytes() {
+        return LinearHeadFormat.write(this);
     }
 
     @Override
@@ -78,59 +107,73 @@ public final class LinearHead implements Head {
 
     @Override
     public boolean probabilistic() {
-        return model.isProbabilityModel();
+        return link.probabilistic();
     }
 
-    /** @return the regularisation strength the head was trained with */
+    /** @return whether the head standardises features before its weights */
+    public boolean standardized() {
+        return standardizer != null;
+    }
+
+    /** @return the regularisation strength the head was trained with, NaN when unknown */
     public double c() {
         return Double.parseDouble(info.getOrDefault("C", "NaN"));
     }
 
-    /** @return training details: solver, C, class weights, cross-validation scores */
+    /** @return training details: solver, multi-class scheme, standardisation, C, class weights, cross-validation scores */
     public Map<String, String> info() {
         return info;
-    }
-
-    /** @return the model in liblinear's own text format, for saving */
-    public String modelText() {
-        StringWriter w = new StringWriter();
-        try {
-            Linear.saveModel(w, model);
-        } catch (IOException e) {
-            throw new TransferKitIOException("Could not write the liblinear model of this head as text: " + e.getMessage(), e);
-        }
-        return w.toString();
     }
 
     @Override
     public double[] scores(float[] features) {
         Head.checkDim(this, features);
-        Feature[] x = LinearHeadTrainer.toFeatures(features, model.getBias());
-        double[] out = new double[labels.size()];
-        if (model.isProbabilityModel()) {
-            double[] p = new double[modelOrder.length];
-            Linear.predictProbability(model, x, p);
-            for (int i = 0; i < p.length; i++) {
-                out[modelOrder[i]] = p[i];
+        double[] z = new double[weights.length];
+        if (standardizer != null) {
+            double[] x = standardizer.apply(features);
+            for (int k = 0; k < weights.length; k++) {
+                double s = 0;
+                for (int j = 0; j < inputDim; j++) {
+                    s += weights[k][j] * x[j];
+                }
+                z[k] = s + intercepts[k];
             }
-        } else if (modelOrder.length == 2) {
-            double[] dec = new double[1];
-            Linear.predictValues(model, x, dec);
-            out[modelOrder[0]] = dec[0];
-            out[modelOrder[1]] = -dec[0];
         } else {
-            double[] dec = new double[modelOrder.length];
-            Linear.predictValues(model, x, dec);
-            for (int i = 0; i < dec.length; i++) {
-                out[modelOrder[i]] = dec[i];
+            for (int k = 0; k < weights.length; k++) {
+                double s = 0;
+                for (int j = 0; j < inputDim; j++) {
+                    s += weights[k][j] * features[j];
+                }
+                z[k] = s + intercepts[k];
             }
         }
+        return link.apply(z, labels.size());
+    }
+
+    Standardizer standardizer() {
+        return standardizer;
+    }
+
+    /** @return a copy of the weight rows, over standardised features when {@link #standardized()} */
+    double[][] weights() {
+        double[][] out = new double[weights.length][];
+        for (int k = 0; k < weights.length; k++) {
+            out[k] = weights[k].clone();
+        }
         return out;
+    }
+
+    /** @return a copy of the intercepts */
+    double[] intercepts() {
+        return intercepts.clone();
+    }
+
+    Link link() {
+        return link;
     }
 
     @Override
     public String toString() {
         return "LinearHead(" + info + ", classes=" + labels + ", inputDim=" + inputDim + ")";
     }
-
 }

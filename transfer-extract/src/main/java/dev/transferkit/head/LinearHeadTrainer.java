@@ -1,14 +1,11 @@
 package dev.transferkit.head;
 
 import dev.transferkit.core.MissingSettingException;
+import dev.transferkit.store.LoadedFeatures;
 
-import de.bwaldvogel.liblinear.Feature;
-import de.bwaldvogel.liblinear.FeatureNode;
-import de.bwaldvogel.liblinear.Linear;
-import de.bwaldvogel.liblinear.Model;
-import de.bwaldvogel.liblinear.Parameter;
-import de.bwaldvogel.liblinear.Problem;
 import de.bwaldvogel.liblinear.SolverType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,54 +15,83 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
 
 /**
- * Trains a {@link LinearHead} on in-memory features with liblinear: L2-regularised logistic regression
- * (liblinear's primal solver, as scikit-learn's {@code LogisticRegression(solver="liblinear")}; binary problems are
- * solved exactly, more classes one-vs-rest with normalised probabilities) or a linear SVM (squared hinge loss, dual
- * solver, as {@code LinearSVC}). A bias feature of 1 is appended, like scikit-learn's {@code intercept_scaling=1}.
- * With {@link Builder#optCrossValidation} the regularisation strength C is chosen by k-fold cross-validation
- * (accuracy, or balanced accuracy when class weights are not uniform; ties go to the smaller C). When a class has
- * fewer examples than folds, some fold would train without it, so cross-validation is skipped with a warning, the
- * configured C is used and {@code info().get("crossValidation")} says why.
+ * Trains a {@link LinearHead} on in-memory features: L2-regularised logistic regression or a linear SVM.
+ *
+ * <p>By default every feature is standardised with the mean and standard deviation of the training rows (saved in
+ * the head and applied when it predicts), and logistic regression is solved by L-BFGS on scikit-learn's
+ * {@code LogisticRegression(solver="lbfgs")} objective {@code sum_i s_i loss_i + ||W||^2 / (2C)} (intercepts not
+ * penalised), multinomial (softmax) for more than two classes or, with {@link MultiClass#ONE_VS_REST}, one binary
+ * problem per class. The data passes are ND4J (BLAS) matrix products; with fewer rows than features the solver
+ * works on the rows' Gram matrix, so an iteration costs one pass over {@code rows x rows} values. The linear SVM
+ * (squared hinge loss, dual) and, on request, logistic regression run in liblinear ({@link Solver#LIBLINEAR}), with
+ * a bias feature of 1 as scikit-learn's liblinear models.
+ *
+ * <p>With {@link Builder#optCrossValidation} C is chosen by stratified k-fold cross-validation (accuracy, or
+ * balanced accuracy when class weights are not uniform; ties go to the smaller C). Each fold solves the grid from
+ * the smallest C up, starting from the previous solution; folds run in parallel (with L-BFGS in lock-step, one
+ * thread per fold, each round of matrix products reading the data once for all folds); the final fit on all rows
+ * starts from the mean of the folds' solutions at the chosen C. Results do not depend on the number of threads. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
+ * skipped with a warning, the configured C is used and {@code info().get("crossValidation")} says why.
  */
 public final class LinearHeadTrainer {
     /** The linear model to train. */
     public enum Kind {
         /** L2-regularised logistic regression: probabilities. */
-        LOGISTIC_REGRESSION(SolverType.L2R_LR),
+        LOGISTIC_REGRESSION,
         /** L2-regularised linear SVM with squared hinge loss: margins. */
-        LINEAR_SVM(SolverType.L2R_L2LOSS_SVC_DUAL);
+        LINEAR_SVM
+    }
 
-        private final SolverType solver;
+    /** How logistic regression handles more than two classes. */
+    public enum MultiClass {
+        /** One softmax model over all classes (scikit-learn's default). */
+        MULTINOMIAL,
+        /** One binary model per class against the rest, probabilities normalised (liblinear's scheme). */
+        ONE_VS_REST
+    }
 
-        Kind(SolverType solver) {
-            this.solver = solver;
-        }
+    /** The optimiser. */
+    public enum Solver {
+        /** L-BFGS with BLAS matrix products: logistic regression only. */
+        LBFGS,
+        /** liblinear: logistic regression (one-vs-rest) and the linear SVM. */
+        LIBLINEAR
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(LinearHeadTrainer.class);
-    private static final Object LIBLINEAR_LOCK = new Object();
-    /** Heap bytes liblinear needs per stored feature value (one FeatureNode object plus its array slot). */
-    private static final long BYTES_PER_VALUE = 32;
+    /** scikit-learn's default iteration limit of its lbfgs solver. */
+    static final int LBFGS_MAX_ITERATIONS = 100;
 
     private final Kind kind;
+    private final Solver solver;
+    private final MultiClass multiClass;
+    private final boolean standardize;
     private final double c;
     private final double[] cvGrid;
     private final int folds;
     private final ClassWeights classWeights;
     private final double tolerance;
+    private final Integer maxIterations;
+    private final int threads;
     private final long seed;
+    private final LbfgsSolver.Form form;
 
     private LinearHeadTrainer(Builder b) {
         this.kind = b.kind;
+        this.solver = b.solver != null ? b.solver : b.kind == Kind.LINEAR_SVM ? Solver.LIBLINEAR : Solver.LBFGS;
+        this.multiClass = b.multiClass != null ? b.multiClass : this.solver == Solver.LBFGS ? MultiClass.MULTINOMIAL : MultiClass.ONE_VS_REST;
+        this.standardize = b.standardize;
         this.c = b.c;
         this.cvGrid = b.cvGrid;
         this.folds = b.folds;
         this.classWeights = b.classWeights;
         this.tolerance = b.tolerance;
+        this.maxIterations = b.maxIterations;
+        this.threads = b.threads;
         this.seed = b.seed;
+        this.form = b.form;
     }
 
     /** @return a builder; {@code setKind} is required */
@@ -81,42 +107,24 @@ public final class LinearHeadTrainer {
      * @param labels class names by index; every class must have at least one example
      * @return the trained head
      * @throws IllegalArgumentException when the data is empty, ragged, non-finite, labelled outside {@code labels},
-     *                                  has a class without examples, or would not fit in memory
+     *                                  has a class without examples, or too few examples for the folds
      */
     public LinearHead fit(float[][] x, int[] y, List<String> labels) {
-        validate(x, y, labels);
-        int dim = x[0].length;
-        double[] weights = classWeights.resolve(labels, y);
-        Problem problem = problem(x, y, dim);
-        synchronized (LIBLINEAR_LOCK) {
-            Linear.disableDebugOutput();
-            Map<String, String> info = new LinkedHashMap<>();
-            info.put("solver", "liblinear " + kind.solver);
-            info.put("classWeights", classWeights.toString());
-            double chosen = c;
-            String tooSmall = classWithFewerExamplesThanFolds(y, labels);
-            if (cvGrid != null && tooSmall != null) {
-                // A fold whose training part lacks a class makes liblinear fail ("class label ... not found").
-                info.put("crossValidation", "skipped: " + tooSmall + ", fewer than the " + folds + " folds");
-                LOG.warn("Skipping cross-validation and using C={}: {}, fewer than the {} folds.", c, tooSmall, folds);
-            } else if (cvGrid != null) {
-                StringBuilder scores = new StringBuilder();
-                double best = -1;
-                for (double candidate : cvGrid) {
-                    double score = crossValidate(problem, parameter(candidate, weights, labels.size()), y, labels.size(), weights);
-                    scores.append(String.format(Locale.ROOT, "%sC=%g:%.4f", scores.length() == 0 ? "" : " ", candidate, score));
-                    if (score > best + 1e-12) {
-                        best = score;
-                        chosen = candidate;
-                    }
-                }
-                info.put("crossValidation", folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + scores);
-                LOG.info("Cross-validation chose C={} ({})", chosen, scores);
-            }
-            info.put("C", Double.toString(chosen));
-            Model model = Linear.train(problem, parameter(chosen, weights, labels.size()));
-            return new LinearHead(model, labels, dim, info);
+        Objects.requireNonNull(x, "features");
+        Objects.requireNonNull(y, "labels");
+        if (x.length == 0) {
+            throw new IllegalArgumentException("A linear head needs training examples, but none were given.");
         }
+        for (int i = 0; i < x.length; i++) {
+            if (x[i].length != x[0].length) {
+                throw new IllegalArgumentException("Feature vector " + i + " has length " + x[i].length + " but the first has "
+                        + x[0].length + ".");
+            }
+        }
+        if (x[0].length == 0) {
+            throw new IllegalArgumentException("The feature vectors are empty.");
+        }
+        return fit(Nd4j.create(x), y, labels);
     }
 
     /**
@@ -125,37 +133,86 @@ public final class LinearHeadTrainer {
      * @param data features, labels and class names, e.g. from {@code FeatureStore.loadAll()}
      * @return the trained head
      */
-    public LinearHead fit(dev.transferkit.store.LoadedFeatures data) {
-        return fit(data.features().toFloatMatrix(), data.labels(), data.labelNames());
+    public LinearHead fit(LoadedFeatures data) {
+        return fit(data.features(), data.labels(), data.labelNames());
     }
 
-    private double crossValidate(Problem problem, Parameter p, int[] y, int k, double[] weights) {
-        double[] target = new double[y.length];
-        Linear.crossValidation(problem, p, folds, target);
-        long[] correct = new long[k];
-        long[] support = new long[k];
-        for (int i = 0; i < y.length; i++) {
-            support[y[i]]++;
-            if ((int) target[i] == y[i]) {
-                correct[y[i]]++;
+    /**
+     * Trains a head on a feature matrix, which is not modified.
+     *
+     * @param x      features {@code [examples, dimension]}
+     * @param y      class index per example
+     * @param labels class names by index; every class must have at least one example
+     * @return the trained head
+     * @throws IllegalArgumentException as {@link #fit(float[][], int[], List)}
+     */
+    public LinearHead fit(INDArray x, int[] y, List<String> labels) {
+        validate(x, y, labels);
+        // Computing the standardisation also refuses non-finite values, so it runs even when it is not applied.
+        Standardizer stats = Standardizer.fit(x);
+        Standardizer standardizer = standardize ? stats : null;
+        double[] weights = classWeights.resolve(labels, y);
+        Map<String, String> info = new LinkedHashMap<>();
+        info.put("standardized", Boolean.toString(standardize));
+        info.put("classWeights", classWeights.toString());
+        Folds split = null;
+        if (cvGrid != null) {
+            String tooSmall = classWithFewerExamplesThanFolds(y, labels);
+            if (tooSmall != null) {
+                // A fold whose training part lacks a class cannot learn it.
+                info.put("crossValidation", "skipped: " + tooSmall + ", fewer than the " + folds + " folds");
+                LOG.warn("Skipping cross-validation and using C={}: {}, fewer than the {} folds.", c, tooSmall, folds);
+            } else {
+                split = Folds.stratified(y, labels.size(), folds, seed);
             }
         }
-        if (isUniform(weights)) {
-            return (double) Arrays.stream(correct).sum() / y.length;
+        return train(solver(x, standardizer, y, labels, weights, info), split, y, labels.size(), weights);
+    }
+
+    private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
+                                                              double[] weights) {
+        if (split == null) {
+            return s.fit(c, List.of(), 0);
         }
-        double s = 0;
-        for (int c2 = 0; c2 < k; c2++) {
-            s += (double) correct[c2] / support[c2];
+        double[] grid = cvGrid.clone();
+        Arrays.sort(grid);
+        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights));
+        String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
+        LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
+        LinearHead head = s.fit(grid[outcome.best()], outcome.paths(), outcome.best());
+        Map<String, String> details = new LinkedHashMap<>(head.info());
+        details.put("crossValidation", scores);
+        return new LinearHead(head.labels(), head.inputDim(), head.standardizer(), head.weights(), head.intercepts(),
+                head.link(), order(details));
+    }
+
+    /** Puts the keys in a fixed reading order: how it was trained, then the choice of C, then the solver's report. */
+    private static Map<String, String> order(Map<String, String> info) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String key : List.of("solver", "multiClass", "standardized", "classWeights", "crossValidation", "C")) {
+            if (info.containsKey(key)) {
+                out.put(key, info.get(key));
+            }
         }
-        return s / k;
+        out.putAll(info);
+        return out;
+    }
+
+    private LinearSolver<?> solver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] weights,
+                                   Map<String, String> info) {
+        if (solver == Solver.LIBLINEAR) {
+            checkLiblinearMemory(x);
+            SolverType type = kind == Kind.LINEAR_SVM ? SolverType.L2R_L2LOSS_SVC_DUAL : SolverType.L2R_LR;
+            return new LiblinearSolver(x, standardizer, y, labels, weights, type, tolerance, maxIterations, seed, threads, info);
+        }
+        Lbfgs lbfgs = new Lbfgs(maxIterations != null ? maxIterations : LBFGS_MAX_ITERATIONS, tolerance);
+        LbfgsSolver.Form f = form != null ? form : LbfgsSolver.Form.choose(x.rows(), x.columns());
+        return new LbfgsSolver(x, standardizer, y, labels, weights, multiClass == MultiClass.ONE_VS_REST, lbfgs, f, threads, info);
     }
 
     /** Names the first class with fewer examples than folds, or returns null when every class has enough. */
     private String classWithFewerExamplesThanFolds(int[] y, List<String> labels) {
-        long[] counts = new long[labels.size()];
-        for (int v : y) {
-            counts[v]++;
-        }
+        long[] counts = counts(y, labels.size());
         for (int i = 0; i < counts.length; i++) {
             if (counts[i] < folds) {
                 return "the class '" + labels.get(i) + "' has only " + counts[i] + " example(s)";
@@ -164,118 +221,95 @@ public final class LinearHeadTrainer {
         return null;
     }
 
+    private static long[] counts(int[] y, int classes) {
+        long[] counts = new long[classes];
+        for (int v : y) {
+            counts[v]++;
+        }
+        return counts;
+    }
+
     private static boolean isUniform(double[] w) {
         return Arrays.stream(w).allMatch(v -> v == w[0]);
     }
 
-    private Parameter parameter(double cValue, double[] weights, int k) {
-        Parameter p = new Parameter(kind.solver, cValue, tolerance);
-        int[] ids = new int[k];
-        for (int i = 0; i < k; i++) {
-            ids[i] = i;
-        }
-        p.setWeights(weights.clone(), ids);
-        p.setRandom(new Random(seed));
-        return p;
-    }
-
-    private void validate(float[][] x, int[] y, List<String> labels) {
+    private void validate(INDArray x, int[] y, List<String> labels) {
         Objects.requireNonNull(x, "features");
         Objects.requireNonNull(y, "labels");
-        if (x.length == 0) {
+        Objects.requireNonNull(labels, "label names");
+        if (x.rank() != 2) {
+            throw new IllegalArgumentException("The features must be a matrix [examples, dimension], but have shape "
+                    + Arrays.toString(x.shape()) + ".");
+        }
+        if (x.rows() == 0 || y.length == 0) {
             throw new IllegalArgumentException("A linear head needs training examples, but none were given.");
         }
-        if (x.length != y.length) {
-            throw new IllegalArgumentException("There are " + x.length + " feature vectors but " + y.length + " labels.");
+        if (x.rows() != y.length) {
+            throw new IllegalArgumentException("There are " + x.rows() + " feature vectors but " + y.length + " labels.");
+        }
+        if (x.columns() == 0) {
+            throw new IllegalArgumentException("The feature vectors are empty.");
         }
         if (labels.size() < 2) {
             throw new IllegalArgumentException("A classifier needs at least two classes, but got " + labels + ".");
         }
-        int dim = x[0].length;
-        if (dim == 0) {
-            throw new IllegalArgumentException("The feature vectors are empty.");
-        }
-        long needed = (long) x.length * (dim + 1) * BYTES_PER_VALUE;
-        long budget = Runtime.getRuntime().maxMemory() / 2;
-        if (needed > budget) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT,
-                    "liblinear would need about %.1f GB of heap for %d examples of dimension %d, more than half the JVM's "
-                            + "maximum heap (%.1f GB). Use pooled features, raise -Xmx, or train the incremental MLP head from the store.",
-                    needed / 1e9, x.length, dim, Runtime.getRuntime().maxMemory() / 1e9));
-        }
-        long[] counts = new long[labels.size()];
-        for (int i = 0; i < x.length; i++) {
-            if (x[i].length != dim) {
-                throw new IllegalArgumentException("Feature vector " + i + " has length " + x[i].length + " but the first has " + dim + ".");
-            }
+        for (int i = 0; i < y.length; i++) {
             if (y[i] < 0 || y[i] >= labels.size()) {
                 throw new IllegalArgumentException("Example " + i + " has class index " + y[i] + ", outside the " + labels.size()
                         + " classes " + labels + ".");
             }
-            for (float v : x[i]) {
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException("Feature vector " + i + " contains the non-finite value " + v + ".");
-                }
-            }
-            counts[y[i]]++;
         }
-        for (int c2 = 0; c2 < counts.length; c2++) {
-            if (counts[c2] == 0) {
-                throw new IllegalArgumentException("The class '" + labels.get(c2) + "' has no training examples; remove it or add images.");
+        long[] counts = counts(y, labels.size());
+        if (Arrays.stream(counts).filter(n -> n > 0).count() == 1) {
+            throw new IllegalArgumentException("All " + y.length + " training examples are of the class '"
+                    + labels.get(y[0]) + "'; a classifier needs examples of at least two classes.");
+        }
+        for (int k = 0; k < counts.length; k++) {
+            if (counts[k] == 0) {
+                throw new IllegalArgumentException("The class '" + labels.get(k) + "' has no training examples; remove it or add images.");
             }
+        }
+        if (cvGrid != null && y.length < folds) {
+            throw new IllegalArgumentException("Cross-validation over " + folds + " folds needs at least " + folds
+                    + " training examples, but there are " + y.length + "; use fewer folds or a single C.");
         }
     }
 
-    private static Problem problem(float[][] x, int[] y, int dim) {
-        Problem p = new Problem();
-        p.l = x.length;
-        p.n = dim + 1;
-        p.bias = 1.0;
-        p.x = new Feature[x.length][];
-        p.y = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            p.x[i] = toFeatures(x[i], 1.0);
-            p.y[i] = y[i];
+    private static void checkLiblinearMemory(INDArray x) {
+        long needed = x.rows() * (x.columns() + 1) * LiblinearSolver.BYTES_PER_VALUE;
+        long budget = Runtime.getRuntime().maxMemory() / 2;
+        if (needed > budget) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "liblinear would need about %.1f GB of heap for %d examples of dimension %d, more than half the JVM's "
+                            + "maximum heap (%.1f GB). Use the L-BFGS solver, pooled features, raise -Xmx, or train the "
+                            + "incremental MLP head from the store.",
+                    needed / 1e9, x.rows(), x.columns(), Runtime.getRuntime().maxMemory() / 1e9));
         }
-        return p;
-    }
-
-    /** Converts a dense vector to liblinear's sparse form, zeros left out, with the bias feature appended. */
-    static Feature[] toFeatures(float[] v, double bias) {
-        int nonZero = 0;
-        for (float f : v) {
-            if (f != 0f) {
-                nonZero++;
-            }
-        }
-        Feature[] out = new Feature[nonZero + (bias >= 0 ? 1 : 0)];
-        int j = 0;
-        for (int i = 0; i < v.length; i++) {
-            if (v[i] != 0f) {
-                out[j++] = new FeatureNode(i + 1, v[i]);
-            }
-        }
-        if (bias >= 0) {
-            out[j] = new FeatureNode(v.length + 1, bias);
-        }
-        return out;
     }
 
     @Override
     public String toString() {
-        return "LinearHeadTrainer(kind=" + kind + ", C=" + (cvGrid == null ? Double.toString(c) : "cv" + Arrays.toString(cvGrid)
-                + " over " + folds + " folds") + ", classWeights=" + classWeights + ", tolerance=" + tolerance + ", seed=" + seed + ")";
+        return "LinearHeadTrainer(kind=" + kind + ", solver=" + solver + ", multiClass=" + multiClass + ", standardize="
+                + standardize + ", C=" + (cvGrid == null ? Double.toString(c) : "cv" + Arrays.toString(cvGrid) + " over "
+                + folds + " folds") + ", classWeights=" + classWeights + ", tolerance=" + tolerance
+                + (maxIterations == null ? "" : ", maxIterations=" + maxIterations) + ", threads=" + threads + ", seed=" + seed + ")";
     }
 
     /** Builder for {@link LinearHeadTrainer}. */
     public static final class Builder {
         private Kind kind;
+        private Solver solver;
+        private MultiClass multiClass;
+        private boolean standardize = true;
         private double c = 1.0;
         private double[] cvGrid;
         private int folds = 5;
         private ClassWeights classWeights = ClassWeights.uniform();
         private double tolerance = 1e-4;
+        private Integer maxIterations;
+        private int threads = Runtime.getRuntime().availableProcessors();
         private long seed = 42;
+        private LbfgsSolver.Form form;
 
         private Builder() {
         }
@@ -283,6 +317,35 @@ public final class LinearHeadTrainer {
         /** @param kind logistic regression or linear SVM @return this builder */
         public Builder setKind(Kind kind) {
             this.kind = kind;
+            return this;
+        }
+
+        /**
+         * @param solver LBFGS (default for logistic regression) or LIBLINEAR (default, and the only one, for the SVM)
+         * @return this builder
+         */
+        public Builder optSolver(Solver solver) {
+            this.solver = Objects.requireNonNull(solver, "solver");
+            return this;
+        }
+
+        /**
+         * @param multiClass how logistic regression treats more than two classes: MULTINOMIAL (default with L-BFGS) or
+         *                   ONE_VS_REST (default, and the only one, with liblinear and for the SVM)
+         * @return this builder
+         */
+        public Builder optMultiClass(MultiClass multiClass) {
+            this.multiClass = Objects.requireNonNull(multiClass, "multiClass");
+            return this;
+        }
+
+        /**
+         * @param standardize whether to standardise every feature with the training rows' mean and standard deviation
+         *                    (default true); the head applies the same standardisation when it predicts
+         * @return this builder
+         */
+        public Builder optStandardize(boolean standardize) {
+            this.standardize = standardize;
             return this;
         }
 
@@ -326,7 +389,11 @@ public final class LinearHeadTrainer {
             return this;
         }
 
-        /** @param tolerance solver stopping tolerance (default 1e-4, scikit-learn's) @return this builder */
+        /**
+         * @param tolerance stopping tolerance (default 1e-4, scikit-learn's): for L-BFGS the Euclidean norm of the
+         *                  gradient, for liblinear its own criterion
+         * @return this builder
+         */
         public Builder optTolerance(double tolerance) {
             if (!(tolerance > 0)) {
                 throw new IllegalArgumentException("The tolerance must be positive, but was " + tolerance + ".");
@@ -335,16 +402,60 @@ public final class LinearHeadTrainer {
             return this;
         }
 
-        /** @param seed seed for the solver's and the folds' randomness (default 42) @return this builder */
+        /**
+         * @param maxIterations iteration limit of each fit (default 100 for L-BFGS, as scikit-learn; liblinear's own
+         *                      1000 for liblinear)
+         * @return this builder
+         */
+        public Builder optMaxIterations(int maxIterations) {
+            if (maxIterations < 1) {
+                throw new IllegalArgumentException("The iteration limit must be at least 1, but was " + maxIterations + ".");
+            }
+            this.maxIterations = maxIterations;
+            return this;
+        }
+
+        /**
+         * @param threads the CPU threads to train with (default: the number of processors): BLAS threads of the
+         *                L-BFGS solver's matrix products (its folds run side by side and share them), or how many
+         *                folds liblinear trains at once; the result is the same for any value
+         * @return this builder
+         */
+        public Builder optThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("The number of threads must be at least 1, but was " + threads + ".");
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /** @param seed seed for the folds' and liblinear's randomness (default 42) @return this builder */
         public Builder optSeed(long seed) {
             this.seed = seed;
             return this;
         }
 
-        /** @return the trainer @throws MissingSettingException when no kind was set */
+        /** Forces the L-BFGS solver's representation of the rows, for tests; by default it is chosen by size. */
+        Builder form(LbfgsSolver.Form form) {
+            this.form = form;
+            return this;
+        }
+
+        /**
+         * @return the trainer
+         * @throws MissingSettingException  when no kind was set
+         * @throws IllegalArgumentException when the kind, solver and multi-class scheme do not go together
+         */
         public LinearHeadTrainer build() {
             if (kind == null) {
                 throw new MissingSettingException("Choose the linear model with setKind(LOGISTIC_REGRESSION or LINEAR_SVM).");
+            }
+            if (kind == Kind.LINEAR_SVM && solver == Solver.LBFGS) {
+                throw new IllegalArgumentException("The linear SVM is trained by liblinear; the LBFGS solver is for logistic regression.");
+            }
+            if (multiClass == MultiClass.MULTINOMIAL && (kind == Kind.LINEAR_SVM || solver == Solver.LIBLINEAR)) {
+                throw new IllegalArgumentException("liblinear trains " + (kind == Kind.LINEAR_SVM ? "the linear SVM" : "logistic regression")
+                        + " one-vs-rest only; MULTINOMIAL needs logistic regression with the LBFGS solver.");
             }
             return new LinearHeadTrainer(this);
         }

@@ -89,7 +89,9 @@ class SparkHeadTrainingTest {
                 .fit(SparkFeatureStores.read(spark, train.toString()), SparkTests.CLASSES);
         LinearHead liblinear;
         try (FeatureStore sharded = FeatureStore.open(train)) {
-            liblinear = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).optC(1.0).build()
+            // liblinear on the raw features, one-vs-rest: the model MLlib's one-vs-rest on raw features compares with.
+            liblinear = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).optC(1.0)
+                    .optSolver(LinearHeadTrainer.Solver.LIBLINEAR).optStandardize(false).build()
                     .fit(sharded.loadAll());
         }
         LoadedFeatures testData;

@@ -1,0 +1,86 @@
+package dev.transferkit.head;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * k-fold cross-validation of a grid of C: one path per fold (run in parallel by the solver), the held-out
+ * predictions of all folds pooled and scored by accuracy or balanced accuracy (the mean recall of the classes). The
+ * smallest C with the best score wins.
+ */
+final class CrossValidation {
+    /**
+     * The outcome.
+     *
+     * @param best   the position of the chosen C in the grid
+     * @param scores "C=...:score" for every C, space-separated
+     * @param paths  the folds' paths, for warm-starting the final fit
+     * @param <P>    the solver's paths
+     */
+    record Outcome<P>(int best, String scores, List<P> paths) {
+    }
+
+    private CrossValidation() {
+    }
+
+    /**
+     * @param solver   the solver
+     * @param folds    the split
+     * @param cs       the grid, ascending
+     * @param y        the class of every row
+     * @param classes  the number of classes
+     * @param balanced score by balanced accuracy rather than accuracy
+     * @param <P>      the solver's paths
+     * @return the chosen C and all scores
+     */
+    static <P extends LinearSolver.FoldPath> Outcome<P> run(LinearSolver<P> solver, Folds folds, double[] cs, int[] y,
+                                                           int classes, boolean balanced) {
+        List<P> paths = solver.paths(folds, cs);
+        StringBuilder scores = new StringBuilder();
+        int best = 0;
+        double bestScore = -1;
+        for (int ci = 0; ci < cs.length; ci++) {
+            long[] correct = new long[classes];
+            long[] support = new long[classes];
+            for (int f = 0; f < folds.count(); f++) {
+                int[] rows = folds.heldOut(f);
+                int[] predicted = paths.get(f).predictions(ci);
+                for (int i = 0; i < rows.length; i++) {
+                    support[y[rows[i]]]++;
+                    if (predicted[i] == y[rows[i]]) {
+                        correct[y[rows[i]]]++;
+                    }
+                }
+            }
+            double score = balanced ? balancedAccuracy(correct, support) : accuracy(correct, support);
+            scores.append(String.format(Locale.ROOT, "%sC=%g:%.4f", scores.length() == 0 ? "" : " ", cs[ci], score));
+            if (score > bestScore + 1e-12) {
+                bestScore = score;
+                best = ci;
+            }
+        }
+        return new Outcome<>(best, scores.toString(), paths);
+    }
+
+    private static double accuracy(long[] correct, long[] support) {
+        long c = 0;
+        long n = 0;
+        for (int k = 0; k < correct.length; k++) {
+            c += correct[k];
+            n += support[k];
+        }
+        return (double) c / n;
+    }
+
+    private static double balancedAccuracy(long[] correct, long[] support) {
+        double sum = 0;
+        int present = 0;
+        for (int k = 0; k < correct.length; k++) {
+            if (support[k] > 0) {
+                sum += (double) correct[k] / support[k];
+                present++;
+            }
+        }
+        return sum / present;
+    }
+}

@@ -1,0 +1,238 @@
+package dev.transferkit.head;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.concurrent.Callable;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * L2-regularised logistic regression by {@link Lbfgs} on the loss of {@link LogisticObjective}: binary for two
+ * classes, otherwise multinomial (softmax) or one-vs-rest (one binary problem per class, probabilities normalised).
+ * The data passes are BLAS products with one matrix of all rows, the standardised features or their Gram matrix
+ * ({@link Form#choose}). The folds of a cross-validation run side by side, one thread each, and share their products
+ * ({@link SharedProducts}): each round of products reads the matrix once for all folds.
+ */
+final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
+    /** How the training rows are represented. */
+    enum Form {
+        /** The standardised feature matrix itself: {@link PrimalDesign}. */
+        PRIMAL,
+        /** The Gram matrix of the rows: {@link GramDesign}. */
+        GRAM;
+
+        /** The Gram matrix in doubles stays below this many bytes (2 GiB). */
+        static final long GRAM_BUDGET_BYTES = 2L << 30;
+
+        /**
+         * @param rows     training rows
+         * @param features feature dimension
+         * @return GRAM when there are fewer rows than features and the Gram matrix fits its budget, else PRIMAL
+         */
+        static Form choose(long rows, long features) {
+            return rows < features && rows * rows * Double.BYTES <= GRAM_BUDGET_BYTES ? GRAM : PRIMAL;
+        }
+    }
+
+    /**
+     * One fold's path.
+     *
+     * @param predictions per grid position, the predicted class of each held-out row
+     * @param weights     per problem and grid position, the solution's coefficients lifted to the all-rows design
+     * @param intercepts  per problem and grid position, the solution's intercepts
+     */
+    record Path(int[][] predictions, double[][][] weights, double[][][] intercepts) implements LinearSolver.FoldPath {
+        @Override
+        public int[] predictions(int index) {
+            return predictions[index];
+        }
+    }
+
+    private final Form form;
+    private final INDArray matrix;
+    private final INDArray features;
+    private final int[] y;
+    private final List<String> labels;
+    private final double[] rowWeights;
+    private final boolean oneVsRest;
+    private final Lbfgs lbfgs;
+    private final int threads;
+    private final Standardizer standardizer;
+    private final Map<String, String> info;
+
+    /**
+     * @param x            raw features {@code [n, d]}
+     * @param standardizer the standardisation to train after, or null
+     * @param y            class per row
+     * @param labels       class names
+     * @param classWeights weight per class
+     * @param oneVsRest    one-vs-rest rather than multinomial for more than two classes
+     * @param lbfgs        the minimiser
+     * @param form         the representation of the rows
+     * @param threads      BLAS threads of the products
+     * @param info         training details to start the head's info with
+     */
+    LbfgsSolver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] classWeights,
+                boolean oneVsRest, Lbfgs lbfgs, Form form, int threads, Map<String, String> info) {
+        this.form = form;
+        this.y = y;
+        this.labels = labels;
+        this.standardizer = standardizer;
+        this.oneVsRest = oneVsRest && labels.size() > 2;
+        this.lbfgs = lbfgs;
+        this.threads = threads;
+        this.rowWeights = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            rowWeights[i] = classWeights[y[i]];
+        }
+        if (form == Form.GRAM) {
+            this.features = standardizer == null ? x.castTo(DataType.FLOAT) : standardizer.apply(x, DataType.FLOAT);
+            this.matrix = Blas.gram(features);
+        } else {
+            this.features = null;
+            this.matrix = Blas.matrix(standardizer == null ? x : standardizer.apply(x, DataType.DOUBLE));
+        }
+        this.info = new LinkedHashMap<>(info);
+        this.info.put("solver", form == Form.GRAM ? "L-BFGS on the rows' Gram matrix (fewer rows than features)" : "L-BFGS");
+        this.info.put("multiClass", labels.size() == 2 ? "binary" : this.oneVsRest ? "one-vs-rest" : "multinomial");
+    }
+
+    /** @return the number of separate logistic problems: one per class for one-vs-rest, else one */
+    private int problems() {
+        return oneVsRest ? labels.size() : 1;
+    }
+
+    /** @return linear scores per row of each problem */
+    private int scoresPerRow() {
+        return oneVsRest || labels.size() == 2 ? 1 : labels.size();
+    }
+
+    private Link link() {
+        return labels.size() == 2 ? Link.SIGMOID : oneVsRest ? Link.NORMALISED_SIGMOIDS : Link.SOFTMAX;
+    }
+
+    private Design design(Products products, int[] train, int[] heldOut) {
+        return form == Form.GRAM ? new GramDesign(products, features, train, heldOut)
+                : new PrimalDesign(products, (int) matrix.rows(), (int) matrix.columns(), train, heldOut);
+    }
+
+    private LogisticObjective objective(Design design, int problem, int[] rows, double c) {
+        int[] target = new int[rows.length];
+        double[] weight = new double[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            int cls = y[rows[i]];
+            target[i] = oneVsRest ? (cls == problem ? 1 : 0) : cls;
+            weight[i] = rowWeights[rows[i]];
+        }
+        return new LogisticObjective(design, target, weight, scoresPerRow(), c);
+    }
+
+    @Override
+    public List<Path> paths(Folds folds, double[] cs) {
+        // Every fold needs a thread of its own: a round of products waits for all folds still running.
+        SharedProducts shared = new SharedProducts(matrix, folds.count());
+        List<Callable<Path>> tasks = new ArrayList<>();
+        for (int f = 0; f < folds.count(); f++) {
+            int fold = f;
+            tasks.add(() -> {
+                try (SharedProducts.Party products = shared.party(fold)) {
+                    return path(design(products, folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs);
+                }
+            });
+        }
+        return BlasThreads.runAll(tasks, folds.count(), threads);
+    }
+
+    private Path path(Design design, int[] train, double[] cs) {
+        int heldOutRows = y.length - train.length;
+        int r = scoresPerRow();
+        double[][][] heldOutScores = new double[cs.length][problems()][];
+        double[][][] weights = new double[problems()][cs.length][];
+        double[][][] intercepts = new double[problems()][cs.length][];
+        for (int p = 0; p < problems(); p++) {
+            Coefficients previous = null;
+            for (int ci = 0; ci < cs.length; ci++) {
+                LogisticObjective objective = objective(design, p, train, cs[ci]);
+                LogisticObjective.State start = previous == null ? objective.origin() : objective.at(previous);
+                previous = lbfgs.minimize(objective, start).point().x();
+                heldOutScores[ci][p] = design.heldOutScores(previous);
+                weights[p][ci] = design.lift(previous.weights, r);
+                intercepts[p][ci] = previous.intercepts.clone();
+            }
+        }
+        int[][] predictions = new int[cs.length][heldOutRows];
+        for (int ci = 0; ci < cs.length; ci++) {
+            for (int i = 0; i < heldOutRows; i++) {
+                double[] z = new double[problems() * r];
+                for (int p = 0; p < problems(); p++) {
+                    System.arraycopy(heldOutScores[ci][p], i * r, z, p * r, r);
+                }
+                predictions[ci][i] = argmax(link().apply(z, labels.size()));
+            }
+        }
+        return new Path(predictions, weights, intercepts);
+    }
+
+    @Override
+    public LinearHead fit(double c, List<Path> paths, int index) {
+        return BlasThreads.run(() -> {
+            try (SharedProducts.Party products = new SharedProducts(matrix, 1).party(0)) {
+                return fit(products, c, paths, index);
+            }
+        }, threads);
+    }
+
+    private LinearHead fit(Products products, double c, List<Path> paths, int index) {
+        int[] all = java.util.stream.IntStream.range(0, y.length).toArray();
+        Design design = design(products, all, new int[0]);
+        int r = scoresPerRow();
+        int dim = (int) (form == Form.GRAM ? features.columns() : matrix.columns());
+        double[][] weights = new double[problems() * r][dim];
+        double[] intercepts = new double[problems() * r];
+        StringBuilder finalFit = new StringBuilder();
+        for (int p = 0; p < problems(); p++) {
+            LogisticObjective objective = objective(design, p, all, c);
+            LogisticObjective.State start = paths.isEmpty() ? objective.origin() : objective.at(averageStart(design, paths, p, index));
+            Lbfgs.Result<LogisticObjective.State> result = lbfgs.minimize(objective, start);
+            Coefficients solution = result.point().x();
+            double[] w = design.featureWeights(solution.weights, r);
+            for (int k = 0; k < r; k++) {
+                for (int j = 0; j < dim; j++) {
+                    weights[p * r + k][j] = w[j * r + k];
+                }
+                intercepts[p * r + k] = solution.intercepts[k];
+            }
+            finalFit.append(finalFit.length() == 0 ? "" : "; ").append(oneVsRest ? labels.get(p) + ": " : "")
+                    .append(result.iterations()).append(" iterations, ").append(result.stop());
+        }
+        Map<String, String> details = new LinkedHashMap<>(info);
+        details.put("finalFit", finalFit.toString());
+        details.put("C", Double.toString(c));
+        return new LinearHead(labels, dim, standardizer, weights, intercepts, link(), details);
+    }
+
+    /** The mean of the folds' solutions at one C, as scikit-learn's LogisticRegressionCV starts its refit. */
+    private static Coefficients averageStart(Design design, List<Path> paths, int problem, int index) {
+        double[] w = new double[paths.get(0).weights()[problem][index].length];
+        double[] b = new double[paths.get(0).intercepts()[problem][index].length];
+        for (Path path : paths) {
+            w = Coefficients.axpy(1.0 / paths.size(), path.weights()[problem][index], w);
+            b = Coefficients.axpy(1.0 / paths.size(), path.intercepts()[problem][index], b);
+        }
+        return design.point(w, b);
+    }
+
+    private static int argmax(double[] s) {
+        int best = 0;
+        for (int i = 1; i < s.length; i++) {
+            if (s[i] > s[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+}
