@@ -17,7 +17,7 @@ final class CrossValidation {
      * @param paths  the folds' paths, for warm-starting the final fit
      * @param <P>    the solver's paths
      */
-    record Outcome<P>(int best, String scores, List<P> paths) {
+    record Outcome<P>(int best, String scores, List<P> paths, CrossValidationReport report) {
     }
 
     private CrossValidation() {
@@ -39,27 +39,58 @@ final class CrossValidation {
         StringBuilder scores = new StringBuilder();
         int best = 0;
         double bestScore = -1;
+        List<CrossValidationReport.Score> report = new java.util.ArrayList<>();
         for (int ci = 0; ci < cs.length; ci++) {
             long[] correct = new long[classes];
             long[] support = new long[classes];
+            double[] foldAccuracy = new double[folds.count()];
+            double[] foldBalanced = new double[folds.count()];
             for (int f = 0; f < folds.count(); f++) {
+                long[] foldCorrect = new long[classes];
+                long[] foldSupport = new long[classes];
                 int[] rows = folds.heldOut(f);
                 int[] predicted = paths.get(f).predictions(ci);
                 for (int i = 0; i < rows.length; i++) {
-                    support[y[rows[i]]]++;
+                    foldSupport[y[rows[i]]]++;
                     if (predicted[i] == y[rows[i]]) {
-                        correct[y[rows[i]]]++;
+                        foldCorrect[y[rows[i]]]++;
                     }
+                }
+                foldAccuracy[f] = accuracy(foldCorrect, foldSupport);
+                foldBalanced[f] = balancedAccuracy(foldCorrect, foldSupport);
+                for (int k = 0; k < classes; k++) {
+                    correct[k] += foldCorrect[k];
+                    support[k] += foldSupport[k];
                 }
             }
             double score = balanced ? balancedAccuracy(correct, support) : accuracy(correct, support);
+            report.add(new CrossValidationReport.Score(cs[ci], mean(foldAccuracy), spread(foldAccuracy), mean(foldBalanced),
+                    spread(foldBalanced), score));
             scores.append(String.format(Locale.ROOT, "%sC=%g:%.4f", scores.length() == 0 ? "" : " ", cs[ci], score));
             if (score > bestScore + 1e-12) {
                 bestScore = score;
                 best = ci;
             }
         }
-        return new Outcome<>(best, scores.toString(), paths);
+        return new Outcome<>(best, scores.toString(), paths, new CrossValidationReport(report, best, folds.count()));
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s / v.length;
+    }
+
+    /** The population standard deviation over the folds. */
+    private static double spread(double[] v) {
+        double m = mean(v);
+        double s = 0;
+        for (double x : v) {
+            s += (x - m) * (x - m);
+        }
+        return Math.sqrt(s / v.length);
     }
 
     private static double accuracy(long[] correct, long[] support) {

@@ -169,6 +169,36 @@ public final class LinearHeadTrainer {
         return train(solver(x, standardizer, y, labels, weights, info), split, y, labels.size(), weights);
     }
 
+    /**
+     * Cross-validates the C grid without training the final head, for comparing feature sets (e.g. candidate layers)
+     * by the scores the head's own choice of C would see.
+     *
+     * @param x      features {@code [examples, dimension]}, not modified
+     * @param y      class index per example
+     * @param labels class names by index; every class must have at least as many examples as folds
+     * @return per C, the folds' mean and spread of accuracy and balanced accuracy, and the C {@link #fit} would choose
+     * @throws IllegalStateException    when the trainer has no cross-validation grid ({@link Builder#optCrossValidation})
+     * @throws IllegalArgumentException as {@link #fit(INDArray, int[], List)}, or naming a class with fewer examples
+     *                                  than folds
+     */
+    public CrossValidationReport crossValidate(INDArray x, int[] y, List<String> labels) {
+        if (cvGrid == null) {
+            throw new IllegalStateException("This trainer has no cross-validation grid; set one with optCrossValidation.");
+        }
+        validate(x, y, labels);
+        String tooSmall = classWithFewerExamplesThanFolds(y, labels);
+        if (tooSmall != null) {
+            throw new IllegalArgumentException("Cross-validation needs every class in every fold, but " + tooSmall
+                    + ", fewer than the " + folds + " folds.");
+        }
+        Standardizer stats = Standardizer.fit(x);
+        double[] weights = classWeights.resolve(labels, y);
+        double[] grid = cvGrid.clone();
+        Arrays.sort(grid);
+        return CrossValidation.run(solver(x, standardize ? stats : null, y, labels, weights, new LinkedHashMap<>()),
+                Folds.stratified(y, labels.size(), folds, seed), grid, y, labels.size(), !isUniform(weights)).report();
+    }
+
     private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
                                                               double[] weights) {
         if (split == null) {

@@ -6,7 +6,7 @@ import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.extract.ProgressListener;
 import dev.transferkit.head.ClassWeights;
-import dev.transferkit.head.LinearHead;
+import dev.transferkit.head.CrossValidationReport;
 import dev.transferkit.head.LinearHeadTrainer;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.ImageOptions;
@@ -143,101 +143,39 @@ public final class LayerProbe {
         return new ProbeResult(rows, winner, folds, extractSeconds);
     }
 
+    /** Refuses, before anything is extracted, data that cannot be cross-validated, naming the class at fault. */
     private void requireEnoughPerClass(List<LabeledImage> images, LabelEncoder encoder) {
-        int[] y = images.stream().mapToInt(i -> encoder.contains(i.label()) ? encoder.index(i.label()) : 0).toArray();
-        StratifiedFolds.assign(y, encoder.toList(), folds, seed);
+        Map<String, Long> counts = new java.util.TreeMap<>();
+        images.forEach(i -> counts.merge(i.label(), 1L, Long::sum));
+        if (counts.size() < 2) {
+            throw new IllegalArgumentException("Cross-validation needs at least two classes with images, but the "
+                    + images.size() + " images are all of " + (counts.isEmpty() ? "no class" : "one class " + counts.keySet())
+                    + ".");
+        }
+        counts.forEach((label, n) -> {
+            if (n < folds) {
+                throw new IllegalArgumentException("The class '" + label + "' has " + n + " image(s), fewer than the "
+                        + folds + " cross-validation folds; add images or use fewer folds.");
+            }
+        });
     }
 
-    /** Cross-validates a linear head on one candidate's store at every C of the grid and keeps the best C. */
+    /** Cross-validates the linear head on one candidate's store over the C grid; the row holds the chosen C's scores. */
     private ProbeRow score(FeatureTarget target, int depth, FeatureStore store, Path file) {
         long t0 = System.nanoTime();
         LoadedFeatures data = store.loadAll();
-        float[][] x = data.features().toFloatMatrix();
-        int[] y = data.labels();
-        List<String> labels = data.labelNames();
-        int[] fold = StratifiedFolds.assign(y, labels, folds, seed);
-        double[] best = null;
-        double bestC = cGrid[0];
-        for (double c : cGrid) {
-            double[] s = crossValidate(x, y, labels, fold, c);
-            if (best == null || s[2] > best[2] + 1e-12) {
-                best = s;
-                bestC = c;
-            }
-        }
+        CrossValidationReport report = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
+                .optCrossValidation(cGrid, folds).optClassWeights(ClassWeights.balanced()).optSeed(seed).build()
+                .crossValidate(data.features(), data.labels(), data.labelNames());
+        CrossValidationReport.Score best = report.chosen();
         long bytes;
         try {
             bytes = Files.size(file);
         } catch (IOException e) {
             bytes = -1;
         }
-        return new ProbeRow(target, depth, x[0].length, best[0], best[1], best[2], best[3], bestC,
-                (System.nanoTime() - t0) / 1e9, bytes);
-    }
-
-    /** @return mean and spread of accuracy, then of balanced accuracy, over the folds */
-    private double[] crossValidate(float[][] x, int[] y, List<String> labels, int[] fold, double c) {
-        LinearHeadTrainer trainer = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
-                .optC(c).optClassWeights(ClassWeights.balanced()).optSeed(seed).build();
-        double[] acc = new double[folds];
-        double[] bal = new double[folds];
-        for (int f = 0; f < folds; f++) {
-            List<float[]> tx = new ArrayList<>();
-            List<Integer> ty = new ArrayList<>();
-            for (int i = 0; i < y.length; i++) {
-                if (fold[i] != f) {
-                    tx.add(x[i]);
-                    ty.add(y[i]);
-                }
-            }
-            LinearHead head = trainer.fit(tx.toArray(new float[0][]), ty.stream().mapToInt(Integer::intValue).toArray(), labels);
-            long[] correct = new long[labels.size()];
-            long[] support = new long[labels.size()];
-            long right = 0;
-            long n = 0;
-            for (int i = 0; i < y.length; i++) {
-                if (fold[i] == f) {
-                    double[] s = head.scores(x[i]);
-                    int predicted = argmax(s);
-                    support[y[i]]++;
-                    n++;
-                    if (predicted == y[i]) {
-                        correct[y[i]]++;
-                        right++;
-                    }
-                }
-            }
-            acc[f] = (double) right / n;
-            double sum = 0;
-            int present = 0;
-            for (int k = 0; k < labels.size(); k++) {
-                if (support[k] > 0) {
-                    sum += (double) correct[k] / support[k];
-                    present++;
-                }
-            }
-            bal[f] = sum / present;
-        }
-        return new double[]{mean(acc), spread(acc), mean(bal), spread(bal)};
-    }
-
-    private static int argmax(double[] s) {
-        int best = 0;
-        for (int i = 1; i < s.length; i++) {
-            if (s[i] > s[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static double mean(double[] v) {
-        return Arrays.stream(v).average().orElse(Double.NaN);
-    }
-
-    private static double spread(double[] v) {
-        double m = mean(v);
-        return Math.sqrt(Arrays.stream(v).map(a -> (a - m) * (a - m)).sum() / v.length);
+        return new ProbeRow(target, depth, (int) data.features().columns(), best.accuracy(), best.accuracySpread(),
+                best.balancedAccuracy(), best.balancedSpread(), best.c(), (System.nanoTime() - t0) / 1e9, bytes);
     }
 
     @Override

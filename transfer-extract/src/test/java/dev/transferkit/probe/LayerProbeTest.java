@@ -68,7 +68,7 @@ class LayerProbeTest {
         ImageFolder few = ImageFolder.open(dir.resolve("few"));
         IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class,
                 () -> LayerProbe.builder().setModel(MODEL).optFolds(5).build().probe(few, "train", dir.resolve("p1")));
-        assertTrue(tooFew.getMessage().matches("The class '\\w+' has 2 example\\(s\\), fewer than the 5 cross-validation"
+        assertTrue(tooFew.getMessage().matches("The class '\\w+' has 2 image\\(s\\), fewer than the 5 cross-validation"
                 + " folds; add images or use fewer folds\\."), tooFew.getMessage());
         assertTrue(Files.notExists(dir.resolve("p1")), "nothing was extracted");
 
@@ -77,6 +77,6 @@ class LayerProbeTest {
                 .filter(i -> i.label().equals(few.images("train").get(0).label())).toList();
         IllegalArgumentException single = assertThrows(IllegalArgumentException.class,
                 () -> three.probe(oneClass, few.labelEncoder(), dir.resolve("p2")));
-        assertTrue(single.getMessage().contains("needs at least two classes with examples"), single.getMessage());
+        assertTrue(single.getMessage().contains("needs at least two classes with images"), single.getMessage());
     }
 }
