@@ -1,5 +1,6 @@
 package dev.transferkit.examples;
 
+import dev.transferkit.cli.ConsoleProgressBar;
 import dev.transferkit.TransferLearner;
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.examples.data.EmojiDataset;

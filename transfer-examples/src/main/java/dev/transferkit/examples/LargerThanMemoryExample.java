@@ -1,5 +1,6 @@
 package dev.transferkit.examples;
 
+import dev.transferkit.cli.ConsoleProgressBar;
 import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.eval.ClassificationReport;

@@ -1,6 +1,5 @@
 package dev.transferkit.cli;
 
-import dev.transferkit.examples.ConsoleProgressBar;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.probe.LayerProbe;

@@ -1,4 +1,4 @@
-package dev.transferkit.examples;
+package dev.transferkit.cli;
 
 import dev.transferkit.extract.Progress;
 import dev.transferkit.extract.ProgressListener;
