@@ -32,16 +32,7 @@ final class BlasThreads {
      * @throws RuntimeException the first task's failure, as thrown
      */
     static <T> List<T> runAll(List<Callable<T>> tasks, int size, int blasThreads) {
-        Nd4j.getExecutioner(); // initialises ND4J, which NativeOpsHolder needs
-        AtomicInteger count = new AtomicInteger();
-        ExecutorService pool = Executors.newFixedThreadPool(size, task -> {
-            Thread t = new Thread(() -> {
-                NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(blasThreads);
-                task.run();
-            }, "transferkit-linear-head-" + count.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = pool(size, blasThreads);
         try {
             List<Future<T>> futures = new ArrayList<>();
             for (Callable<T> task : tasks) {
@@ -58,6 +49,24 @@ final class BlasThreads {
     }
 
     /**
+     * @param size        the number of threads
+     * @param blasThreads BLAS threads of each
+     * @return a fixed pool of daemon threads; shut it down after use
+     */
+    static ExecutorService pool(int size, int blasThreads) {
+        Nd4j.getExecutioner(); // initialises ND4J, which NativeOpsHolder needs
+        AtomicInteger count = new AtomicInteger();
+        return Executors.newFixedThreadPool(size, task -> {
+            Thread t = new Thread(() -> {
+                NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(blasThreads);
+                task.run();
+            }, "transferkit-linear-head-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
      * Runs one task on a thread of its own and waits for it.
      *
      * @param task        the task
@@ -69,7 +78,14 @@ final class BlasThreads {
         return runAll(List.of(task), 1, blasThreads).get(0);
     }
 
-    private static <T> T await(Future<T> future) {
+    /**
+     * Waits for a task, rethrowing its failure as it was thrown.
+     *
+     * @param future the task
+     * @param <T>    its result
+     * @return its result
+     */
+    static <T> T await(Future<T> future) {
         try {
             return future.get();
         } catch (InterruptedException e) {

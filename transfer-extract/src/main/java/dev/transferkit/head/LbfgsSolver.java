@@ -73,7 +73,7 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
      * @param oneVsRest    one-vs-rest rather than multinomial for more than two classes
      * @param lbfgs        the minimiser
      * @param form         the representation of the rows
-     * @param threads      BLAS threads of the products
+     * @param threads      threads of the products
      * @param info         training details to start the head's info with
      */
     LbfgsSolver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] classWeights,
@@ -134,17 +134,18 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     @Override
     public List<Path> paths(Folds folds, double[] cs) {
         // Every fold needs a thread of its own: a round of products waits for all folds still running.
-        SharedProducts shared = new SharedProducts(matrix, folds.count());
-        List<Callable<Path>> tasks = new ArrayList<>();
-        for (int f = 0; f < folds.count(); f++) {
-            int fold = f;
-            tasks.add(() -> {
-                try (SharedProducts.Party products = shared.party(fold)) {
-                    return path(design(products, folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs);
-                }
-            });
+        try (SharedProducts shared = new SharedProducts(matrix, folds.count(), threads)) {
+            List<Callable<Path>> tasks = new ArrayList<>();
+            for (int f = 0; f < folds.count(); f++) {
+                int fold = f;
+                tasks.add(() -> {
+                    try (SharedProducts.Party products = shared.party(fold)) {
+                        return path(design(products, folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs);
+                    }
+                });
+            }
+            return BlasThreads.runAll(tasks, folds.count(), 1);
         }
-        return BlasThreads.runAll(tasks, folds.count(), threads);
     }
 
     private Path path(Design design, int[] train, double[] cs) {
@@ -179,11 +180,13 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     @Override
     public LinearHead fit(double c, List<Path> paths, int index) {
-        return BlasThreads.run(() -> {
-            try (SharedProducts.Party products = new SharedProducts(matrix, 1).party(0)) {
-                return fit(products, c, paths, index);
-            }
-        }, threads);
+        try (SharedProducts shared = new SharedProducts(matrix, 1, threads)) {
+            return BlasThreads.run(() -> {
+                try (SharedProducts.Party products = shared.party(0)) {
+                    return fit(products, c, paths, index);
+                }
+            }, 1);
+        }
     }
 
     private LinearHead fit(Products products, double c, List<Path> paths, int index) {

@@ -37,8 +37,15 @@ class SharedProductsTest {
         for (int r : new int[]{1, 3}) {
             double[] v = random(23 * r, 2);
             double[] u = random(37 * r, 3);
-            assertArrayEquals(Blas.multiplyByNd4j(m, false, v, r), Blas.multiplyByOpenBlas(m, false, v, r), 1e-12);
-            assertArrayEquals(Blas.multiplyByNd4j(m, true, u, r), Blas.multiplyByOpenBlas(m, true, u, r), 1e-12);
+            for (int[] rows : new int[][]{{0, 37}, {5, 20}}) {
+                assertArrayEquals(Blas.multiplyByNd4j(m, rows[0], rows[1], false, v, r),
+                        Blas.multiplyByOpenBlas(m, rows[0], rows[1], false, v, r), 1e-12);
+                assertArrayEquals(Blas.multiplyByNd4j(m, rows[0], rows[1], true, u, r),
+                        Blas.multiplyByOpenBlas(m, rows[0], rows[1], true, u, r), 1e-12);
+            }
+            double[] top = Blas.multiply(m, 0, 20, true, u, r);
+            double[] bottom = Blas.multiply(m, 20, 37, true, u, r);
+            assertArrayEquals(Blas.multiply(m, true, u, r), Coefficients.axpy(1, top, bottom), 1e-12, "blocks' shares add up");
         }
         INDArray x = Nd4j.create(random(50 * 70, 4), new long[]{50, 70}, 'c').castTo(DataType.FLOAT);
         INDArray syrk = Blas.gramBySyrk(x);
@@ -50,8 +57,9 @@ class SharedProductsTest {
 
     @Test
     void partiesGetTheirOwnProductsWhateverTheOthersAskAndWhenTheyLeave() {
-        INDArray m = matrix(41, 17);
-        SharedProducts shared = new SharedProducts(m, 3);
+        // 600 rows: two blocks, computed on two threads.
+        INDArray m = matrix(600, 17);
+        SharedProducts shared = new SharedProducts(m, 3, 2);
         List<Callable<List<double[]>>> parties = new ArrayList<>();
         for (int p = 0; p < 3; p++) {
             int id = p;
@@ -62,18 +70,21 @@ class SharedProductsTest {
                     for (int k = 0; k < 2 * (id + 1); k++) {
                         int r = 1 + (id + k) % 2;
                         out.add((id + k) % 2 == 0 ? party.times(random(17 * r, 10 * id + k), r)
-                                : party.transposeTimes(random(41 * r, 10 * id + k), r));
+                                : party.transposeTimes(random(600 * r, 10 * id + k), r));
                     }
                 }
                 return out;
             });
         }
-        List<List<double[]>> results = BlasThreads.runAll(parties, 3, 1);
+        List<List<double[]>> results;
+        try (shared) {
+            results = BlasThreads.runAll(parties, 3, 1);
+        }
         for (int id = 0; id < 3; id++) {
             for (int k = 0; k < 2 * (id + 1); k++) {
                 int r = 1 + (id + k) % 2;
                 double[] expected = (id + k) % 2 == 0 ? Blas.multiply(m, false, random(17 * r, 10 * id + k), r)
-                        : Blas.multiply(m, true, random(41 * r, 10 * id + k), r);
+                        : Blas.multiply(m, true, random(600 * r, 10 * id + k), r);
                 assertArrayEquals(expected, results.get(id).get(k), 1e-12, "party " + id + " product " + k);
             }
         }
@@ -82,7 +93,7 @@ class SharedProductsTest {
     @Test
     void aFailingPartyDoesNotBlockTheOthers() {
         INDArray m = matrix(5, 4);
-        SharedProducts shared = new SharedProducts(m, 2);
+        SharedProducts shared = new SharedProducts(m, 2, 1);
         List<Callable<double[]>> parties = List.of(
                 () -> {
                     try (SharedProducts.Party party = shared.party(0)) {
