@@ -13,9 +13,9 @@ import java.util.Map;
 /**
  * L2-regularised logistic regression by {@link Lbfgs} on the loss of {@link LogisticObjective}: binary for two
  * classes, otherwise multinomial (softmax) or one-vs-rest (one binary problem per class, probabilities normalised).
- * The data passes are BLAS products with one matrix of all rows, the standardised features or their Gram matrix
- * ({@link Form#choose}). The folds of a cross-validation run side by side, one thread each, and share their products
- * ({@link SharedProducts}): each round of products reads the matrix once for all folds.
+ * The data passes are BLAS products with the standardised features or their Gram matrix ({@link Form#choose}). The
+ * folds of a cross-validation run on a pool of the trainer's threads, each fold on one thread with single-threaded
+ * BLAS, so that a fold's arithmetic does not depend on the pool's size; the final fit runs the same way.
  */
 final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     /** How the training rows are represented. */
@@ -73,7 +73,7 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
      * @param oneVsRest    one-vs-rest rather than multinomial for more than two classes
      * @param lbfgs        the minimiser
      * @param form         the representation of the rows
-     * @param threads      threads of the products
+     * @param threads      how many folds to train at once
      * @param info         training details to start the head's info with
      */
     LbfgsSolver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] classWeights,
@@ -115,9 +115,8 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
         return labels.size() == 2 ? Link.SIGMOID : oneVsRest ? Link.NORMALISED_SIGMOIDS : Link.SOFTMAX;
     }
 
-    private Design design(Products products, int[] train, int[] heldOut) {
-        return form == Form.GRAM ? new GramDesign(products, features, train, heldOut)
-                : new PrimalDesign(products, (int) matrix.rows(), (int) matrix.columns(), train, heldOut);
+    private Design design(int[] train, int[] heldOut) {
+        return form == Form.GRAM ? new GramDesign(matrix, features, train, heldOut) : new PrimalDesign(matrix, train, heldOut);
     }
 
     private LogisticObjective objective(Design design, int problem, int[] rows, double c) {
@@ -133,19 +132,12 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     @Override
     public List<Path> paths(Folds folds, double[] cs) {
-        // Every fold needs a thread of its own: a round of products waits for all folds still running.
-        try (SharedProducts shared = new SharedProducts(matrix, folds.count(), threads)) {
-            List<Callable<Path>> tasks = new ArrayList<>();
-            for (int f = 0; f < folds.count(); f++) {
-                int fold = f;
-                tasks.add(() -> {
-                    try (SharedProducts.Party products = shared.party(fold)) {
-                        return path(design(products, folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs);
-                    }
-                });
-            }
-            return BlasThreads.runAll(tasks, folds.count(), 1);
+        List<Callable<Path>> tasks = new ArrayList<>();
+        for (int f = 0; f < folds.count(); f++) {
+            int fold = f;
+            tasks.add(() -> path(design(folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs));
         }
+        return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }
 
     private Path path(Design design, int[] train, double[] cs) {
@@ -180,18 +172,12 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     @Override
     public LinearHead fit(double c, List<Path> paths, int index) {
-        try (SharedProducts shared = new SharedProducts(matrix, 1, threads)) {
-            return BlasThreads.run(() -> {
-                try (SharedProducts.Party products = shared.party(0)) {
-                    return fit(products, c, paths, index);
-                }
-            }, 1);
-        }
+        return BlasThreads.run(() -> fitAll(c, paths, index));
     }
 
-    private LinearHead fit(Products products, double c, List<Path> paths, int index) {
+    private LinearHead fitAll(double c, List<Path> paths, int index) {
         int[] all = java.util.stream.IntStream.range(0, y.length).toArray();
-        Design design = design(products, all, new int[0]);
+        Design design = design(all, new int[0]);
         int r = scoresPerRow();
         int dim = (int) (form == Form.GRAM ? features.columns() : matrix.columns());
         double[][] weights = new double[problems() * r][dim];

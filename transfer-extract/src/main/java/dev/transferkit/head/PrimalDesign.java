@@ -1,29 +1,27 @@
 package dev.transferkit.head;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+
 /**
  * The training rows through the standardised feature matrix {@code X} itself (double precision): weights are the
  * {@code features x r} matrix {@code W}; a gradient's data pass costs two products ({@code X^T g}, then its image
- * {@code X X^T g}). The products are over all rows of the problem (held-out rows get zero residuals), shared with the
- * other folds. The better form when there are more rows than features.
+ * {@code X X^T g}). The products are with the matrix of all rows of the problem, held-out rows getting zero
+ * residuals, so that folds need no copies of the data. The better form when there are more rows than features.
  */
 final class PrimalDesign implements Design {
-    private final Products products;
+    private final INDArray x;
     private final int[] train;
     private final int[] heldOut;
     private final int total;
-    private final int features;
 
     /**
-     * @param products products with {@code X}, {@code [n, features]}
-     * @param total    n, the rows of the problem
-     * @param features the feature dimension
-     * @param train    the training rows, ascending
-     * @param heldOut  the held-out rows, ascending (may be empty)
+     * @param x       standardised features of every row of the problem, from {@link Blas#matrix}, {@code [n, features]}
+     * @param train   the training rows, ascending
+     * @param heldOut the held-out rows, ascending (may be empty)
      */
-    PrimalDesign(Products products, int total, int features, int[] train, int[] heldOut) {
-        this.products = products;
-        this.total = total;
-        this.features = features;
+    PrimalDesign(INDArray x, int[] train, int[] heldOut) {
+        this.x = x;
+        this.total = (int) x.rows();
         this.train = train.clone();
         this.heldOut = heldOut.clone();
     }
@@ -35,12 +33,12 @@ final class PrimalDesign implements Design {
 
     @Override
     public int coefficientRows() {
-        return features;
+        return (int) x.columns();
     }
 
     @Override
     public Coefficients transposeTimes(double[] g, int r) {
-        double[] w = products.transposeTimes(train.length == total ? g : Matrices.scatter(g, train, total, r), r);
+        double[] w = Blas.multiply(x, true, train.length == total ? g : Matrices.scatter(g, train, total, r), r);
         return new Coefficients(w, trainScores(w, r), new double[r]);
     }
 
@@ -55,14 +53,14 @@ final class PrimalDesign implements Design {
     }
 
     private double[] trainScores(double[] w, int r) {
-        double[] all = products.times(w, r);
+        double[] all = Blas.multiply(x, false, w, r);
         return train.length == total ? all : Matrices.gather(all, train, r);
     }
 
     @Override
     public double[] heldOutScores(Coefficients p) {
         int r = p.intercepts.length;
-        double[] z = Matrices.gather(products.times(p.weights, r), heldOut, r);
+        double[] z = Matrices.gather(Blas.multiply(x, false, p.weights, r), heldOut, r);
         for (int i = 0; i < z.length; i++) {
             z[i] += p.intercepts[i % r];
         }

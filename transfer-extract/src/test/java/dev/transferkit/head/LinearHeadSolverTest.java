@@ -54,8 +54,7 @@ class LinearHeadSolverTest {
 
     @Test
     void theResultDoesNotDependOnTheNumberOfThreads() {
-        // 600 rows: the shared products are split in two blocks of rows, spread over the threads.
-        LinearHeadTest.Blobs b = new LinearHeadTest.Blobs(600, 12, 3, 1.8, 22, null);
+        LinearHeadTest.Blobs b = new LinearHeadTest.Blobs(240, 12, 3, 1.8, 22, null);
         for (LinearHeadTrainer.Builder builder : List.of(logistic(), logistic().form(LbfgsSolver.Form.GRAM),
                 LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LINEAR_SVM))) {
             LinearHead one = builder.optCrossValidation(GRID, 5).optThreads(1).build().fit(b.x, b.y, LABELS);
