@@ -52,6 +52,9 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
         }
     }
 
+    /** The most memory the primal form's fold copies may take together. */
+    private static final long COPY_BUDGET_BYTES = 1L << 30;
+
     private final Form form;
     private final INDArray matrix;
     private final INDArray features;
@@ -116,7 +119,11 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     }
 
     private Design design(int[] train, int[] heldOut) {
-        return form == Form.GRAM ? new GramDesign(matrix, features, train, heldOut) : new PrimalDesign(matrix, train, heldOut);
+        if (form == Form.GRAM) {
+            return new GramDesign(matrix, features, train, heldOut);
+        }
+        // Folds copy their rows (faster products) unless the copies of the folds running at once would pass the budget.
+        return new PrimalDesign(matrix, train, heldOut, matrix.length() * Double.BYTES * threads <= COPY_BUDGET_BYTES);
     }
 
     private LogisticObjective objective(Design design, int problem, int[] rows, double c) {
