@@ -32,7 +32,8 @@ import java.util.Objects;
  * balanced accuracy when class weights are not uniform; ties go to the smaller C). Each fold solves the grid from
  * the smallest C up, starting from the previous solution; folds run in parallel on a pool of {@code optThreads}
  * threads; the final fit on all rows starts from the mean of the folds' solutions at the chosen C. Results do not
- * depend on the number of threads. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
+ * depend on the number of threads. While a solver runs, ND4J's OpenBLAS is single-threaded (a process-wide setting,
+ * restored afterwards): its worker threads would only compete with the folds'. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
  * skipped with a warning, the configured C is used and {@code info().get("crossValidation")} says why.
  */
 public final class LinearHeadTrainer {
@@ -172,16 +173,20 @@ public final class LinearHeadTrainer {
     private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
                                                               double[] weights) {
         if (split == null) {
-            return s.fit(c, List.of(), 0);
+            return withInfo(s.fit(c, List.of(), 0), Map.of());
         }
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
         CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights));
         String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
         LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
-        LinearHead head = s.fit(grid[outcome.best()], outcome.paths(), outcome.best());
+        return withInfo(s.fit(grid[outcome.best()], outcome.paths(), outcome.best()), Map.of("crossValidation", scores));
+    }
+
+    /** The head with more training details, in a fixed reading order. */
+    private static LinearHead withInfo(LinearHead head, Map<String, String> more) {
         Map<String, String> details = new LinkedHashMap<>(head.info());
-        details.put("crossValidation", scores);
+        details.putAll(more);
         return new LinearHead(head.labels(), head.inputDim(), head.standardizer(), head.weights(), head.intercepts(),
                 head.link(), order(details));
     }
