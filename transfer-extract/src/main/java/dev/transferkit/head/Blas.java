@@ -60,23 +60,44 @@ final class Blas {
      * @return row-major {@code a v} ({@code m x r}), or {@code a^T v} ({@code k x r})
      */
     static double[] multiply(INDArray a, boolean transpose, double[] v, int r) {
-        return OPENBLAS ? multiplyByOpenBlas(a, transpose, v, r) : multiplyByNd4j(a, transpose, v, r);
+        return multiply(a, 0, (int) a.rows(), transpose, v, r);
+    }
+
+    /**
+     * Multiplies a block of rows of a matrix by a small one: {@code a[from:to] v}, or {@code a[from:to]^T v[from:to]}
+     * (the block's share of {@code a^T v}).
+     *
+     * @param a         a matrix from {@link #matrix}, {@code m x k}
+     * @param from      the block's first row
+     * @param to        the row after the block
+     * @param transpose whether to use the block's transpose
+     * @param v         row-major {@code k x r}, or {@code m x r} when transposed (only the block's rows are used)
+     * @param r         columns of {@code v}
+     * @return row-major {@code (to - from) x r}, or {@code k x r} when transposed
+     */
+    static double[] multiply(INDArray a, int from, int to, boolean transpose, double[] v, int r) {
+        return OPENBLAS ? multiplyByOpenBlas(a, from, to, transpose, v, r) : multiplyByNd4j(a, from, to, transpose, v, r);
     }
 
     /** {@link #multiply} by ND4J's {@code mmul}; a transposed product is computed as {@code (v^T a)^T}, not copying {@code a}. */
-    static double[] multiplyByNd4j(INDArray a, boolean transpose, double[] v, int r) {
-        INDArray b = Matrices.of(v, (int) (transpose ? a.rows() : a.columns()), r, DataType.DOUBLE);
-        return Matrices.rowMajor(transpose ? b.transpose().mmul(a).transpose() : a.mmul(b));
+    static double[] multiplyByNd4j(INDArray a, int from, int to, boolean transpose, double[] v, int r) {
+        INDArray block = from == 0 && to == a.rows() ? a : a.get(NDArrayIndex.interval(from, to), NDArrayIndex.all());
+        if (transpose) {
+            double[] rows = java.util.Arrays.copyOfRange(v, from * r, to * r);
+            return Matrices.rowMajor(Matrices.of(rows, to - from, r, DataType.DOUBLE).transpose().mmul(block).transpose());
+        }
+        return Matrices.rowMajor(block.mmul(Matrices.of(v, (int) a.columns(), r, DataType.DOUBLE)));
     }
 
     /** {@link #multiply} by OpenBLAS's dgemv (one column) or dgemm. */
-    static double[] multiplyByOpenBlas(INDArray a, boolean transpose, double[] v, int r) {
-        int m = (int) a.rows();
+    static double[] multiplyByOpenBlas(INDArray a, int from, int to, boolean transpose, double[] v, int r) {
+        int m = to - from;
         int k = (int) a.columns();
         int out = transpose ? k : m;
         double[] result = new double[out * r];
-        try (DoublePointer x = new DoublePointer(v); DoublePointer y = new DoublePointer((long) out * r)) {
-            DoublePointer data = new DoublePointer(a.data().addressPointer());
+        try (DoublePointer x = transpose ? new DoublePointer((long) m * r).put(v, from * r, m * r) : new DoublePointer(v);
+             DoublePointer y = new DoublePointer((long) out * r)) {
+            DoublePointer data = new DoublePointer(a.data().addressPointer()).position((long) from * k);
             int trans = transpose ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
             if (r == 1) {
                 openblas_nolapack.cblas_dgemv(openblas_nolapack.CblasRowMajor, trans, m, k, 1.0, data, k, x, 1, 0.0, y, 1);

@@ -13,9 +13,9 @@ import java.util.Map;
 /**
  * L2-regularised logistic regression by {@link Lbfgs} on the loss of {@link LogisticObjective}: binary for two
  * classes, otherwise multinomial (softmax) or one-vs-rest (one binary problem per class, probabilities normalised).
- * The data passes are BLAS products with one matrix of all rows, the standardised features or their Gram matrix
- * ({@link Form#choose}). The folds of a cross-validation run side by side, one thread each, and share their products
- * ({@link SharedProducts}): each round of products reads the matrix once for all folds.
+ * The data passes are BLAS products with the standardised features or their Gram matrix ({@link Form#choose}). The
+ * folds of a cross-validation run on a pool of the trainer's threads, each fold on one thread with single-threaded
+ * BLAS, so that a fold's arithmetic does not depend on the pool's size; the final fit runs the same way.
  */
 final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     /** How the training rows are represented. */
@@ -52,6 +52,9 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
         }
     }
 
+    /** The most memory the primal form's fold copies may take together. */
+    private static final long COPY_BUDGET_BYTES = 1L << 30;
+
     private final Form form;
     private final INDArray matrix;
     private final INDArray features;
@@ -73,7 +76,7 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
      * @param oneVsRest    one-vs-rest rather than multinomial for more than two classes
      * @param lbfgs        the minimiser
      * @param form         the representation of the rows
-     * @param threads      BLAS threads of the products
+     * @param threads      how many folds to train at once
      * @param info         training details to start the head's info with
      */
     LbfgsSolver(INDArray x, Standardizer standardizer, int[] y, List<String> labels, double[] classWeights,
@@ -115,9 +118,12 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
         return labels.size() == 2 ? Link.SIGMOID : oneVsRest ? Link.NORMALISED_SIGMOIDS : Link.SOFTMAX;
     }
 
-    private Design design(Products products, int[] train, int[] heldOut) {
-        return form == Form.GRAM ? new GramDesign(products, features, train, heldOut)
-                : new PrimalDesign(products, (int) matrix.rows(), (int) matrix.columns(), train, heldOut);
+    private Design design(int[] train, int[] heldOut) {
+        if (form == Form.GRAM) {
+            return new GramDesign(matrix, features, train, heldOut);
+        }
+        // Folds copy their rows (faster products) unless the copies of the folds running at once would pass the budget.
+        return new PrimalDesign(matrix, train, heldOut, matrix.length() * Double.BYTES * threads <= COPY_BUDGET_BYTES);
     }
 
     private LogisticObjective objective(Design design, int problem, int[] rows, double c) {
@@ -133,18 +139,12 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     @Override
     public List<Path> paths(Folds folds, double[] cs) {
-        // Every fold needs a thread of its own: a round of products waits for all folds still running.
-        SharedProducts shared = new SharedProducts(matrix, folds.count());
         List<Callable<Path>> tasks = new ArrayList<>();
         for (int f = 0; f < folds.count(); f++) {
             int fold = f;
-            tasks.add(() -> {
-                try (SharedProducts.Party products = shared.party(fold)) {
-                    return path(design(products, folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs);
-                }
-            });
+            tasks.add(() -> path(design(folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs));
         }
-        return BlasThreads.runAll(tasks, folds.count(), threads);
+        return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }
 
     private Path path(Design design, int[] train, double[] cs) {
@@ -179,16 +179,12 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     @Override
     public LinearHead fit(double c, List<Path> paths, int index) {
-        return BlasThreads.run(() -> {
-            try (SharedProducts.Party products = new SharedProducts(matrix, 1).party(0)) {
-                return fit(products, c, paths, index);
-            }
-        }, threads);
+        return BlasThreads.run(() -> fitAll(c, paths, index));
     }
 
-    private LinearHead fit(Products products, double c, List<Path> paths, int index) {
+    private LinearHead fitAll(double c, List<Path> paths, int index) {
         int[] all = java.util.stream.IntStream.range(0, y.length).toArray();
-        Design design = design(products, all, new int[0]);
+        Design design = design(all, new int[0]);
         int r = scoresPerRow();
         int dim = (int) (form == Form.GRAM ? features.columns() : matrix.columns());
         double[][] weights = new double[problems() * r][dim];

@@ -124,7 +124,7 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
             int fold = f;
             tasks.add(() -> path(folds.train(fold), folds.heldOut(fold), cs));
         }
-        return BlasThreads.runAll(tasks, Math.min(threads, folds.count()), 1);
+        return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }
 
     private Path path(int[] train, int[] heldOut, double[] cs) {

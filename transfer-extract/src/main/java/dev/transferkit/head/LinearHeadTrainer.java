@@ -30,9 +30,10 @@ import java.util.Objects;
  *
  * <p>With {@link Builder#optCrossValidation} C is chosen by stratified k-fold cross-validation (accuracy, or
  * balanced accuracy when class weights are not uniform; ties go to the smaller C). Each fold solves the grid from
- * the smallest C up, starting from the previous solution; folds run in parallel (with L-BFGS in lock-step, one
- * thread per fold, each round of matrix products reading the data once for all folds); the final fit on all rows
- * starts from the mean of the folds' solutions at the chosen C. Results do not depend on the number of threads. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
+ * the smallest C up, starting from the previous solution; folds run in parallel on a pool of {@code optThreads}
+ * threads; the final fit on all rows starts from the mean of the folds' solutions at the chosen C. Results do not
+ * depend on the number of threads. While a solver runs, ND4J's OpenBLAS is single-threaded (a process-wide setting,
+ * restored afterwards): its worker threads would only compete with the folds'. When a class has fewer examples than folds, some fold would train without it, so cross-validation is
  * skipped with a warning, the configured C is used and {@code info().get("crossValidation")} says why.
  */
 public final class LinearHeadTrainer {
@@ -202,16 +203,20 @@ public final class LinearHeadTrainer {
     private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
                                                               double[] weights) {
         if (split == null) {
-            return s.fit(c, List.of(), 0);
+            return withInfo(s.fit(c, List.of(), 0), Map.of());
         }
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
         CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights));
         String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
         LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
-        LinearHead head = s.fit(grid[outcome.best()], outcome.paths(), outcome.best());
+        return withInfo(s.fit(grid[outcome.best()], outcome.paths(), outcome.best()), Map.of("crossValidation", scores));
+    }
+
+    /** The head with more training details, in a fixed reading order. */
+    private static LinearHead withInfo(LinearHead head, Map<String, String> more) {
         Map<String, String> details = new LinkedHashMap<>(head.info());
-        details.put("crossValidation", scores);
+        details.putAll(more);
         return new LinearHead(head.labels(), head.inputDim(), head.standardizer(), head.weights(), head.intercepts(),
                 head.link(), order(details));
     }
@@ -446,9 +451,8 @@ public final class LinearHeadTrainer {
         }
 
         /**
-         * @param threads the CPU threads to train with (default: the number of processors): BLAS threads of the
-         *                L-BFGS solver's matrix products (its folds run side by side and share them), or how many
-         *                folds liblinear trains at once; the result is the same for any value
+         * @param threads how many cross-validation folds train at once (default: the number of processors), each on
+         *                one thread with single-threaded BLAS; the result is the same for any value
          * @return this builder
          */
         public Builder optThreads(int threads) {

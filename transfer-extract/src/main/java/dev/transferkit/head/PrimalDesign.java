@@ -1,31 +1,39 @@
 package dev.transferkit.head;
 
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
 /**
  * The training rows through the standardised feature matrix {@code X} itself (double precision): weights are the
  * {@code features x r} matrix {@code W}; a gradient's data pass costs two products ({@code X^T g}, then its image
- * {@code X X^T g}). The products are over all rows of the problem (held-out rows get zero residuals), shared with the
- * other folds. The better form when there are more rows than features.
+ * {@code X X^T g}). A fold either copies out its training and held-out rows (less to read per product), or, when
+ * copies would take too much memory, multiplies the matrix of all rows with zero residuals for its held-out rows.
+ * The better form when there are more rows than features.
  */
 final class PrimalDesign implements Design {
-    private final Products products;
+    private final INDArray x;
+    private final INDArray heldOutX;
     private final int[] train;
     private final int[] heldOut;
-    private final int total;
-    private final int features;
+    private final boolean copied;
 
     /**
-     * @param products products with {@code X}, {@code [n, features]}
-     * @param total    n, the rows of the problem
-     * @param features the feature dimension
-     * @param train    the training rows, ascending
-     * @param heldOut  the held-out rows, ascending (may be empty)
+     * @param all     standardised features of every row of the problem, from {@link Blas#matrix}, {@code [n, features]}
+     * @param train   the training rows, ascending
+     * @param heldOut the held-out rows, ascending (may be empty)
+     * @param copy    whether to copy the fold's rows out of {@code all}
      */
-    PrimalDesign(Products products, int total, int features, int[] train, int[] heldOut) {
-        this.products = products;
-        this.total = total;
-        this.features = features;
+    PrimalDesign(INDArray all, int[] train, int[] heldOut, boolean copy) {
+        this.copied = copy && train.length < all.rows();
+        this.x = copied ? Blas.matrix(Nd4j.pullRows(all, 1, train)) : all;
+        this.heldOutX = copied && heldOut.length > 0 ? Blas.matrix(Nd4j.pullRows(all, 1, heldOut)) : null;
         this.train = train.clone();
         this.heldOut = heldOut.clone();
+    }
+
+    /** @return whether the products go over all rows of the problem rather than exactly the training rows */
+    private boolean shared() {
+        return !copied && train.length < x.rows();
     }
 
     @Override
@@ -35,12 +43,12 @@ final class PrimalDesign implements Design {
 
     @Override
     public int coefficientRows() {
-        return features;
+        return (int) x.columns();
     }
 
     @Override
     public Coefficients transposeTimes(double[] g, int r) {
-        double[] w = products.transposeTimes(train.length == total ? g : Matrices.scatter(g, train, total, r), r);
+        double[] w = Blas.multiply(x, true, shared() ? Matrices.scatter(g, train, (int) x.rows(), r) : g, r);
         return new Coefficients(w, trainScores(w, r), new double[r]);
     }
 
@@ -55,14 +63,15 @@ final class PrimalDesign implements Design {
     }
 
     private double[] trainScores(double[] w, int r) {
-        double[] all = products.times(w, r);
-        return train.length == total ? all : Matrices.gather(all, train, r);
+        double[] scores = Blas.multiply(x, false, w, r);
+        return shared() ? Matrices.gather(scores, train, r) : scores;
     }
 
     @Override
     public double[] heldOutScores(Coefficients p) {
         int r = p.intercepts.length;
-        double[] z = Matrices.gather(products.times(p.weights, r), heldOut, r);
+        double[] z = copied ? Blas.multiply(heldOutX, false, p.weights, r)
+                : Matrices.gather(Blas.multiply(x, false, p.weights, r), heldOut, r);
         for (int i = 0; i < z.length; i++) {
             z[i] += p.intercepts[i % r];
         }

@@ -14,7 +14,8 @@ import java.util.Map;
  * Converts Spark MLlib logistic regression models into {@link LinearHead}s, the head the single-machine predictor
  * ({@link dev.transferkit.predict.TransferModel}) saves and loads.
  *
- * <p>A {@code LinearHead} holds a liblinear L2R_LR model: one weight vector plus a bias weight per class, the bias
+ * <p>The models are written as liblinear L2R_LR model text and read with {@link LinearHead#fromModelText}, which
+ * scores as liblinear does: one weight vector plus a bias weight per class, the bias
  * feature being 1. For two classes it has one vector {@code w} and gives the first listed class the probability
  * {@code sigmoid(w.x + b)}; for more classes it is one-vs-rest, each class scored {@code sigmoid(w_k.x + b_k)} and the
  * scores normalised to sum to one. A binomial MLlib model ({@code P(class 1) = sigmoid(coefficients.x + intercept)})

@@ -30,8 +30,9 @@ import java.util.stream.IntStream;
  * is the last are the test split, unless {@code --test-store} is given) and (b) a synthetic store of 5,000 x 25,088
  * ReLU features with a class signal ({@link SyntheticStores}) and a test store of 1,250 rows from the same
  * distribution. It reports fit time (standardising and cross-validating, without loading), accuracy and balanced
- * accuracy on the test rows, and the chosen C. Timings are of single runs (medians with {@code --repeat}); run it
- * on a quiet machine. The CPU's flags and the load average are printed with the results.
+ * accuracy on the test rows, and the chosen C. Timings are of single runs (medians with {@code --repeat}), wall clock
+ * and the process's CPU time (all threads, including the JVM's compiler and collector); run it on a quiet machine.
+ * The CPU's flags and the load average are printed with the results.
  *
  * <pre>
  * mvn -q -B -o -pl transfer-examples -am test-compile exec:java -Dexample=dev.transferkit.examples.bench.HeadBench \
@@ -58,12 +59,13 @@ public final class HeadBench {
      * @param classes          number of classes
      * @param system           what was timed
      * @param fitSeconds       median fit time
+     * @param cpuSeconds       the process's CPU time during the fit of median time
      * @param accuracy         test accuracy
      * @param balancedAccuracy test balanced accuracy
      * @param c                the chosen C
      */
     record Result(String data, long trainRows, long dim, long testRows, int classes, String system, double fitSeconds,
-                  double accuracy, double balancedAccuracy, double c) {
+                  double cpuSeconds, double accuracy, double balancedAccuracy, double c) {
     }
 
     private HeadBench() {
@@ -124,13 +126,13 @@ public final class HeadBench {
         }
         out.println("\n## Logistic regression, C by " + opt.getOrDefault("folds", "5") + "-fold cross-validation over C in {"
                 + opt.getOrDefault("cs", "0.0001,0.001,0.01,0.1,1,10") + "}, standardised features\n");
-        out.println("| data | train rows x dim | test rows | classes | system | fit s | time / scikit-learn | accuracy "
+        out.println("| data | train rows x dim | test rows | classes | system | fit s | CPU s | time / scikit-learn | accuracy "
                 + "| balanced accuracy | C |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (Result r : results) {
             Optional<Result> sk = results.stream().filter(o -> o.data().equals(r.data()) && o.system().startsWith("scikit-learn")).findFirst();
-            out.printf(Locale.ROOT, "| %s | %d x %d | %d | %d | %s | %.2f | %s | %.4f | %.4f | %g |%n", r.data(), r.trainRows(),
-                    r.dim(), r.testRows(), r.classes(), r.system(), r.fitSeconds(),
+            out.printf(Locale.ROOT, "| %s | %d x %d | %d | %d | %s | %.2f | %.2f | %s | %.4f | %.4f | %g |%n", r.data(), r.trainRows(),
+                    r.dim(), r.testRows(), r.classes(), r.system(), r.fitSeconds(), r.cpuSeconds(),
                     sk.map(s -> String.format(Locale.ROOT, "%.2fx", r.fitSeconds() / s.fitSeconds())).orElse("-"),
                     r.accuracy(), r.balancedAccuracy(), r.c());
         }
@@ -182,18 +184,21 @@ public final class HeadBench {
             }
             LinearHeadTrainer trainer = b.build();
             double[] seconds = new double[repeat];
+            double[] cpu = new double[repeat];
             LinearHead head = null;
             for (int i = 0; i < repeat; i++) {
+                long cpuStart = processCpuNanos();
                 long start = System.nanoTime();
                 head = trainer.fit(train);
                 seconds[i] = (System.nanoTime() - start) / 1e9;
+                cpu[i] = (processCpuNanos() - cpuStart) / 1e9;
             }
             ClassificationReport report = evaluate(head, test);
             String system = "TransferKit " + solver;
-            out.printf(Locale.ROOT, "%s: fit %s s, accuracy %.4f, balanced accuracy %.4f%n  %s%n", system,
-                    Arrays.toString(seconds), report.accuracy(), report.balancedAccuracy(), head.info());
+            out.printf(Locale.ROOT, "%s: fit %s s (CPU %s s), accuracy %.4f, balanced accuracy %.4f%n  %s%n", system,
+                    Arrays.toString(seconds), Arrays.toString(cpu), report.accuracy(), report.balancedAccuracy(), head.info());
             results.add(new Result(name, train.rows(), train.features().columns(), test.rows(), train.labelNames().size(),
-                    system, median(seconds), report.accuracy(), report.balancedAccuracy(), head.c()));
+                    system, median(seconds), cpu[medianIndex(seconds)], report.accuracy(), report.balancedAccuracy(), head.c()));
         }
 
         SklearnHeadPeer peer = new SklearnHeadPeer(opt.getOrDefault("python", "/usr/bin/python3"),
@@ -208,6 +213,7 @@ public final class HeadBench {
                 args.addAll(List.of("--n-jobs", opt.get("sklearn-jobs")));
             }
             double[] seconds = new double[repeat];
+            double[] cpu = new double[repeat];
             Map<String, Object> last = null;
             for (int i = 0; i < repeat; i++) {
                 Optional<Map<String, Object>> r = peer.run(args);
@@ -216,13 +222,14 @@ public final class HeadBench {
                 }
                 last = r.get();
                 seconds[i] = ((Number) last.get("fit_seconds")).doubleValue();
+                cpu[i] = ((Number) last.get("cpu_seconds")).doubleValue();
             }
-            out.printf(Locale.ROOT, "scikit-learn LogisticRegressionCV: fit %s s, accuracy %.4f, balanced accuracy %.4f%n  %s%n",
-                    Arrays.toString(seconds), ((Number) last.get("accuracy")).doubleValue(),
+            out.printf(Locale.ROOT, "scikit-learn LogisticRegressionCV: fit %s s (CPU %s s), accuracy %.4f, balanced accuracy %.4f%n  %s%n",
+                    Arrays.toString(seconds), Arrays.toString(cpu), ((Number) last.get("accuracy")).doubleValue(),
                     ((Number) last.get("balanced_accuracy")).doubleValue(), last);
             results.add(new Result(name, ((Number) last.get("train_rows")).longValue(), ((Number) last.get("dim")).longValue(),
                     ((Number) last.get("test_rows")).longValue(), train.labelNames().size(), "scikit-learn LogisticRegressionCV",
-                    median(seconds), ((Number) last.get("accuracy")).doubleValue(),
+                    median(seconds), cpu[medianIndex(seconds)], ((Number) last.get("accuracy")).doubleValue(),
                     ((Number) last.get("balanced_accuracy")).doubleValue(), ((Number) last.get("C")).doubleValue()));
         }
         return results;
@@ -240,6 +247,18 @@ public final class HeadBench {
             predicted[i] = head.predict(test.features().getRow(i).toFloatVector());
         }
         return ClassificationReport.of(test.labelNames(), test.labels(), predicted);
+    }
+
+    /** @return this process's CPU time (all threads), in nanoseconds */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** @return the index of the median (the lower middle one for an even count) */
+    private static int medianIndex(double[] v) {
+        Integer[] order = IntStream.range(0, v.length).boxed().sorted((a, b) -> Double.compare(v[a], v[b])).toArray(Integer[]::new);
+        return order[(v.length - 1) / 2];
     }
 
     private static double median(double[] v) {
