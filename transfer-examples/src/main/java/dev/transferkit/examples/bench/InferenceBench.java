@@ -253,7 +253,7 @@ public final class InferenceBench {
                 throw new IllegalArgumentException("Unexpected argument '" + args[i] + "'; options start with --.");
             }
             String key = args[i].substring(2);
-            if (key.startsWith("no-") || key.equals("dl4j")) {
+            if (key.startsWith("no-") || key.equals("dl4j") || key.equals("imported")) {
                 m.put(key, "true");
             } else if (i + 1 < args.length) {
                 m.put(key, args[++i]);
