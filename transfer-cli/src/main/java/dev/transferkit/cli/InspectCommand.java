@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -49,12 +50,8 @@ final class InspectCommand implements Callable<Integer> {
             + " built-in network name.")
     String what;
 
-    @Option(names = "--input-size", paramLabel = "H[xW]",
-            description = "For an ONNX model whose graph leaves its input size open: 224, or 240x320 (height x width).")
-    String inputSize;
-
-    @Option(names = "--preprocessing", paramLabel = "NAME", description = "For an ONNX model: torch (default), caffe, tf or unit.")
-    String preprocessing;
+    @Mixin
+    OnnxOptions onnx;
 
     @Override
     public Integer call() throws IOException {
@@ -74,8 +71,7 @@ final class InspectCommand implements Callable<Integer> {
                 layers(p.baseModel(), out);
             }
         } else {
-            BaseModel model = ModelSpec.parse(what, ModelSpec.inputSize(inputSize),
-                    preprocessing == null ? null : dev.transferkit.image.Preprocessing.preset(preprocessing)).load();
+            BaseModel model = onnx.source(what).load();
             out.println("Model " + model.name());
             out.println("  input:          " + model.inputSpec() + ", preprocessing " + model.preprocessing().name());
             out.println("  feature layers: " + model.featureLayers() + " (the first is the default)");

@@ -1,7 +1,7 @@
 package dev.transferkit.cli;
 
-import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.ModelSource;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options that choose a pretrained network, shared by every command that loads one. */
@@ -11,18 +11,11 @@ final class ModelOptions {
                     + " file (.onnx). Default: ${DEFAULT-VALUE}.")
     String model;
 
-    @Option(names = "--input-size", paramLabel = "H[xW]",
-            description = "For an ONNX model whose graph leaves its input size open: 224, or 240x320 (height x width).")
-    String inputSize;
-
-    @Option(names = "--preprocessing", paramLabel = "NAME",
-            description = "For an ONNX model: how its training images were preprocessed: torch (default; torchvision's"
-                    + " ImageNet normalisation), caffe, tf or unit.")
-    String preprocessing;
+    @Mixin
+    OnnxOptions onnx;
 
     /** @return where the chosen model comes from */
     ModelSource source() {
-        return ModelSpec.parse(model, ModelSpec.inputSize(inputSize),
-                preprocessing == null ? null : Preprocessing.preset(preprocessing));
+        return onnx.source(model);
     }
 }

@@ -62,7 +62,7 @@ public final class BaseModel {
     private final boolean useEngine;
     private final EngineOptions engineOptions;
     private final java.nio.file.Path onnxFile;
-    private final Map<String, Optional<InferenceEngine>> engines = new ConcurrentHashMap<>();
+    private final Map<List<String>, Optional<InferenceEngine>> engines = new ConcurrentHashMap<>();
 
     private BaseModel(Builder b) {
         this.name = b.name;
@@ -234,7 +234,7 @@ public final class BaseModel {
         if (!useEngine || !EngineOptions.enabledBySystemProperty() || !InferenceEngine.available()) {
             return Optional.empty(); // where ONNX Runtime cannot load, that was logged once, naming the platform
         }
-        return engines.computeIfAbsent(String.join("\n", vertices), key -> {
+        return engines.computeIfAbsent(List.copyOf(vertices), key -> {
             try {
                 if (onnxFile != null) {
                     return Optional.of(InferenceEngine.compile(OnnxModel.read(onnxFile), vertices, inputSpec, engineOptions));
@@ -250,7 +250,7 @@ public final class BaseModel {
 
     /** Stops using the engine for a vertex after it failed on a batch it accepted; DL4J runs that vertex from now on. */
     private void disableEngine(String vertex, RuntimeException e) {
-        engines.put(String.join("\n", List.of(vertex)), Optional.empty());
+        engines.put(List.of(vertex), Optional.empty());
         LOG.warn("The inference engine failed on '{}' of the model '{}'; DL4J's forward pass runs it from now on: {}",
                 vertex, name, e.toString());
     }

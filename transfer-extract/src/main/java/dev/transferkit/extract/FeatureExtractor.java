@@ -137,9 +137,7 @@ public final class FeatureExtractor {
             throw new TransferKitException("There are no images to extract into " + String.join(", ",
                     stores.stream().map(Path::toString).toList()) + ".");
         }
-        for (Path store : stores) {
-            requireKnownLabels(images, encoder, store);
-        }
+        requireKnownLabels(images, encoder, stores);
         List<StoreSpec> specs = specs(encoder);
         List<FeatureStoreWriter> writers = new ArrayList<>();
         try {
@@ -220,13 +218,14 @@ public final class FeatureExtractor {
     }
 
     /** Refuses unknown labels before any store is created, so a rerun does not find a half-made store. */
-    private static void requireKnownLabels(List<LabeledImage> images, LabelEncoder encoder, Path store) {
+    private static void requireKnownLabels(List<LabeledImage> images, LabelEncoder encoder, List<Path> stores) {
         for (LabeledImage image : images) {
             if (!encoder.contains(image.label())) {
                 throw new TransferKitException("The image " + image.path() + " has the label '" + image.label()
                         + "', which is not one of the " + encoder.size() + " classes " + encoder.toList()
                         + " the features are labelled with (for an ImageFolder: the class folders of its training split);"
-                        + " nothing was written to " + store + ". Remove or rename that class folder, or add it to the"
+                        + " nothing was written to " + String.join(", ", stores.stream().map(Path::toString).toList())
+                        + ". Remove or rename that class folder, or add it to the"
                         + " training split.");
             }
         }

@@ -34,7 +34,8 @@ import java.util.Set;
  * {@code committed_rows} counts only complete batches; rows past it are cut off when the store is resumed, so a
  * resumed run has no duplicated and no missing rows. Compressed chunks are written once, whole (see
  * {@link FeatureLayout}); a batch that fills more than a chunk past a part-filled one is committed in two steps, the
- * first ending at a chunk boundary, and either step leaves a store that resumes correctly. Failures ({@link #recordFailure}) are buffered and committed
+ * first ending at a chunk boundary, and either step leaves a store that resumes correctly. Failures
+ * ({@link #recordFailure}) are buffered and committed
  * with the next batch, {@link #markComplete()} or {@link #close()}.
  *
  * <p>The writer holds an exclusive lock file ({@code <store>.lock}) from creation to {@link #close()}: a second writer
@@ -469,8 +470,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
             file.resize(StoreFile.FEATURES, main2);
             INDArray whole = rowRange(features, 0, toMain);
             if (rows > main) {
-                try (INDArray tail = Nd4j.createUninitialized(DataType.FLOAT, rows - main, dim)) {
-                    file.readFloats(StoreFile.TAIL, layout.slotRow(main), rows - main, dim, tail.data().addressPointer());
+                try (INDArray tail = readTail(main)) {
                     try (INDArray chunk = Nd4j.concat(0, tail, whole)) {
                         file.writeFloats(StoreFile.FEATURES, main, main2 - main, dim, chunk.data().addressPointer());
                     }
@@ -485,6 +485,14 @@ public final class FeatureStoreWriter implements AutoCloseable {
             file.writeFloats(StoreFile.TAIL, layout.slotRow(main2) + Math.max(rows, main2) - main2, n - from, dim,
                     rest.data().addressPointer());
         }
+    }
+
+    /** Reads the committed rows past the first {@code main} from their tail slot. */
+    private INDArray readTail(long main) {
+        int dim = spec.featureDim();
+        INDArray tail = Nd4j.createUninitialized(DataType.FLOAT, rows - main, dim);
+        file.readFloats(StoreFile.TAIL, layout.slotRow(main), rows - main, dim, tail.data().addressPointer());
+        return tail;
     }
 
     /** Rows {@code [from, to)} of a matrix as a C-order array of its own (ND4J's row views have no buffer of their own). */
@@ -506,8 +514,7 @@ public final class FeatureStoreWriter implements AutoCloseable {
         }
         int dim = spec.featureDim();
         synchronized (Hdf5.LOCK) {
-            try (INDArray tail = Nd4j.createUninitialized(DataType.FLOAT, rows - main, dim)) {
-                file.readFloats(StoreFile.TAIL, layout.slotRow(main), rows - main, dim, tail.data().addressPointer());
+            try (INDArray tail = readTail(main)) {
                 file.resize(StoreFile.FEATURES, rows);
                 file.writeFloats(StoreFile.FEATURES, main, rows - main, dim, tail.data().addressPointer());
             }
