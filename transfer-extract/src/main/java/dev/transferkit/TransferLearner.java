@@ -3,23 +3,20 @@ package dev.transferkit;
 import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.probe.LayerProbe;
 import dev.transferkit.probe.ProbeResult;
-import dev.transferkit.extract.ProgressListener;
 import dev.transferkit.head.ClassWeights;
 import dev.transferkit.head.Head;
 import dev.transferkit.head.LinearHeadTrainer;
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -30,7 +27,8 @@ import java.util.function.Function;
  * {@link LinearHeadTrainer}, {@link dev.transferkit.head.MlpHeadTrainer}, {@link TransferModel}).
  *
  * <pre>{@code
- * TransferLearner learner = TransferLearner.builder().setBaseModel(NsfwjsSource.mobileNetV2().load())
+ * TransferLearner learner = TransferLearner.builder()
+ *         .setExtraction(ExtractionSettings.builder().setModel(NsfwjsSource.mobileNetV2().load()).build())
  *         .setWorkDir(Path.of("work")).build();
  * TransferModel model = learner.fit(ImageFolder.open(Path.of("dataset")), "train");
  * System.out.println(learner.evaluate(model, ImageFolder.open(Path.of("dataset")), "test"));
@@ -38,25 +36,20 @@ import java.util.function.Function;
  * Stores are written to {@code <workDir>/<split>.h5}; rerunning resumes or reuses them.
  */
 public final class TransferLearner {
-    private final BaseModel model;
-    private final String layer;
-    private final Pooling pooling;
-    private final int batchSize;
-    private final ProgressListener listener;
+    private final ExtractionSettings settings;
+    private final boolean probeLayers;
     private final Function<FeatureStore, Head> headTrainer;
     private final String headDescription;
     private final Path workDir;
-    /** The extractor of the fixed layer, or of the layer a probe chose; null while {@code AUTO} is unresolved. */
+    /** The extractor of the fixed layer, or of the layer a probe chose; null while the probe has not run. */
     private volatile FeatureExtractor extractor;
     private volatile ProbeResult probe;
 
     private TransferLearner(Builder b) {
-        this.model = b.model;
-        this.layer = b.layer;
-        this.pooling = b.pooling;
-        this.batchSize = b.batchSize;
-        this.listener = b.listener;
-        this.extractor = LayerProbe.AUTO.equals(b.layer) ? null : extractorFor(b.layer == null ? b.model.defaultFeatureLayer() : b.layer);
+        this.settings = b.settings;
+        settings.singleTarget("A TransferLearner");
+        this.probeLayers = b.probeLayers;
+        this.extractor = probeLayers ? null : FeatureExtractor.of(settings);
         LinearHeadTrainer defaultHead = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
                 .optCrossValidation(new double[]{0.01, 0.1, 1, 10}, 5).optClassWeights(ClassWeights.balanced()).build();
         this.headTrainer = b.headTrainer != null ? b.headTrainer : store -> defaultHead.fit(store.loadAll());
@@ -64,16 +57,7 @@ public final class TransferLearner {
         this.workDir = b.workDir;
     }
 
-    private FeatureExtractor extractorFor(String chosen) {
-        FeatureExtractor.Builder fx = FeatureExtractor.builder().setModel(model).optLayer(chosen)
-                .optPooling(pooling).optBatchSize(batchSize);
-        if (listener != null) {
-            fx.optListener(listener);
-        }
-        return fx.build();
-    }
-
-    /** @return a builder; {@code setBaseModel} and {@code setWorkDir} are required */
+    /** @return a builder; {@code setExtraction} and {@code setWorkDir} are required */
     public static Builder builder() {
         return new Builder();
     }
@@ -82,7 +66,7 @@ public final class TransferLearner {
      * Returns the feature extractor this learner uses.
      *
      * @return the extractor of the configured layer, or of the layer the probe chose
-     * @throws IllegalStateException when the layer is {@link LayerProbe#AUTO} and {@link #fit} has not chosen it yet
+     * @throws IllegalStateException when a probe chooses the layer and {@link #fit} has not run it yet
      */
     public FeatureExtractor extractor() {
         FeatureExtractor fx = extractor;
@@ -92,7 +76,7 @@ public final class TransferLearner {
         return fx;
     }
 
-    /** @return the probe that chose the layer, when the layer is {@link LayerProbe#AUTO} and {@link #fit} ran */
+    /** @return the probe that chose the layer, when a probe chooses it and {@link #fit} ran */
     public java.util.Optional<ProbeResult> probe() {
         return java.util.Optional.ofNullable(probe);
     }
@@ -107,14 +91,14 @@ public final class TransferLearner {
      */
     public FeatureStore features(ImageFolder data, String split) {
         FeatureExtractor fx = extractor();
-        String file = LayerProbe.AUTO.equals(layer)
+        String file = probeLayers
                 ? split + "-" + new FeatureTarget(fx.pipeline().layer(), fx.pipeline().pooling()).storeFileName() : split + ".h5";
         return fx.extract(data, split, workDir.resolve(file));
     }
 
     /**
-     * Trains a predictor on one split. With the layer {@link LayerProbe#AUTO}, a {@link LayerProbe} of the model's
-     * feature layers on this split chooses it first (its stores go to {@code <workDir>/probe-<split>}, and the
+     * Trains a predictor on one split. With {@link Builder#optProbeLayers}, a {@link LayerProbe} of the model's
+     * feature layers on this split chooses the layer first (its stores go to {@code <workDir>/probe-<split>}, and the
      * winner's store trains the head); the probe's table is recorded in the predictor's provenance.
      *
      * @param data  the dataset
@@ -124,16 +108,11 @@ public final class TransferLearner {
     public TransferModel fit(ImageFolder data, String split) {
         Map<String, String> provenance = new LinkedHashMap<>();
         FeatureStore train;
-        if (LayerProbe.AUTO.equals(layer)) {
-            LayerProbe.Builder pb = LayerProbe.builder().setModel(model).optPoolings(List.of(pooling))
-                    .optBatchSize(batchSize);
-            if (listener != null) {
-                pb.optListener(listener);
-            }
+        if (probeLayers) {
             Path probeDir = workDir.resolve("probe-" + split);
-            ProbeResult result = pb.build().probe(data, split, probeDir);
+            ProbeResult result = LayerProbe.builder().setExtraction(settings).build().probe(data, split, probeDir);
             probe = result;
-            extractor = extractorFor(result.choice().layer());
+            extractor = FeatureExtractor.of(settings.toBuilder().optLayer(result.choice().layer()).build());
             provenance.putAll(result.toProvenance());
             train = FeatureStore.open(probeDir.resolve(result.choice().storeFileName()));
         } else {
@@ -166,60 +145,60 @@ public final class TransferLearner {
 
     @Override
     public String toString() {
-        return "TransferLearner(" + (extractor != null ? extractor : "layer chosen by a probe of " + model.name())
+        return "TransferLearner(" + (extractor != null ? extractor : "layer chosen by a probe of " + settings.model().name())
                 + ", head=" + headDescription + ", workDir=" + workDir + ")";
     }
 
     /** Builder for {@link TransferLearner}. */
     public static final class Builder {
-        private BaseModel model;
+        private ExtractionSettings settings;
         private Path workDir;
-        private String layer;
-        private Pooling pooling = Pooling.AVG;
-        private int batchSize = 32;
+        private boolean probeLayers;
         private Function<FeatureStore, Head> headTrainer;
-        private ProgressListener listener;
 
         private Builder() {
         }
 
-        /** @param model the pretrained network @return this builder */
-        public Builder setBaseModel(BaseModel model) {
-            this.model = model;
+        /**
+         * Sets how features are extracted: the base model, one layer and pooling, batch size, threads, image options,
+         * fail-fast, overwrite and progress listener (required).
+         *
+         * @param settings the extraction settings, with one target
+         * @return this builder
+         */
+        public Builder setExtraction(ExtractionSettings settings) {
+            this.settings = settings;
             return this;
         }
 
-        /** @param workDir where the feature stores go @return this builder */
+        /**
+         * Sets where the feature stores go (required).
+         *
+         * @param workDir the directory
+         * @return this builder
+         */
         public Builder setWorkDir(Path workDir) {
             this.workDir = workDir;
             return this;
         }
 
         /**
-         * @param layer feature layer (default: the model's recommended one), or {@link LayerProbe#AUTO} to let a probe
-         *              of the model's feature layers choose it
+         * Lets a {@link LayerProbe} of the model's feature layers (with the settings' pooling) choose the layer on the
+         * training split in {@link #fit}, instead of the settings' layer (default false).
+         *
+         * @param probeLayers true to probe
          * @return this builder
          */
-        public Builder optLayer(String layer) {
-            this.layer = layer;
-            return this;
-        }
-
-        /** @param pooling pooling of the layer's activations (default global average) @return this builder */
-        public Builder optPooling(Pooling pooling) {
-            this.pooling = Objects.requireNonNull(pooling, "pooling");
-            return this;
-        }
-
-        /** @param batchSize images per forward pass (default 32) @return this builder */
-        public Builder optBatchSize(int batchSize) {
-            this.batchSize = batchSize;
+        public Builder optProbeLayers(boolean probeLayers) {
+            this.probeLayers = probeLayers;
             return this;
         }
 
         /**
-         * @param headTrainer trains a head from the training store (default: logistic regression, C chosen by 5-fold
-         *                    cross-validation from 0.01, 0.1, 1, 10, balanced class weights); e.g.
+         * Sets how the head is trained (default: logistic regression, C chosen by 5-fold cross-validation from 0.01,
+         * 0.1, 1, 10, balanced class weights).
+         *
+         * @param headTrainer trains a head from the training store, e.g.
          *                    {@code store -> LinearHeadTrainer.builder()...build().fit(store.loadAll())} or an MLP trained
          *                    from a {@code StoreDataSetIterator} for stores larger than memory
          * @return this builder
@@ -229,20 +208,17 @@ public final class TransferLearner {
             return this;
         }
 
-        /** @param listener receives extraction progress @return this builder */
-        public Builder optListener(ProgressListener listener) {
-            this.listener = listener;
-            return this;
-        }
-
-        /** @return the learner @throws IllegalStateException when a required value is missing */
+        /**
+         * Builds the learner.
+         *
+         * @return the learner
+         * @throws MissingSettingException  when the extraction settings or the work directory are missing
+         * @throws IllegalArgumentException when the settings hold several layers or poolings
+         */
         public TransferLearner build() {
-            if (model == null) {
-                throw new MissingSettingException("A TransferLearner needs a base model: call setBaseModel.");
-            }
-            if (workDir == null) {
-                throw new MissingSettingException("A TransferLearner needs a work directory for its feature stores: call setWorkDir.");
-            }
+            MissingSettingException.require(settings, "A TransferLearner needs extraction settings: call setExtraction.");
+            MissingSettingException.require(workDir,
+                    "A TransferLearner needs a work directory for its feature stores: call setWorkDir.");
             return new TransferLearner(this);
         }
     }

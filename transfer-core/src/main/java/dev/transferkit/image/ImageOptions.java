@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import java.awt.Color;
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -11,9 +12,10 @@ import java.util.Objects;
  * {@link #builder()} or take {@link #defaults()}.
  *
  * <p>Defaults: {@link ResizePolicy#SQUASH}, white background, at most 50,000,000 pixels per image, EXIF
- * orientation applied.
+ * orientation applied. Serializable, so that Spark tasks receive them as they are.
  */
-public final class ImageOptions {
+public final class ImageOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
     /** The default pixel limit: 50 megapixels, about 200 MB as decoded RGB. */
     public static final long DEFAULT_MAX_PIXELS = 50_000_000L;
 

@@ -2,6 +2,7 @@ package dev.transferkit.extract;
 
 import dev.transferkit.store.Pooling;
 
+import java.io.Serializable;
 import java.util.Objects;
 
 /**
@@ -10,7 +11,7 @@ import java.util.Objects;
  * @param layer   a layer (graph vertex, or an ONNX model's tensor) of the base model
  * @param pooling how its activations become a vector
  */
-public record FeatureTarget(String layer, Pooling pooling) {
+public record FeatureTarget(String layer, Pooling pooling) implements Serializable {
     /** Checks that both parts are given. */
     public FeatureTarget {
         Objects.requireNonNull(layer, "layer");

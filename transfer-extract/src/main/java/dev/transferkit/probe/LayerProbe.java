@@ -4,12 +4,11 @@ import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.FeatureTarget;
-import dev.transferkit.extract.ProgressListener;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.head.ClassWeights;
 import dev.transferkit.head.CrossValidationReport;
 import dev.transferkit.head.LinearHeadTrainer;
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
@@ -27,7 +26,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * Chooses the feature layer by experiment instead of by guess: one forward pass writes every candidate layer (and
@@ -36,47 +34,43 @@ import java.util.Objects;
  * store is the training store of the head that follows.
  *
  * <pre>{@code
- * ProbeResult r = LayerProbe.builder().setModel(model).build().probe(ImageFolder.open(data), "train", Path.of("work/probe"));
+ * ProbeResult r = LayerProbe.builder().setExtraction(ExtractionSettings.builder().setModel(model).build()).build()
+ *         .probe(ImageFolder.open(data), "train", Path.of("work/probe"));
  * System.out.println(r.table());
  * }</pre>
  */
 public final class LayerProbe {
-    /** The layer name that asks for a probe ({@code --layer auto}, {@code TransferLearner.optLayer(AUTO)}). */
+    /** The layer name that asks the command line for a probe ({@code --layer auto}). */
     public static final String AUTO = "auto";
 
     private static final Logger LOG = LoggerFactory.getLogger(LayerProbe.class);
 
+    private final ExtractionSettings settings;
     private final BaseModel model;
     private final List<String> layers;
     private final List<Pooling> poolings;
     private final int folds;
     private final double[] cGrid;
-    private final int batchSize;
-    private final int threads;
-    private final ImageOptions imageOptions;
     private final long seed;
-    private final ProgressListener listener;
 
     private LayerProbe(Builder b) {
-        this.model = b.model;
-        this.layers = b.layers != null ? b.layers : b.model.featureLayers();
+        this.settings = b.settings;
+        this.model = settings.model();
+        this.layers = b.layers != null ? b.layers : model.featureLayers();
         if (layers.isEmpty()) {
             throw new TransferKitException("The model '" + model.name() + "' declares no feature layers to probe; name the"
                     + " candidates with optLayers. Its layers are: " + model.layerNames() + ".");
         }
         layers.forEach(model::requireLayer);
-        this.poolings = b.poolings;
+        this.poolings = b.poolings != null ? b.poolings
+                : settings.targets().stream().map(FeatureTarget::pooling).distinct().toList();
         this.folds = b.folds;
         this.cGrid = b.cGrid.clone();
-        this.batchSize = b.batchSize;
-        this.threads = b.threads;
-        this.imageOptions = b.imageOptions;
         this.seed = b.seed;
-        this.listener = b.listener;
     }
 
     /**
-     * Starts a builder: {@code setModel} is required.
+     * Starts a builder: {@code setExtraction} is required.
      *
      * @return a new builder
      */
@@ -120,8 +114,7 @@ public final class LayerProbe {
     public ProbeResult probe(List<LabeledImage> images, LabelEncoder encoder, Path workDir) {
         requireEnoughPerClass(images, encoder);
         List<FeatureTarget> targets = targets();
-        FeatureExtractor extractor = FeatureExtractor.builder().setModel(model).optTargets(targets).optBatchSize(batchSize)
-                .optThreads(threads).optImageOptions(imageOptions).optListener(listener).build();
+        FeatureExtractor extractor = FeatureExtractor.of(settings.toBuilder().optTargets(targets).build());
         long t0 = System.nanoTime();
         Map<FeatureTarget, FeatureStore> stores = extractor.extractAll(images, encoder, workDir);
         double extractSeconds = (System.nanoTime() - t0) / 1e9;
@@ -186,28 +179,26 @@ public final class LayerProbe {
 
     /** Builder for {@link LayerProbe}. */
     public static final class Builder {
-        private BaseModel model;
+        private ExtractionSettings settings;
         private List<String> layers;
-        private List<Pooling> poolings = List.of(Pooling.AVG);
+        private List<Pooling> poolings;
         private int folds = 5;
         private double[] cGrid = {0.01, 0.1, 1, 10};
-        private int batchSize = 32;
-        private int threads = Runtime.getRuntime().availableProcessors();
-        private ImageOptions imageOptions = ImageOptions.defaults();
         private long seed = 42;
-        private ProgressListener listener;
 
         private Builder() {
         }
 
         /**
-         * Sets the network whose layers are probed.
+         * Sets how the candidates are extracted: the model whose layers are probed, the batch size, threads, image
+         * options, fail-fast, overwrite and listener. The settings' own layers are not probed unless named by
+         * {@link #optLayers}; their poolings are the default of {@link #optPoolings}.
          *
-         * @param model the base model
+         * @param settings the extraction settings
          * @return this builder
          */
-        public Builder setModel(BaseModel model) {
-            this.model = model;
+        public Builder setExtraction(ExtractionSettings settings) {
+            this.settings = settings;
             return this;
         }
 
@@ -226,7 +217,8 @@ public final class LayerProbe {
         }
 
         /**
-         * Sets the poolings tried with every layer; by default global average only.
+         * Sets the poolings tried with every layer; by default the pooling of the extraction settings (global average
+         * unless set otherwise).
          *
          * @param poolings at least one
          * @return this builder
@@ -268,39 +260,6 @@ public final class LayerProbe {
         }
 
         /**
-         * Sets the images per forward pass (default 32).
-         *
-         * @param batchSize at least 1
-         * @return this builder
-         */
-        public Builder optBatchSize(int batchSize) {
-            this.batchSize = batchSize;
-            return this;
-        }
-
-        /**
-         * Sets the image-decoding threads (default: the number of cores).
-         *
-         * @param threads at least 1
-         * @return this builder
-         */
-        public Builder optThreads(int threads) {
-            this.threads = threads;
-            return this;
-        }
-
-        /**
-         * Sets how images are decoded and resized (default {@link ImageOptions#defaults()}).
-         *
-         * @param imageOptions the options
-         * @return this builder
-         */
-        public Builder optImageOptions(ImageOptions imageOptions) {
-            this.imageOptions = Objects.requireNonNull(imageOptions, "imageOptions");
-            return this;
-        }
-
-        /**
          * Sets the seed of the fold assignment and the solver (default 42).
          *
          * @param seed any value
@@ -312,25 +271,14 @@ public final class LayerProbe {
         }
 
         /**
-         * Receives the extraction's progress.
-         *
-         * @param listener called after every batch
-         * @return this builder
-         */
-        public Builder optListener(ProgressListener listener) {
-            this.listener = listener;
-            return this;
-        }
-
-        /**
          * Builds the probe.
          *
          * @return the probe
-         * @throws MissingSettingException when no model was set
+         * @throws MissingSettingException when no extraction settings were set
          * @throws TransferKitException    naming a candidate layer the model lacks, with the layers it has
          */
         public LayerProbe build() {
-            MissingSettingException.require(model, "A LayerProbe needs a model: call setModel.");
+            MissingSettingException.require(settings, "A LayerProbe needs extraction settings: call setExtraction.");
             return new LayerProbe(this);
         }
     }

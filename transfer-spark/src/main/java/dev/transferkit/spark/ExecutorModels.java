@@ -4,7 +4,7 @@ import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.model.BaseModel;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.FeatureTarget;
 import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,6 +16,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -81,13 +82,12 @@ final class ExecutorModels {
      *
      * @param digest  the SHA-256 of the model zip, which identifies the model
      * @param model   the broadcast model zip, read only when this JVM has not loaded the model
-     * @param layer   the feature layer
-     * @param pooling the pooling
+     * @param target  the feature layer and pooling
      * @return a pipeline no other task uses until the lease is closed
      */
-    static Lease borrow(String digest, Broadcast<byte[]> model, String layer, Pooling pooling) {
+    static Lease borrow(String digest, Broadcast<byte[]> model, FeatureTarget target) {
         String id = digest;
-        String key = layer + "/" + pooling;
+        String key = target.toString();
         Entry entry;
         synchronized (CACHE) {
             entry = CACHE.get(id);
@@ -102,7 +102,7 @@ final class ExecutorModels {
             }
         }
         // Building a pipeline cuts the graph: done outside the lock, so other tasks can borrow meanwhile.
-        return new Lease(id, key, new FeaturePipeline(entry.model, layer, pooling));
+        return new Lease(id, key, new FeaturePipeline(entry.model, List.of(target)));
     }
 
     private static void evict() {

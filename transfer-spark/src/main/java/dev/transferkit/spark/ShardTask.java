@@ -1,39 +1,34 @@
 package dev.transferkit.spark;
 
-import dev.transferkit.core.TransferKitIOException;
-
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.core.TransferKitIOException;
+import dev.transferkit.extract.ExtractionLoop;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeaturePipeline;
-import dev.transferkit.image.ImageDecodeException;
+import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.image.ImageOptions;
-import dev.transferkit.image.ImagePipeline;
-import dev.transferkit.image.ResizePolicy;
+import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.io.Checksums;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStoreWriter;
-import dev.transferkit.store.Pooling;
 import dev.transferkit.store.StoreSpec;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.awt.Color;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -41,13 +36,15 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The work of one partition: decode its images, run them through the broadcast base model in batches, and write the
- * pooled features to one store file named after the task attempt, in the job's temporary directory. The driver
+ * The work of one partition: its images go through the single-machine extractor's batch loop ({@link ExtractionLoop}:
+ * decode, forward pass of the broadcast base model, append, record failures) into one store file named after the task
+ * attempt, in the job's temporary directory. The driver
  * commits the file of the one attempt Spark reports as successful ({@link ShardCommitter}); files of failed or
  * speculative attempts are never committed.
  */
@@ -56,33 +53,37 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
     private static final Logger LOG = LoggerFactory.getLogger(ShardTask.class);
     /** A URI scheme of two or more characters (one letter would be a Windows drive). */
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:.*");
+    /** Batches per chunk of the batch loop: the decoding of a chunk's later batches overlaps its first forward pass. */
+    private static final int CHUNK_BATCHES = 4;
 
     /** Runs after a task attempt wrote its shard file; tests use it to fail attempts at the worst moment. */
     interface Hook extends Serializable {
         void afterShardWritten(int partition, TaskContext context);
     }
 
-    /** The serialisable part of {@link ImageOptions}. */
-    record ImageSettings(ResizePolicy resize, Color background, long maxPixels, boolean exif) implements Serializable {
-        static ImageSettings of(ImageOptions o) {
-            return new ImageSettings(o.resize(), o.background(), o.maxPixels(), o.applyExifOrientation());
+    /**
+     * The serialisable part of the {@link ExtractionSettings}: all but the model, which travels as broadcast bytes,
+     * and the listener, which stays on the driver.
+     */
+    record Settings(FeatureTarget target, int batchSize, int threads, ImageOptions images, boolean failFast)
+            implements Serializable {
+        static Settings of(ExtractionSettings s) {
+            return new Settings(s.singleTarget("A SparkFeatureExtractor"), s.batchSize(), s.threads(), s.imageOptions(),
+                    s.failFast());
         }
 
-        ImageOptions toOptions() {
-            return ImageOptions.builder().optResize(resize).optBackground(background).optMaxPixels(maxPixels)
-                    .optApplyExifOrientation(exif).build();
+        ExtractionSettings toSettings(BaseModel model) {
+            return ExtractionSettings.builder().setModel(model).optLayer(target.layer()).optPooling(target.pooling())
+                    .optBatchSize(batchSize).optThreads(threads).optImageOptions(images).optFailFast(failFast).build();
         }
     }
 
     private final String modelDigest;
     private final Broadcast<byte[]> model;
     private final Broadcast<HadoopConf> hadoopConf;
-    private final String layer;
-    private final Pooling pooling;
+    private final Settings settings;
     private final int featureDim;
     private final List<String> labelNames;
-    private final int batchSize;
-    private final ImageSettings images;
     private final String pathColumn;
     private final String labelColumn;
     private final String jobTempDir;
@@ -90,18 +91,15 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
     private final Map<String, String> provenance;
     private final Hook hook;
 
-    ShardTask(String modelDigest, Broadcast<byte[]> model, Broadcast<HadoopConf> hadoopConf, String layer, Pooling pooling, int featureDim,
-              List<String> labelNames, int batchSize, ImageOptions images, String pathColumn, String labelColumn,
-              String jobTempDir, boolean localOutput, Map<String, String> provenance, Hook hook) {
+    ShardTask(String modelDigest, Broadcast<byte[]> model, Broadcast<HadoopConf> hadoopConf, Settings settings,
+              int featureDim, List<String> labelNames, String pathColumn, String labelColumn, String jobTempDir,
+              boolean localOutput, Map<String, String> provenance, Hook hook) {
         this.modelDigest = modelDigest;
         this.model = model;
         this.hadoopConf = hadoopConf;
-        this.layer = layer;
-        this.pooling = pooling;
+        this.settings = settings;
         this.featureDim = featureDim;
         this.labelNames = new ArrayList<>(labelNames);
-        this.batchSize = batchSize;
-        this.images = ImageSettings.of(images);
         this.pathColumn = pathColumn;
         this.labelColumn = labelColumn;
         this.jobTempDir = jobTempDir;
@@ -125,7 +123,7 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         Files.createDirectories(workDir);
         Path file = workDir.resolve(attemptName);
         long[] counts;
-        try (ExecutorModels.Lease lease = ExecutorModels.borrow(modelDigest, model, layer, pooling)) {
+        try (ExecutorModels.Lease lease = ExecutorModels.borrow(modelDigest, model, settings.target())) {
             counts = write(lease.pipeline(), rows, file);
         }
         if (hook != null) {
@@ -142,88 +140,93 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         return List.of(new ShardResult(partition, attemptName, counts[0], counts[1], bytes, sha, seconds)).iterator();
     }
 
-    /** Streams the partition into the store file; returns {rows, failures}. */
+    /** Streams the partition through the shared batch loop into the store file; returns {rows, failures}. */
     private long[] write(FeaturePipeline pipeline, Iterator<Row> rows, Path file) throws IOException {
-        BaseModel base = pipeline.model();
-        ImagePipeline imagePipeline = base.pipeline(images.toOptions());
-        StoreSpec spec = StoreSpec.builder().setModel(base.name()).setLayer(pipeline.layer()).setPooling(pipeline.pooling())
-                .setPreprocessing(base.preprocessing()).setInputSpec(base.inputSpec()).optImageOptions(images.toOptions())
-                .setFeatureDim(featureDim)
-                .setLabelNames(labelNames).build();
-        Map<String, Integer> labelIndex = new HashMap<>();
-        for (int i = 0; i < labelNames.size(); i++) {
-            labelIndex.put(labelNames.get(i), i);
-        }
-        int per = imagePipeline.valuesPerImage();
-        float[] buffer = new float[batchSize * per];
-        int[] labels = new int[batchSize];
-        List<String> keys = new ArrayList<>(batchSize);
-        Set<String> seen = new HashSet<>();
-        long written = 0;
-        long failed = 0;
-        Path download = null;
+        ExtractionSettings extraction = settings.toSettings(pipeline.model());
+        LabelEncoder encoder = LabelEncoder.fromList(labelNames);
+        StoreSpec spec = extraction.spec(settings.target(), featureDim, labelNames);
+        Inputs inputs = new Inputs(rows, encoder, settings.batchSize() * CHUNK_BATCHES);
         try (FeatureStoreWriter writer = FeatureStoreWriter.builder().setPath(file).setSpec(spec)
                 .optIfExists(FeatureStoreWriter.IfExists.OVERWRITE).optProvenance(provenance).build()) {
-            while (rows.hasNext()) {
+            ExtractionLoop.Result result = new ExtractionLoop(pipeline, extraction).run(inputs, encoder, List.of(writer), 0, 0);
+            writer.markComplete();
+            return new long[]{result.rows(), result.failures()};
+        } finally {
+            inputs.deleteCopies();
+        }
+    }
+
+    /**
+     * The partition's rows as chunks of the batch loop's inputs: each row checked, repeated images skipped, and remote
+     * images copied to local files, which the next chunk reuses (the loop reads a chunk's files before asking for the
+     * next).
+     */
+    private final class Inputs implements Iterator<List<ExtractionLoop.Input>> {
+        private final Iterator<Row> rows;
+        private final LabelEncoder encoder;
+        private final int chunkSize;
+        private final Set<String> seen = new HashSet<>();
+        private Path copies;
+
+        Inputs(Iterator<Row> rows, LabelEncoder encoder, int chunkSize) {
+            this.rows = rows;
+            this.encoder = encoder;
+            this.chunkSize = chunkSize;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return rows.hasNext();
+        }
+
+        @Override
+        public List<ExtractionLoop.Input> next() {
+            if (!rows.hasNext()) {
+                throw new NoSuchElementException("The partition has no more rows.");
+            }
+            List<ExtractionLoop.Input> chunk = new ArrayList<>(chunkSize);
+            while (chunk.size() < chunkSize && rows.hasNext()) {
                 Row row = rows.next();
                 String path = row.getAs(pathColumn);
                 String label = row.getAs(labelColumn);
-                Integer index = labelIndex.get(label);
-                if (path == null || index == null) {
+                if (path == null || !encoder.contains(label)) {
                     throw new TransferKitException("The input row " + row + " has " + (path == null ? "no path"
                             : "the label '" + label + "', which is not one of the classes " + labelNames)
                             + "; give every image a path and one of the classes.");
                 }
                 boolean remote = isRemote(path);
-                String key = remote ? qualified(path) : localPath(path).toString();
+                Path local = remote ? null : localPath(path);
+                String key = remote ? qualified(path) : local.toString();
                 if (!seen.add(key)) {
                     LOG.warn("Skipping {}: it occurs twice in partition {}.", key, TaskContext.getPartitionId());
                     continue;
                 }
-                try {
-                    Path local = localPath(path);
-                    if (remote) {
-                        download = download == null ? Files.createTempFile("transferkit-image-", ".bin") : download;
-                        fetch(path, download);
-                        local = download;
-                    }
-                    imagePipeline.load(local, buffer, keys.size());
-                } catch (ImageDecodeException e) {
-                    writer.recordFailure(key, e.reason());
-                    failed++;
-                    continue;
-                } catch (UncheckedIOException e) {
-                    writer.recordFailure(key, "it could not be read (" + e.getCause().getMessage() + ")");
-                    failed++;
-                    continue;
+                if (remote) {
+                    local = copyDir().resolve(chunk.size() + ".image");
+                    fetch(path, local);
                 }
-                labels[keys.size()] = index;
-                keys.add(key);
-                if (keys.size() == batchSize) {
-                    written += flush(pipeline, imagePipeline, buffer, labels, keys, writer);
-                }
+                chunk.add(new ExtractionLoop.Input(key, local, label));
             }
-            written += flush(pipeline, imagePipeline, buffer, labels, keys, writer);
-            writer.markComplete();
-        } finally {
-            if (download != null) {
-                Files.deleteIfExists(download);
-            }
+            return chunk;
         }
-        return new long[]{written, failed};
-    }
 
-    private static int flush(FeaturePipeline pipeline, ImagePipeline imagePipeline, float[] buffer, int[] labels,
-                             List<String> keys, FeatureStoreWriter writer) {
-        int n = keys.size();
-        if (n == 0) {
-            return 0;
+        private Path copyDir() {
+            if (copies == null) {
+                try {
+                    copies = Files.createTempDirectory("transferkit-images-");
+                } catch (IOException e) {
+                    throw new TransferKitIOException("Could not create a temporary directory for the images copied from"
+                            + " remote file systems (" + e.getMessage() + "); check the executor's temporary directory.", e);
+                }
+            }
+            return copies;
         }
-        int per = imagePipeline.valuesPerImage();
-        INDArray batch = imagePipeline.toArray(n * per == buffer.length ? buffer : Arrays.copyOf(buffer, n * per));
-        writer.append(pipeline.features(batch), Arrays.copyOf(labels, n), List.copyOf(keys));
-        keys.clear();
-        return n;
+
+        void deleteCopies() throws IOException {
+            if (copies != null) {
+                deleteTree(copies);
+            }
+        }
     }
 
     static boolean isRemote(String path) {
@@ -265,17 +268,21 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
             FileSystem fs = dest.getFileSystem(hadoopConf.value().get());
             fs.copyFromLocalFile(true, true, new org.apache.hadoop.fs.Path(file.toUri()), dest);
         } finally {
-            try (Stream<Path> leftovers = Files.walk(workDir)) {
-                for (Path p : leftovers.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
+            deleteTree(workDir);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> leftovers = Files.walk(dir)) {
+            for (Path p : leftovers.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }
 
     @Override
     public String toString() {
-        return "ShardTask(layer=" + layer + ", pooling=" + pooling + ", batchSize=" + batchSize + ", output=" + jobTempDir
+        return "ShardTask(" + settings + ", output=" + jobTempDir
                 + ", localOutput=" + localOutput + ")";
     }
 }

@@ -1,15 +1,11 @@
 package dev.transferkit.spark;
 
 import dev.transferkit.core.MissingSettingException;
-
-import dev.transferkit.core.TransferKitIOException;
-
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.core.TransferKitIOException;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
-import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.LabelEncoder;
-import dev.transferkit.model.BaseModel;
-import dev.transferkit.store.Pooling;
 import dev.transferkit.store.ShardManifest;
 import dev.transferkit.store.StoreSpec;
 import org.apache.hadoop.fs.FileSystem;
@@ -43,8 +39,9 @@ import java.util.UUID;
  * executor JVM deserialises it once and shares it between its tasks and later jobs with the same model
  * ({@code ExecutorModels}). Each partition becomes
  * one shard, {@code part-NNNNN.h5} after the partition index, whose rows are the partition's images in order, so a
- * store's row order is the input's order. Images that cannot be read or decoded are recorded as failures in their
- * shard, as in {@link FeatureExtractor}.
+ * store's row order is the input's order. A task runs its images through the single-machine extractor's batch loop
+ * ({@link dev.transferkit.extract.ExtractionLoop}), so an image becomes the same row, and an image that cannot be read
+ * or decoded the same recorded failure (in its shard), as with {@link FeatureExtractor}.
  *
  * <p>Shards are written atomically and idempotently: every task attempt writes its own file in
  * {@code <output>/_temporary/<job>/}, and only after the job succeeded does the driver rename the one attempt per
@@ -60,37 +57,27 @@ public final class SparkFeatureExtractor {
     public static final String LABEL_COLUMN = "label";
     private static final Logger LOG = LoggerFactory.getLogger(SparkFeatureExtractor.class);
 
-    private final BaseModel model;
-    private final String layer;
-    private final Pooling pooling;
-    private final int batchSize;
-    private final ImageOptions imageOptions;
+    private final ExtractionSettings settings;
     private final String pathColumn;
     private final String labelColumn;
-    private final boolean overwrite;
     private final ShardTask.Hook hook;
+    /** The single-machine extractor with the same settings: it computes the spec. */
     private final FeatureExtractor reference;
     /** The model zip and its SHA-256, made once per extractor, so its jobs share one model on each executor. */
     private byte[] zip;
     private String digest;
 
     private SparkFeatureExtractor(Builder b) {
-        this.model = b.model;
-        this.pooling = b.pooling;
-        this.batchSize = b.batchSize;
-        this.imageOptions = b.imageOptions;
+        this.settings = b.settings;
+        settings.singleTarget("A SparkFeatureExtractor");
         this.pathColumn = b.pathColumn;
         this.labelColumn = b.labelColumn;
-        this.overwrite = b.overwrite;
         this.hook = b.hook;
-        // The single-machine extractor with the same settings: it resolves the layer and computes the spec.
-        this.reference = FeatureExtractor.builder().setModel(b.model).optLayer(b.layer).optPooling(b.pooling)
-                .optBatchSize(b.batchSize).optImageOptions(b.imageOptions).build();
-        this.layer = reference.pipeline().layer();
+        this.reference = FeatureExtractor.of(settings);
     }
 
     /**
-     * Starts a configuration; {@code setModel} is required.
+     * Starts a configuration; {@code setExtraction} is required.
      *
      * @return a new builder
      */
@@ -138,7 +125,7 @@ public final class SparkFeatureExtractor {
             ShardCommitter committer = new ShardCommitter(fs, out);
             if (committer.hasManifest()) {
                 ShardManifest existing = committer.readManifest();
-                if (!overwrite) {
+                if (!settings.overwrite()) {
                     existing.spec().requireSame(spec, java.nio.file.Path.of(out.toString()));
                     LOG.info("{} already holds a complete sharded store ({} rows); nothing to extract.", out, existing.rows());
                     return existing;
@@ -153,8 +140,8 @@ public final class SparkFeatureExtractor {
             prepareModelZip();
             Broadcast<byte[]> modelBytes = jsc.broadcast(zip);
             Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(jsc.hadoopConfiguration()));
-            ShardTask task = new ShardTask(digest, modelBytes, conf, layer, pooling, spec.featureDim(), labels.toList(), batchSize,
-                    imageOptions, pathColumn, labelColumn, temp.toString(), local, provenance, hook);
+            ShardTask task = new ShardTask(digest, modelBytes, conf, ShardTask.Settings.of(settings), spec.featureDim(),
+                    labels.toList(), pathColumn, labelColumn, temp.toString(), local, provenance, hook);
             long t0 = System.nanoTime();
             List<ShardResult> results;
             try {
@@ -195,8 +182,8 @@ public final class SparkFeatureExtractor {
     private Map<String, String> provenance(SparkSession spark, Dataset<Row> images) {
         Map<String, String> p = new LinkedHashMap<>();
         p.put("extractor", toString());
-        p.put("model", model.name());
-        model.provenance().forEach((k, v) -> p.put("model." + k, v));
+        p.put("model", settings.model().name());
+        settings.model().provenance().forEach((k, v) -> p.put("model." + k, v));
         p.put("spark.version", spark.version());
         p.put("spark.master", spark.sparkContext().master());
         p.put("partitions", Integer.toString(images.rdd().getNumPartitions()));
@@ -210,7 +197,7 @@ public final class SparkFeatureExtractor {
         }
         java.nio.file.Path tmp = Files.createTempFile("transferkit-broadcast-", ".zip");
         try {
-            model.save(tmp);
+            settings.model().save(tmp);
             zip = Files.readAllBytes(tmp);
             digest = sha256(zip);
         } finally {
@@ -228,56 +215,31 @@ public final class SparkFeatureExtractor {
 
     @Override
     public String toString() {
-        return "SparkFeatureExtractor(model=" + model.name() + ", layer=" + layer + ", pooling=" + pooling + ", batchSize="
-                + batchSize + ", images=" + imageOptions + ", columns=" + pathColumn + "/" + labelColumn
-                + (overwrite ? ", overwrite" : "") + ")";
+        return "SparkFeatureExtractor(" + settings + ", columns=" + pathColumn + "/" + labelColumn
+                + (settings.overwrite() ? ", overwrite" : "") + ")";
     }
 
     /** Builder for {@link SparkFeatureExtractor}. */
     public static final class Builder {
-        private BaseModel model;
-        private String layer;
-        private Pooling pooling = Pooling.AVG;
-        private int batchSize = 32;
-        private ImageOptions imageOptions = ImageOptions.defaults();
+        private ExtractionSettings settings;
         private String pathColumn = PATH_COLUMN;
         private String labelColumn = LABEL_COLUMN;
-        private boolean overwrite;
         private ShardTask.Hook hook;
 
         private Builder() {
         }
 
-        /** @param model the pretrained network, broadcast to the executors @return this builder */
-        public Builder setModel(BaseModel model) {
-            this.model = model;
-            return this;
-        }
-
-        /** @param layer the layer whose activations to take (default: the model's recommended feature layer) @return this builder */
-        public Builder optLayer(String layer) {
-            this.layer = layer;
-            return this;
-        }
-
-        /** @param pooling how activations become vectors (default global average) @return this builder */
-        public Builder optPooling(Pooling pooling) {
-            this.pooling = Objects.requireNonNull(pooling, "pooling");
-            return this;
-        }
-
-        /** @param batchSize images per forward pass within a task (default 32) @return this builder */
-        public Builder optBatchSize(int batchSize) {
-            if (batchSize < 1) {
-                throw new IllegalArgumentException("The batch size must be at least 1, but was " + batchSize + ".");
-            }
-            this.batchSize = batchSize;
-            return this;
-        }
-
-        /** @param imageOptions decoding and resizing options @return this builder */
-        public Builder optImageOptions(ImageOptions imageOptions) {
-            this.imageOptions = Objects.requireNonNull(imageOptions, "imageOptions");
+        /**
+         * Sets how features are extracted (required): the model, broadcast to the executors, one layer and pooling,
+         * images per forward pass and decoding threads within a task, image options, fail-fast (an unreadable image
+         * fails its task), and overwrite (replace a complete store at the output instead of returning it). The
+         * settings' progress listener is not called: Spark reports the progress of its tasks itself.
+         *
+         * @param settings the extraction settings, with one target
+         * @return this builder
+         */
+        public Builder setExtraction(ExtractionSettings settings) {
+            this.settings = settings;
             return this;
         }
 
@@ -294,12 +256,6 @@ public final class SparkFeatureExtractor {
             return this;
         }
 
-        /** @param overwrite replace a complete store at the output instead of returning it @return this builder */
-        public Builder optOverwrite(boolean overwrite) {
-            this.overwrite = overwrite;
-            return this;
-        }
-
         /** Sets a hook run by every task attempt after its shard is written (tests inject failures with it). */
         Builder optHook(ShardTask.Hook hook) {
             this.hook = hook;
@@ -307,14 +263,14 @@ public final class SparkFeatureExtractor {
         }
 
         /**
+         * Builds the extractor.
+         *
          * @return the extractor
-         * @throws MissingSettingException when no model was set
-         * @throws TransferKitException  when the layer is not in the model
+         * @throws MissingSettingException  when no extraction settings were set
+         * @throws IllegalArgumentException when the settings hold several layers or poolings
          */
         public SparkFeatureExtractor build() {
-            if (model == null) {
-                throw new MissingSettingException("A SparkFeatureExtractor needs a model: call setModel.");
-            }
+            MissingSettingException.require(settings, "A SparkFeatureExtractor needs extraction settings: call setExtraction.");
             return new SparkFeatureExtractor(this);
         }
     }

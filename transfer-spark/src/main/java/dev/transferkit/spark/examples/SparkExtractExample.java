@@ -1,5 +1,6 @@
 package dev.transferkit.spark.examples;
 
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.head.LinearHead;
 import dev.transferkit.image.ImageFolder;
@@ -77,7 +78,10 @@ public final class SparkExtractExample {
             LabelEncoder labels = LabelEncoder.fromList(classes);
 
             long t0 = System.nanoTime();
-            ShardManifest manifest = SparkFeatureExtractor.builder().setModel(model).optPooling(Pooling.AVG).build()
+            // One decoding thread per task: Spark already runs one task per executor core.
+            ExtractionSettings settings = ExtractionSettings.builder().setModel(model).optPooling(Pooling.AVG).optThreads(1)
+                    .build();
+            ShardManifest manifest = SparkFeatureExtractor.builder().setExtraction(settings).build()
                     .extract(images, labels, args[1]);
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.printf("Extracted %d images (%d failed) into %d shards at %s in %.1f s (%.1f images/s).%n",
