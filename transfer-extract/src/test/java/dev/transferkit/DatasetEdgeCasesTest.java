@@ -2,6 +2,7 @@ package dev.transferkit;
 
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.TestImages;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.ImageFolder;
@@ -71,7 +72,8 @@ class DatasetEdgeCasesTest {
     }
 
     private static TransferLearner learner(BaseModel model, String work) {
-        return TransferLearner.builder().setBaseModel(model).setWorkDir(dir.resolve(work)).optBatchSize(4).build();
+        return TransferLearner.builder().setExtraction(ExtractionSettings.builder().setModel(model).optBatchSize(4).build())
+                .setWorkDir(dir.resolve(work)).build();
     }
 
     @Test
@@ -136,8 +138,9 @@ class DatasetEdgeCasesTest {
             TransferKitException e = assertThrows(TransferKitException.class, () -> model.evaluate(other));
             assertTrue(e.getMessage().contains(other.path().toString()) && e.getMessage().contains("20"), e.getMessage());
         }
-        TransferLearner conv1 = TransferLearner.builder().setBaseModel(at16).setWorkDir(dir.resolve("work-conv1"))
-                .optLayer("conv1").build();
+        TransferLearner conv1 = TransferLearner.builder()
+                .setExtraction(ExtractionSettings.builder().setModel(at16).optLayer("conv1").build())
+                .setWorkDir(dir.resolve("work-conv1")).build();
         try (FeatureStore other = conv1.features(data, "validation")) {
             TransferKitException e = assertThrows(TransferKitException.class, () -> model.evaluate(other));
             assertTrue(e.getMessage().contains(other.path().toString()) && e.getMessage().contains("conv1"), e.getMessage());

@@ -1,6 +1,9 @@
 package dev.transferkit;
 
+import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
+import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.extract.TestImages;
 import dev.transferkit.head.MlpHeadTrainer;
 import dev.transferkit.image.ImageFolder;
@@ -25,8 +28,10 @@ class TransferLearnerTest {
         TestImages.write(dir.resolve("data"), "train", 15, 31);
         TestImages.write(dir.resolve("data"), "test", 5, 32);
         ImageFolder data = ImageFolder.open(dir.resolve("data"));
-        TransferLearner learner = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y", "z")))
-                .setWorkDir(dir.resolve("work")).optLayer("conv1").optPooling(Pooling.AVG_MAX).build();
+        TransferLearner learner = TransferLearner.builder().setExtraction(ExtractionSettings.builder()
+                        .setModel(TinyNetworks.baseModel(List.of("x", "y", "z"))).optLayer("conv1").optPooling(Pooling.AVG_MAX)
+                        .build())
+                .setWorkDir(dir.resolve("work")).build();
         TransferModel model = learner.fit(data, "train");
         assertTrue(Files.exists(dir.resolve("work/train.h5")));
         assertEquals("30", model.provenance().get("trainRows"));
@@ -46,8 +51,9 @@ class TransferLearnerTest {
         TestImages.write(dir.resolve("data"), "train", 10, 41);
         TestImages.write(dir.resolve("data"), "test", 4, 42);
         ImageFolder data = ImageFolder.open(dir.resolve("data"));
-        TransferLearner learner = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y", "z")))
-                .setWorkDir(dir.resolve("work")).optLayer(dev.transferkit.probe.LayerProbe.AUTO).build();
+        TransferLearner learner = TransferLearner.builder()
+                .setExtraction(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("x", "y", "z"))).build())
+                .setWorkDir(dir.resolve("work")).optProbeLayers(true).build();
         assertThrows(IllegalStateException.class, learner::extractor);
         TransferModel model = learner.fit(data, "train");
         String chosen = learner.probe().orElseThrow().choice().layer();
@@ -63,7 +69,8 @@ class TransferLearnerTest {
     void acceptsAnIncrementalHeadTrainedFromTheStore(@TempDir Path dir) throws Exception {
         TestImages.write(dir.resolve("data"), "train", 6, 33);
         ImageFolder data = ImageFolder.open(dir.resolve("data"));
-        TransferModel model = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y")))
+        TransferModel model = TransferLearner.builder()
+                .setExtraction(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("x", "y"))).build())
                 .setWorkDir(dir.resolve("work"))
                 .optHeadTrainer(store -> MlpHeadTrainer.builder().optHiddenLayers(4).optEpochs(2, 1).build()
                         .fit(StoreDataSetIterator.builder().setStore(store).setBatchSize(4).build(), null,
@@ -73,11 +80,18 @@ class TransferLearnerTest {
     }
 
     @Test
-    void requiredSettingsAreNamed() {
-        dev.transferkit.core.MissingSettingException e = assertThrows(dev.transferkit.core.MissingSettingException.class, () -> TransferLearner.builder().build());
-        assertTrue(e.getMessage().contains("setBaseModel"));
-        dev.transferkit.core.MissingSettingException e2 = assertThrows(dev.transferkit.core.MissingSettingException.class,
-                () -> TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(List.of("x", "y"))).build());
-        assertTrue(e2.getMessage().contains("setWorkDir"));
+    void requiredSettingsAreNamedAndSeveralTargetsAreRefused(@TempDir Path dir) {
+        MissingSettingException e = assertThrows(MissingSettingException.class, () -> TransferLearner.builder().build());
+        assertEquals("A TransferLearner needs extraction settings: call setExtraction.", e.getMessage());
+        ExtractionSettings settings = ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("x", "y"))).build();
+        MissingSettingException e2 = assertThrows(MissingSettingException.class,
+                () -> TransferLearner.builder().setExtraction(settings).build());
+        assertEquals("A TransferLearner needs a work directory for its feature stores: call setWorkDir.", e2.getMessage());
+        ExtractionSettings two = settings.toBuilder().optTargets(List.of(new FeatureTarget("conv1", Pooling.AVG),
+                new FeatureTarget("conv2", Pooling.AVG))).build();
+        IllegalArgumentException several = assertThrows(IllegalArgumentException.class,
+                () -> TransferLearner.builder().setExtraction(two).setWorkDir(dir).build());
+        assertTrue(several.getMessage().startsWith("A TransferLearner writes one layer and pooling, but the extraction"
+                + " settings hold 2 targets [conv1/AVG, conv2/AVG]"), several.getMessage());
     }
 }

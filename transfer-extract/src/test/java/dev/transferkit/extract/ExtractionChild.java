@@ -53,7 +53,7 @@ public final class ExtractionChild {
 
     /** The extractor both the child and the test's reference run use: same network, layer, pooling and batching. */
     static FeatureExtractor extractor(int batch, ProgressListener listener) {
-        return FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("blue", "red")))
-                .optBatchSize(batch).optThreads(1).optListener(listener).build();
+        return FeatureExtractor.of(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("blue", "red")))
+                .optBatchSize(batch).optThreads(1).optListener(listener).build());
     }
 }

@@ -28,13 +28,13 @@ class MultiTargetExtractionTest {
         TestImages.write(dir.resolve("data"), "train", 5, 1);
         Files.writeString(dir.resolve("data/train/red/broken.png"), "not a png");
         ImageFolder folder = ImageFolder.open(dir.resolve("data"));
-        FeatureExtractor multi = FeatureExtractor.builder().setModel(MODEL).optTargets(TARGETS).optBatchSize(3).optThreads(2).build();
+        FeatureExtractor multi = FeatureExtractor.of(ExtractionSettings.builder().setModel(MODEL).optTargets(TARGETS).optBatchSize(3).optThreads(2).build());
         Map<FeatureTarget, FeatureStore> stores = multi.extractAll(folder.images("train"), folder.labelEncoder(), dir.resolve("probe"));
         assertEquals(TARGETS, List.copyOf(stores.keySet()));
         for (FeatureTarget t : TARGETS) {
             Path single = dir.resolve("single-" + t.storeFileName());
-            try (FeatureStore expected = FeatureExtractor.builder().setModel(MODEL).optLayer(t.layer()).optPooling(t.pooling())
-                    .optBatchSize(4).build().extract(folder, "train", single); FeatureStore actual = stores.get(t)) {
+            try (FeatureStore expected = FeatureExtractor.of(ExtractionSettings.builder().setModel(MODEL).optLayer(t.layer()).optPooling(t.pooling())
+                    .optBatchSize(4).build()).extract(folder, "train", single); FeatureStore actual = stores.get(t)) {
                 assertEquals(expected.spec(), actual.spec());
                 assertEquals(expected.rows(), actual.rows());
                 assertEquals(expected.readPaths(0, (int) expected.rows()), actual.readPaths(0, (int) actual.rows()));
@@ -51,7 +51,7 @@ class MultiTargetExtractionTest {
         TestImages.write(dir.resolve("data"), "train", 6, 1);
         ImageFolder folder = ImageFolder.open(dir.resolve("data"));
         List<FeatureTarget> two = TARGETS.subList(0, 2);
-        FeatureExtractor multi = FeatureExtractor.builder().setModel(MODEL).optTargets(two).optBatchSize(4).build();
+        FeatureExtractor multi = FeatureExtractor.of(ExtractionSettings.builder().setModel(MODEL).optTargets(two).optBatchSize(4).build());
         Path probe = dir.resolve("probe");
         multi.extractAll(folder.images("train"), folder.labelEncoder(), probe).values().forEach(FeatureStore::close);
         // The first store loses its content (as if it had been killed before its first commit); the second is complete.

@@ -24,8 +24,8 @@ class RealMobileNetExtractionTest {
         TestImages.write(dir.resolve("data"), "train", 2, 41);
         ImageFolder folder = ImageFolder.open(dir.resolve("data"));
         String layer = "block_13_expand_relu";
-        try (FeatureStore store = FeatureExtractor.builder().setModel(model).optLayer(layer).optPooling(Pooling.AVG)
-                .optBatchSize(3).build().extract(folder, "train", dir.resolve("train.h5"))) {
+        try (FeatureStore store = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optLayer(layer).optPooling(Pooling.AVG)
+                .optBatchSize(3).build()).extract(folder, "train", dir.resolve("train.h5"))) {
             assertEquals(4, store.rows());
             assertEquals(576, store.dim());
             List<String> paths = store.readPaths(0, 4);

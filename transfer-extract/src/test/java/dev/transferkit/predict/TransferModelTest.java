@@ -1,5 +1,6 @@
 package dev.transferkit.predict;
 
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.TestImages;
 import dev.transferkit.head.LinearHeadTrainer;
@@ -37,7 +38,7 @@ class TransferModelTest {
     }
 
     private static FeatureExtractor extractor() {
-        return FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c"))).optLayer("conv1").optBatchSize(8).build();
+        return FeatureExtractor.of(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c"))).optLayer("conv1").optBatchSize(8).build());
     }
 
     @Test
@@ -118,8 +119,8 @@ class TransferModelTest {
         ImageFolder folder = ImageFolder.open(dir.resolve("data"));
         dev.transferkit.image.ImageOptions crop = dev.transferkit.image.ImageOptions.builder()
                 .optResize(dev.transferkit.image.ResizePolicy.CENTER_CROP).optBackground(new java.awt.Color(20, 200, 30)).build();
-        FeatureExtractor fx = FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
-                .optLayer("conv1").optBatchSize(8).optImageOptions(crop).build();
+        FeatureExtractor fx = FeatureExtractor.of(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
+                .optLayer("conv1").optBatchSize(8).optImageOptions(crop).build());
         try (FeatureStore train = fx.extract(folder, "train", dir.resolve("train.h5"))) {
             assertTrue(train.spec().imageOptions().samePixels(crop), train.spec().toString());
             var head = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION).build().fit(train.loadAll());
@@ -146,8 +147,8 @@ class TransferModelTest {
                     "evaluating the images gives the report of their stored features");
         }
         // Resuming or reusing the store with other options is refused, naming both.
-        FeatureExtractor squash = FeatureExtractor.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
-                .optLayer("conv1").optBatchSize(8).build();
+        FeatureExtractor squash = FeatureExtractor.of(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(List.of("a", "b", "c")))
+                .optLayer("conv1").optBatchSize(8).build());
         Exception e = assertThrows(RuntimeException.class, () -> squash.extract(folder, "train", dir.resolve("train.h5")));
         assertTrue(e.getMessage().contains("image options") && e.getMessage().contains("CENTER_CROP")
                 && e.getMessage().contains("SQUASH"), e.getMessage());

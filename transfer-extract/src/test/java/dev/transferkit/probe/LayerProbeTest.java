@@ -1,6 +1,7 @@
 package dev.transferkit.probe;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.extract.TestImages;
 import dev.transferkit.image.ImageFolder;
@@ -23,13 +24,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LayerProbeTest {
     private static final BaseModel MODEL = TinyNetworks.baseModel(List.of("a", "b", "c"));
+    private static final ExtractionSettings SETTINGS = ExtractionSettings.builder().setModel(MODEL).build();
 
     @Test
     void everyCandidateIsScoredFromOnePassAndTheBestWins(@TempDir Path dir) throws Exception {
         TestImages.write(dir.resolve("data"), "train", 8, 3);
         ImageFolder data = ImageFolder.open(dir.resolve("data"));
-        LayerProbe probe = LayerProbe.builder().setModel(MODEL).optPoolings(List.of(Pooling.AVG, Pooling.MAX)).optFolds(4)
-                .optCGrid(0.1, 1).optBatchSize(5).build();
+        LayerProbe probe = LayerProbe.builder().setExtraction(ExtractionSettings.builder().setModel(MODEL).optBatchSize(5).build())
+                .optPoolings(List.of(Pooling.AVG, Pooling.MAX)).optFolds(4).optCGrid(0.1, 1).build();
         assertEquals(List.of(new FeatureTarget("conv2", Pooling.AVG), new FeatureTarget("conv2", Pooling.MAX),
                 new FeatureTarget("conv1", Pooling.AVG), new FeatureTarget("conv1", Pooling.MAX)), probe.targets());
         ProbeResult r = probe.probe(data, "train", dir.resolve("probe"));
@@ -60,19 +62,19 @@ class LayerProbeTest {
     @Test
     void badInputIsRefusedBeforeAnythingIsExtracted(@TempDir Path dir) throws Exception {
         TransferKitException missing = assertThrows(TransferKitException.class,
-                () -> LayerProbe.builder().setModel(MODEL).optLayers(List.of("conv1", "block_13")).build());
+                () -> LayerProbe.builder().setExtraction(SETTINGS).optLayers(List.of("conv1", "block_13")).build());
         assertTrue(missing.getMessage().contains("has no layer named 'block_13'") && missing.getMessage().contains("conv2"),
                 missing.getMessage());
 
         TestImages.write(dir.resolve("few"), "train", 2, 1);
         ImageFolder few = ImageFolder.open(dir.resolve("few"));
         IllegalArgumentException tooFew = assertThrows(IllegalArgumentException.class,
-                () -> LayerProbe.builder().setModel(MODEL).optFolds(5).build().probe(few, "train", dir.resolve("p1")));
+                () -> LayerProbe.builder().setExtraction(SETTINGS).optFolds(5).build().probe(few, "train", dir.resolve("p1")));
         assertTrue(tooFew.getMessage().matches("The class '\\w+' has 2 image\\(s\\), fewer than the 5 cross-validation"
                 + " folds; add images or use fewer folds\\."), tooFew.getMessage());
         assertTrue(Files.notExists(dir.resolve("p1")), "nothing was extracted");
 
-        LayerProbe three = LayerProbe.builder().setModel(MODEL).optFolds(2).build();
+        LayerProbe three = LayerProbe.builder().setExtraction(SETTINGS).optFolds(2).build();
         List<dev.transferkit.image.LabeledImage> oneClass = few.images("train").stream()
                 .filter(i -> i.label().equals(few.images("train").get(0).label())).toList();
         IllegalArgumentException single = assertThrows(IllegalArgumentException.class,

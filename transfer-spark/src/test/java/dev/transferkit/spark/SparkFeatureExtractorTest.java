@@ -1,6 +1,7 @@
 package dev.transferkit.spark;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
@@ -59,7 +60,7 @@ class SparkFeatureExtractorTest {
         model = TinyNetworks.baseModel(SparkTests.CLASSES);
         images = SparkTests.writeImages(shared.resolve("images"), PER_CLASS, 7);
         single = shared.resolve("single.h5");
-        FeatureExtractor.builder().setModel(model).optBatchSize(5).build().extract(images, LABELS, single).close();
+        FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optBatchSize(5).build()).extract(images, LABELS, single).close();
     }
 
     @AfterAll

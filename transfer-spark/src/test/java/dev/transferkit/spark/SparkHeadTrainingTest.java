@@ -1,5 +1,6 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.head.Head;
@@ -66,7 +67,7 @@ class SparkHeadTrainingTest {
         SparkFeatureExtractor.builder().setModel(model).build()
                 .extract(SparkTests.table(spark, trainImages, 3), LABELS, train.toString());
         test = shared.resolve("test.h5");
-        FeatureExtractor.builder().setModel(model).build().extract(testImages, LABELS, test).close();
+        FeatureExtractor.of(ExtractionSettings.builder().setModel(model).build()).extract(testImages, LABELS, test).close();
     }
 
     @AfterAll

@@ -1,5 +1,6 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
@@ -76,7 +77,7 @@ public final class SparkScalingBench {
 
     private static void runSingle(BaseModel model, List<LabeledImage> images, List<LabeledImage> warmup, LabelEncoder labels,
                                   Path dir, int batch, double[] out) {
-        FeatureExtractor fx = FeatureExtractor.builder().setModel(model).optThreads(1).optBatchSize(batch).build();
+        FeatureExtractor fx = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optThreads(1).optBatchSize(batch).build());
         fx.extract(warmup, labels, dir.resolve("warm.h5")).close();
         double s = Double.POSITIVE_INFINITY;
         for (int round = 0; round < ROUNDS; round++) {

@@ -1,5 +1,6 @@
 package dev.transferkit.examples.bench;
 
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.ImageFolder;
@@ -67,8 +68,8 @@ public final class ExtractionMemoryBench {
         long[] maxHeap = {0};
         Runtime rt = Runtime.getRuntime();
         long t0 = System.nanoTime();
-        try (FeatureStore store = FeatureExtractor.builder().setModel(model).optPooling(Pooling.FLATTEN).optBatchSize(32)
-                .optListener(p -> maxHeap[0] = Math.max(maxHeap[0], rt.totalMemory() - rt.freeMemory())).build()
+        try (FeatureStore store = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optPooling(Pooling.FLATTEN).optBatchSize(32)
+                .optListener(p -> maxHeap[0] = Math.max(maxHeap[0], rt.totalMemory() - rt.freeMemory())).build())
                 .extract(ImageFolder.open(data), "train", work.resolve("train.h5"))) {
             double s = (System.nanoTime() - t0) / 1e9;
             System.out.printf("images=%d rows=%d dim=%d store=%.1f MB time=%.1f s rate=%.0f img/s maxHeapUsed=%.1f MB peakRSS=%s maxHeap(-Xmx)=%.0f MB%n",

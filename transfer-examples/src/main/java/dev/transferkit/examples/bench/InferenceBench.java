@@ -2,6 +2,7 @@ package dev.transferkit.examples.bench;
 
 import dev.transferkit.engine.EngineOptions;
 import dev.transferkit.engine.InferenceEngine;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.ImageFolder;
@@ -173,8 +174,8 @@ public final class InferenceBench {
             InferenceEngine engine = model.engine(layer).orElseThrow();
             INDArray x = Nd4j.rand(model.inputSpec().batchShape(batch));
             double forward = imagesPerSecond(() -> engine.output(x).close(), batch, iters);
-            FeatureExtractor extractor = FeatureExtractor.builder().setModel(model).optLayer(layer).optPooling(Pooling.AVG)
-                    .optBatchSize(batch).optOverwrite(true).build();
+            FeatureExtractor extractor = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optLayer(layer).optPooling(Pooling.AVG)
+                    .optBatchSize(batch).optOverwrite(true).build());
             ImageFolder folder = ImageFolder.open(work.resolve("data"));
             extractor.extract(folder, "train", work.resolve("warm-up.h5")).close();
             long t0 = System.nanoTime();

@@ -3,6 +3,7 @@ package dev.transferkit.examples.bench;
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.examples.data.EmojiDataset;
 import dev.transferkit.examples.data.FashionMnist;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.head.ClassWeights;
@@ -74,7 +75,7 @@ public final class ProbeBench {
                 .optCrossValidation(new double[]{0.01, 0.1, 1, 10}, folds).optClassWeights(ClassWeights.balanced()).build();
 
         long t0 = System.nanoTime();
-        try (FeatureStore single = FeatureExtractor.builder().setModel(model).build().extract(data, "train",
+        try (FeatureStore single = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).build()).extract(data, "train",
                 work.resolve("single/train.h5"))) {
             head.fit(single.loadAll());
         }
@@ -89,7 +90,7 @@ public final class ProbeBench {
                 + " (%.2fx).%n", singleSeconds, probe.rows().size(), probeSeconds, probeSeconds / singleSeconds);
 
         List<FeatureTarget> targets = probe.rows().stream().map(ProbeRow::target).toList();
-        Map<FeatureTarget, FeatureStore> test = FeatureExtractor.builder().setModel(model).optTargets(targets).build()
+        Map<FeatureTarget, FeatureStore> test = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optTargets(targets).build())
                 .extractAll(data.images("test"), data.labelEncoder(), work.resolve("probe-test"));
         System.out.println("\n| candidate | CV balanced accuracy (train) | test accuracy | test balanced accuracy |");
         System.out.println("|---|---|---|---|");
