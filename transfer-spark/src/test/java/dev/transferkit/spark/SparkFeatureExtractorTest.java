@@ -1,14 +1,17 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
+import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.Failure;
 import dev.transferkit.store.FeatureStore;
+import dev.transferkit.store.Pooling;
 import dev.transferkit.store.ShardManifest;
 import dev.transferkit.store.StoreException;
 import dev.transferkit.store.StoreMismatchException;
@@ -68,8 +71,16 @@ class SparkFeatureExtractorTest {
         spark.stop();
     }
 
+    private static ExtractionSettings.Builder settings() {
+        return ExtractionSettings.builder().setModel(model).optBatchSize(4);
+    }
+
     private static SparkFeatureExtractor.Builder extractor() {
-        return SparkFeatureExtractor.builder().setModel(model).optBatchSize(4);
+        return extractor(settings());
+    }
+
+    private static SparkFeatureExtractor.Builder extractor(ExtractionSettings.Builder settings) {
+        return SparkFeatureExtractor.builder().setExtraction(settings.build());
     }
 
     /** Asserts that a store holds exactly the single-machine rows, in the same order. */
@@ -116,7 +127,7 @@ class SparkFeatureExtractorTest {
         BaseModel fresh = BaseModel.builder().setName("tiny-" + System.nanoTime()).setGraph(TinyNetworks.convNet(3, 777))
                 .setInputSpec(model.inputSpec()).setPreprocessing(model.preprocessing()).optFeatureLayers(List.of("conv2"))
                 .build();
-        SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setModel(fresh).optBatchSize(4).build();
+        SparkFeatureExtractor ex = extractor(settings().setModel(fresh)).build();
         int before = ExecutorModels.loads();
         ex.extract(SparkTests.table(spark, images, 3), LABELS, dir.resolve("a").toString());
         assertEquals(1, ExecutorModels.loads() - before, "one deserialisation for 3 tasks in one executor JVM");
@@ -170,12 +181,12 @@ class SparkFeatureExtractorTest {
         assertEquals(first.created(), again.created(), "the existing manifest, not a new extraction");
         assertEquals(first.shards(), again.shards());
 
-        StoreMismatchException e = assertThrows(StoreMismatchException.class, () -> extractor().optLayer("conv1").build()
+        StoreMismatchException e = assertThrows(StoreMismatchException.class, () -> extractor(settings().optLayer("conv1")).build()
                 .extract(SparkTests.table(spark, images, 2), LABELS, out.toString()));
         assertTrue(e.getMessage().contains("was written with layer 'conv2' but this extractor uses layer 'conv1'"),
                 e.getMessage());
 
-        ShardManifest replaced = extractor().optOverwrite(true).build()
+        ShardManifest replaced = extractor(settings().optOverwrite(true)).build()
                 .extract(SparkTests.table(spark, images, 2), LABELS, out.toString());
         assertEquals(2, replaced.shards().size());
         assertEquals(Set.of("manifest.json", "part-00000.h5", "part-00001.h5"), listing(out), "the third old shard is gone");
@@ -225,6 +236,59 @@ class SparkFeatureExtractorTest {
     }
 
     @Test
+    void aShardRecordsRowsAndUnreadableImagesExactlyAsTheSingleMachineExtractor() throws IOException {
+        Path notAnImage = Files.writeString(dir.resolve("fake.png"), "this is text, not a PNG");
+        Path empty = Files.write(dir.resolve("empty.png"), new byte[0]);
+        List<LabeledImage> list = List.of(images.get(0), new LabeledImage(notAnImage, "red"), images.get(1),
+                new LabeledImage(dir.resolve("missing.png"), "blue"), new LabeledImage(empty, "green"), images.get(2));
+        Path local = dir.resolve("local.h5");
+        FeatureExtractor.of(settings().build()).extract(list, LABELS, local).close();
+        Path out = dir.resolve("sharded");
+        ShardManifest m = extractor().build().extract(SparkTests.table(spark, list, 2), LABELS, out.toString());
+        assertEquals(3, m.failures());
+        try (FeatureStore sharded = FeatureStore.open(out); FeatureStore single = FeatureStore.open(local)) {
+            assertEquals(3, single.failures().size());
+            assertEquals(single.failures(), sharded.failures(), "the same paths, with the same reasons, in the same order");
+            assertTrue(single.failures().get(2).reason().startsWith("The file " + empty + " could not be decoded: it is empty"),
+                    single.failures().get(2).reason());
+            assertEquals(single.readPaths(0, 3), sharded.readPaths(0, 3));
+            assertArrayEquals(single.readLabels(0, 3), sharded.readLabels(0, 3));
+            double maxDiff = single.readFeatures(0, 3).sub(sharded.readFeatures(0, 3)).amaxNumber().doubleValue();
+            assertTrue(maxDiff <= TOLERANCE, "largest difference " + maxDiff);
+        }
+    }
+
+    @Test
+    void aRemoteImageThatCannotBeDecodedIsRecordedUnderItsUriNotItsLocalCopy() throws IOException {
+        Path notAnImage = Files.writeString(dir.resolve("remote-fake.png"), "this is text, not a PNG");
+        List<Row> rows = List.of(RowFactory.create(TestFileSystem.uri(images.get(0).path()), images.get(0).label()),
+                RowFactory.create(TestFileSystem.uri(notAnImage), "red"));
+        Path out = dir.resolve("remote-failures");
+        extractor().build().extract(SparkTests.rowTable(spark, rows, 1), LABELS, TestFileSystem.uri(out));
+        Path local = dir.resolve("local-fake.h5");
+        FeatureExtractor.of(settings().build()).extract(List.of(images.get(0), new LabeledImage(notAnImage, "red")), LABELS,
+                local).close();
+        try (FeatureStore remote = FeatureStore.open(out); FeatureStore single = FeatureStore.open(local)) {
+            String key = TestFileSystem.SCHEME + ":" + notAnImage;
+            assertEquals(List.of(key), remote.failures().stream().map(Failure::path).toList());
+            assertEquals(single.failures().get(0).reason().replace(notAnImage.toString(), key),
+                    remote.failures().get(0).reason(), "the local extractor's reason, naming the URI");
+        }
+    }
+
+    @Test
+    void failFastFailsTheJobAtAnUnreadableImageAndLeavesNoStore() throws IOException {
+        Path notAnImage = Files.writeString(dir.resolve("fatal.png"), "this is text, not a PNG");
+        List<Row> rows = List.of(RowFactory.create(images.get(0).path().toString(), images.get(0).label()),
+                RowFactory.create(notAnImage.toString(), "red"));
+        Path out = dir.resolve("fail-fast");
+        SparkException e = assertThrows(SparkException.class, () -> extractor(settings().optFailFast(true)).build()
+                .extract(SparkTests.rowTable(spark, rows, 1), LABELS, out.toString()));
+        assertTrue(e.getMessage().contains("The file " + notAnImage + " could not be decoded"), e.getMessage());
+        assertFalse(Files.exists(out.resolve("manifest.json")));
+    }
+
+    @Test
     void invalidInputsAreRefusedWithSpecificMessages() {
         Path out = dir.resolve("bad");
         SparkFeatureExtractor ex = extractor().build();
@@ -243,8 +307,11 @@ class SparkFeatureExtractorTest {
         assertTrue(e.getMessage().contains("has the label 'purple', which is not one of the classes [red, green, blue]"),
                 e.getMessage());
 
-        dev.transferkit.core.MissingSettingException noModel = assertThrows(dev.transferkit.core.MissingSettingException.class, () -> SparkFeatureExtractor.builder().build());
-        assertEquals("A SparkFeatureExtractor needs a model: call setModel.", noModel.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> SparkFeatureExtractor.builder().optBatchSize(0));
+        MissingSettingException noSettings = assertThrows(MissingSettingException.class,
+                () -> SparkFeatureExtractor.builder().build());
+        assertEquals("A SparkFeatureExtractor needs extraction settings: call setExtraction.", noSettings.getMessage());
+        IllegalArgumentException two = assertThrows(IllegalArgumentException.class, () -> extractor(settings()
+                .optTargets(List.of(new FeatureTarget("conv1", Pooling.AVG), new FeatureTarget("conv2", Pooling.AVG)))).build());
+        assertTrue(two.getMessage().startsWith("A SparkFeatureExtractor writes one layer and pooling"), two.getMessage());
     }
 }

@@ -64,10 +64,11 @@ class SparkHeadTrainingTest {
         List<LabeledImage> trainImages = SparkTests.writeImages(shared.resolve("train"), 16, 11);
         testImages = SparkTests.writeImages(shared.resolve("test"), 10, 12);
         train = shared.resolve("train-features");
-        SparkFeatureExtractor.builder().setModel(model).build()
+        ExtractionSettings settings = ExtractionSettings.builder().setModel(model).build();
+        SparkFeatureExtractor.builder().setExtraction(settings).build()
                 .extract(SparkTests.table(spark, trainImages, 3), LABELS, train.toString());
         test = shared.resolve("test.h5");
-        FeatureExtractor.of(ExtractionSettings.builder().setModel(model).build()).extract(testImages, LABELS, test).close();
+        FeatureExtractor.of(settings).extract(testImages, LABELS, test).close();
     }
 
     @AfterAll

@@ -75,9 +75,14 @@ public final class SparkScalingBench {
         System.out.printf(Locale.ROOT, "%nSpark scaling local[1] -> local[2]: %.2fx%n", spark[0] / spark[1]);
     }
 
+    /** One decoding thread, as each Spark task had before it shared the single-machine batch loop. */
+    private static ExtractionSettings settings(BaseModel model, int batch) {
+        return ExtractionSettings.builder().setModel(model).optThreads(1).optBatchSize(batch).build();
+    }
+
     private static void runSingle(BaseModel model, List<LabeledImage> images, List<LabeledImage> warmup, LabelEncoder labels,
                                   Path dir, int batch, double[] out) {
-        FeatureExtractor fx = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optThreads(1).optBatchSize(batch).build());
+        FeatureExtractor fx = FeatureExtractor.of(settings(model, batch));
         fx.extract(warmup, labels, dir.resolve("warm.h5")).close();
         double s = Double.POSITIVE_INFINITY;
         for (int round = 0; round < ROUNDS; round++) {
@@ -97,7 +102,7 @@ public final class SparkScalingBench {
                     .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                     .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
             try {
-                SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setModel(model).optBatchSize(batch).build();
+                SparkFeatureExtractor ex = SparkFeatureExtractor.builder().setExtraction(settings(model, batch)).build();
                 ex.extract(SparkTests.table(spark, warmup, cores), labels, dir.resolve("spark-warm-" + cores).toString());
                 double s = Double.POSITIVE_INFINITY;
                 for (int round = 0; round < ROUNDS; round++) {
