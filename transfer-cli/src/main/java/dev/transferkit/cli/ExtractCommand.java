@@ -1,5 +1,6 @@
 package dev.transferkit.cli;
 
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
@@ -26,8 +27,8 @@ final class ExtractCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
-    Path data;
+    @Mixin
+    DataOptions dataOptions;
 
     @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to extract. Default: ${DEFAULT-VALUE}.")
     String split;
@@ -40,9 +41,6 @@ final class ExtractCommand implements Callable<Integer> {
             description = "How activations become a vector: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
     Pooling pooling;
 
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "32", description = "Images per forward pass. Default: ${DEFAULT-VALUE}.")
-    int batchSize;
-
     @Option(names = "--overwrite", description = "Replace an existing store instead of resuming it.")
     boolean overwrite;
 
@@ -54,15 +52,15 @@ final class ExtractCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ImageFolder folder = ImageFolder.open(data);
+        ImageFolder folder = dataOptions.folder();
         BaseModel base = modelOptions.source().load();
-        FeatureExtractor.Builder b = FeatureExtractor.builder().setModel(base).optPooling(pooling).optBatchSize(batchSize)
-                .optOverwrite(overwrite).optFailFast(failFast).optListener(new ConsoleProgressBar(split, main.err));
+        ExtractionSettings.Builder b = dataOptions.extraction(base, new ConsoleProgressBar(split, main.err)).optPooling(pooling)
+                .optOverwrite(overwrite).optFailFast(failFast);
         if (LayerProbe.AUTO.equalsIgnoreCase(String.valueOf(layer))) {
             // Chosen on the training split, whichever split is extracted, so that a test split never picks its own layer.
             Path dir = output.toAbsolutePath().getParent().resolve("probe-train");
-            ProbeResult probe = LayerProbe.builder().setModel(base).optPoolings(java.util.List.of(pooling)).optBatchSize(batchSize)
-                    .optListener(new ConsoleProgressBar("probe", main.err)).build().probe(folder, "train", dir);
+            ProbeResult probe = LayerProbe.builder().setExtraction(b.build().toBuilder()
+                    .optListener(new ConsoleProgressBar("probe", main.err)).build()).build().probe(folder, "train", dir);
             main.out.print(probe.table());
             b.optLayer(probe.choice().layer());
         } else if (layer != null) {
@@ -70,7 +68,7 @@ final class ExtractCommand implements Callable<Integer> {
         }
         Main.onInterrupt("Interrupted: " + output + " keeps the rows written so far; run the same command again to "
                 + "resume from there.");
-        try (FeatureStore store = b.build().extract(folder, split, output)) {
+        try (FeatureStore store = FeatureExtractor.of(b.build()).extract(folder, split, output)) {
             main.out.println("Wrote " + store.path() + ": " + store.rows() + " rows of " + store.dim() + " features ("
                     + store.spec().model() + "/" + store.spec().layer() + "/" + store.spec().pooling() + "), classes "
                     + store.labelNames() + ", " + store.failures().size() + " unreadable images.");

@@ -25,8 +25,8 @@ final class FineTuneCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
-    Path data;
+    @Mixin
+    DataOptions dataOptions;
 
     @Option(names = "--train-split", defaultValue = "train", description = "Default: ${DEFAULT-VALUE}.")
     String trainSplit;
@@ -61,9 +61,6 @@ final class FineTuneCommand implements Callable<Integer> {
     @Option(names = "--phase2-updater", defaultValue = "ADAM", description = "${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
     FineTuner.Phase2Updater phase2Updater;
 
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
-    int batchSize;
-
     @Option(names = "--seed", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
 
@@ -82,10 +79,10 @@ final class FineTuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ImageFolder folder = ImageFolder.open(data);
+        ImageFolder folder = dataOptions.folder();
         FineTuner.Builder b = FineTuner.builder().setBaseModel(modelOptions.source().load())
                 .optHead(dense.length == 1 && dense[0] == 0 ? new int[0] : dense, dropout)
-                .optPhase1(epochs, learningRate).optBatchSize(batchSize).optSeed(seed);
+                .optPhase1(epochs, learningRate).optBatchSize(dataOptions.batchSize).optSeed(seed);
         if (cutLayer != null) {
             b.optCutLayer(cutLayer);
         }

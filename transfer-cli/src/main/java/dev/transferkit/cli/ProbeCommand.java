@@ -26,8 +26,8 @@ final class ProbeCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = {"-d", "--data"}, required = true, paramLabel = "DATASET", description = "The dataset folder.")
-    Path data;
+    @Mixin
+    DataOptions dataOptions;
 
     @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to cross-validate on. Default: ${DEFAULT-VALUE}.")
     String split;
@@ -43,9 +43,6 @@ final class ProbeCommand implements Callable<Integer> {
     @Option(names = "--folds", defaultValue = "5", description = "Cross-validation folds. Default: ${DEFAULT-VALUE}.")
     int folds;
 
-    @Option(names = {"-b", "--batch-size"}, defaultValue = "32", description = "Images per forward pass. Default: ${DEFAULT-VALUE}.")
-    int batchSize;
-
     @Option(names = {"-w", "--work"}, paramLabel = "DIR",
             description = "Where the candidates' feature stores go (a rerun resumes them). Default: DATASET/../probe-SPLIT.")
     Path work;
@@ -55,14 +52,15 @@ final class ProbeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ImageFolder folder = ImageFolder.open(data);
+        ImageFolder folder = dataOptions.folder();
         BaseModel base = modelOptions.source().load();
-        LayerProbe.Builder b = LayerProbe.builder().setModel(base).optPoolings(poolings).optFolds(folds).optBatchSize(batchSize)
-                .optListener(new ConsoleProgressBar(split, main.err));
+        LayerProbe.Builder b = LayerProbe.builder()
+                .setExtraction(dataOptions.extraction(base, new ConsoleProgressBar(split, main.err)).build())
+                .optPoolings(poolings).optFolds(folds);
         if (layers != null) {
             b.optLayers(layers);
         }
-        Path dir = work != null ? work : data.toAbsolutePath().getParent().resolve("probe-" + split);
+        Path dir = work != null ? work : dataOptions.data.toAbsolutePath().getParent().resolve("probe-" + split);
         Main.onInterrupt("Interrupted: the candidates' stores in " + dir + " keep the rows written so far; run the same"
                 + " command again to resume from there.");
         ProbeResult result = b.build().probe(folder, split, dir);
