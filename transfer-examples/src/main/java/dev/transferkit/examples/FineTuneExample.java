@@ -3,6 +3,7 @@ package dev.transferkit.examples;
 import dev.transferkit.cli.ConsoleProgressBar;
 import dev.transferkit.TransferLearner;
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.examples.data.EmojiDataset;
 import dev.transferkit.finetune.Augmentation;
 import dev.transferkit.finetune.EpochStats;
@@ -129,9 +130,10 @@ public final class FineTuneExample {
 
         Path frozenDir = work.resolve("frozen");
         FileTrees.deleteRecursively(frozenDir);
-        TransferLearner learner = TransferLearner.builder().setBaseModel(model).setWorkDir(frozenDir)
-                .optLayer(settings.layer()).optPooling(Pooling.AVG).optBatchSize(settings.batchSize())
-                .optListener(new ConsoleProgressBar("features", log)).build();
+        TransferLearner learner = TransferLearner.builder().setWorkDir(frozenDir)
+                .setExtraction(ExtractionSettings.builder().setModel(model).optLayer(settings.layer()).optPooling(Pooling.AVG)
+                        .optBatchSize(settings.batchSize()).optListener(new ConsoleProgressBar("features", log)).build())
+                .build();
         log.println(learner);
         long t0 = System.nanoTime();
         TransferModel frozen = learner.fit(folder, trainSplit);

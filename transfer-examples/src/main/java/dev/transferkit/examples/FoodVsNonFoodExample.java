@@ -3,6 +3,7 @@ package dev.transferkit.examples;
 import dev.transferkit.cli.ConsoleProgressBar;
 import dev.transferkit.TransferLearner;
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.examples.data.EmojiDataset;
 import dev.transferkit.head.LinearHead;
 import dev.transferkit.image.ImageFolder;
@@ -78,14 +79,14 @@ public final class FoodVsNonFoodExample {
     public static ClassificationReport run(BaseModel model, ImageFolder folder, Path work, String layer, PrintStream out)
             throws IOException {
         Files.createDirectories(work);
-        TransferLearner learner = TransferLearner.builder()
-                .setBaseModel(model)
-                .setWorkDir(work)
+        ExtractionSettings settings = ExtractionSettings.builder()
+                .setModel(model)
                 .optLayer(layer)
                 .optPooling(Pooling.AVG)
                 .optBatchSize(16)
                 .optListener(new ConsoleProgressBar("features", out))
                 .build();
+        TransferLearner learner = TransferLearner.builder().setExtraction(settings).setWorkDir(work).build();
         out.println(learner);
         long t0 = System.nanoTime();
         TransferModel trained = learner.fit(folder, EmojiDataset.TRAIN);

@@ -4,6 +4,7 @@ import dev.transferkit.cli.ConsoleProgressBar;
 import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.examples.data.FashionMnist;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.head.MlpHead;
@@ -172,12 +173,8 @@ public final class LargerThanMemoryExample {
     }
 
     private static FeatureExtractor extractorFor(BaseModel model, Settings settings, ConsoleProgressBar bar) {
-        FeatureExtractor.Builder b = FeatureExtractor.builder().setModel(model).optLayer(settings.layer)
-                .optPooling(Pooling.FLATTEN).optBatchSize(64);
-        if (bar != null) {
-            b.optListener(bar);
-        }
-        return b.build();
+        return FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optLayer(settings.layer)
+                .optPooling(Pooling.FLATTEN).optBatchSize(64).optListener(bar).build());
     }
 
     private static long size(Path file) {

@@ -2,6 +2,7 @@ package dev.transferkit.examples;
 
 import dev.transferkit.TransferLearner;
 import dev.transferkit.eval.ClassificationReport;
+import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.examples.bench.ExtractionMemoryBench;
 import dev.transferkit.examples.data.IdxFiles;
 import dev.transferkit.image.ImageFolder;
@@ -86,8 +87,9 @@ class ExampleMainsTest {
     void predictPrintsOneLinePerImageAsTextOrCsv() throws IOException {
         Path data = TinyData.dataset(dir.resolve("data"), 4);
         ImageFolder folder = ImageFolder.open(data);
-        TransferLearner learner = TransferLearner.builder().setBaseModel(TinyNetworks.baseModel(TinyData.CLASSES))
-                .setWorkDir(dir.resolve("work")).optLayer("conv2").build();
+        TransferLearner learner = TransferLearner.builder()
+                .setExtraction(ExtractionSettings.builder().setModel(TinyNetworks.baseModel(TinyData.CLASSES)).optLayer("conv2").build())
+                .setWorkDir(dir.resolve("work")).build();
         Path model = dir.resolve("model.zip");
         learner.fit(folder, "train").save(model);
 

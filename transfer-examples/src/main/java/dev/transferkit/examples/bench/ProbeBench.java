@@ -75,14 +75,15 @@ public final class ProbeBench {
                 .optCrossValidation(new double[]{0.01, 0.1, 1, 10}, folds).optClassWeights(ClassWeights.balanced()).build();
 
         long t0 = System.nanoTime();
-        try (FeatureStore single = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).build()).extract(data, "train",
-                work.resolve("single/train.h5"))) {
+        ExtractionSettings settings = ExtractionSettings.builder().setModel(model).build();
+        try (FeatureStore single = FeatureExtractor.of(settings).extract(data, "train", work.resolve("single/train.h5"))) {
             head.fit(single.loadAll());
         }
         double singleSeconds = (System.nanoTime() - t0) / 1e9;
 
         t0 = System.nanoTime();
-        ProbeResult probe = LayerProbe.builder().setModel(model).optFolds(folds).build().probe(data, "train", work.resolve("probe"));
+        ProbeResult probe = LayerProbe.builder().setExtraction(settings).optFolds(folds).build()
+                .probe(data, "train", work.resolve("probe"));
         double probeSeconds = (System.nanoTime() - t0) / 1e9;
         System.out.println();
         System.out.print(probe.table());
@@ -90,7 +91,7 @@ public final class ProbeBench {
                 + " (%.2fx).%n", singleSeconds, probe.rows().size(), probeSeconds, probeSeconds / singleSeconds);
 
         List<FeatureTarget> targets = probe.rows().stream().map(ProbeRow::target).toList();
-        Map<FeatureTarget, FeatureStore> test = FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optTargets(targets).build())
+        Map<FeatureTarget, FeatureStore> test = FeatureExtractor.of(settings.toBuilder().optTargets(targets).build())
                 .extractAll(data.images("test"), data.labelEncoder(), work.resolve("probe-test"));
         System.out.println("\n| candidate | CV balanced accuracy (train) | test accuracy | test balanced accuracy |");
         System.out.println("|---|---|---|---|");
