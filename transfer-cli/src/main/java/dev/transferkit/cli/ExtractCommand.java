@@ -3,7 +3,6 @@ package dev.transferkit.cli;
 import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.model.BaseModel;
 import dev.transferkit.probe.LayerProbe;
 import dev.transferkit.probe.ProbeResult;
 import dev.transferkit.store.FeatureStore;
@@ -25,13 +24,7 @@ final class ExtractCommand implements Callable<Integer> {
     Main main;
 
     @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
     DataOptions dataOptions;
-
-    @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to extract. Default: ${DEFAULT-VALUE}.")
-    String split;
 
     @Option(names = {"-l", "--layer"}, description = "The feature layer, or 'auto' to choose among the model's feature"
             + " layers by cross-validation on the train split (see 'transferkit probe'). Default: the model's recommended one.")
@@ -53,8 +46,8 @@ final class ExtractCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImageFolder folder = dataOptions.folder();
-        BaseModel base = modelOptions.source().load();
-        ExtractionSettings.Builder b = dataOptions.extraction(base, new ConsoleProgressBar(split, main.err)).optPooling(pooling)
+        String split = dataOptions.split;
+        ExtractionSettings.Builder b = dataOptions.extraction(new ConsoleProgressBar(split, main.err)).optPooling(pooling)
                 .optOverwrite(overwrite).optFailFast(failFast);
         if (LayerProbe.AUTO.equalsIgnoreCase(String.valueOf(layer))) {
             // Chosen on the training split, whichever split is extracted, so that a test split never picks its own layer.

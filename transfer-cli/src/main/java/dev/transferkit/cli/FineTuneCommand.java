@@ -23,13 +23,7 @@ final class FineTuneCommand implements Callable<Integer> {
     Main main;
 
     @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
     DataOptions dataOptions;
-
-    @Option(names = "--train-split", defaultValue = "train", description = "Default: ${DEFAULT-VALUE}.")
-    String trainSplit;
 
     @Option(names = "--validation-split", description = "A validation split for early stopping, best-epoch selection and the history. Default: 10 % of the training split, held out (stratified).")
     String validationSplit;
@@ -80,7 +74,7 @@ final class FineTuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImageFolder folder = dataOptions.folder();
-        FineTuner.Builder b = FineTuner.builder().setBaseModel(modelOptions.source().load())
+        FineTuner.Builder b = FineTuner.builder().setBaseModel(dataOptions.loadModel())
                 .optHead(dense.length == 1 && dense[0] == 0 ? new int[0] : dense, dropout)
                 .optPhase1(epochs, learningRate).optBatchSize(dataOptions.batchSize).optSeed(seed);
         if (cutLayer != null) {
@@ -106,7 +100,7 @@ final class FineTuneCommand implements Callable<Integer> {
         main.err.println(tuner);
         Main.onInterrupt("Interrupted: the checkpoints in " + checkpoints + " keep every finished epoch; run the same command "
                 + "again to resume from the last one.");
-        FineTuneResult result = tuner.fit(folder, trainSplit, validationSplit);
+        FineTuneResult result = tuner.fit(folder, dataOptions.split, validationSplit);
         for (EpochStats e : result.history().epochs()) {
             main.out.println(e);
         }

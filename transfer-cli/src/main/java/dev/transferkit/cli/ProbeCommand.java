@@ -1,7 +1,6 @@
 package dev.transferkit.cli;
 
 import dev.transferkit.image.ImageFolder;
-import dev.transferkit.model.BaseModel;
 import dev.transferkit.probe.LayerProbe;
 import dev.transferkit.probe.ProbePlot;
 import dev.transferkit.probe.ProbeResult;
@@ -24,13 +23,7 @@ final class ProbeCommand implements Callable<Integer> {
     Main main;
 
     @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
     DataOptions dataOptions;
-
-    @Option(names = {"-s", "--split"}, defaultValue = "train", description = "The split to cross-validate on. Default: ${DEFAULT-VALUE}.")
-    String split;
 
     @Option(names = {"-l", "--layers"}, split = ",", paramLabel = "LAYER",
             description = "Candidate layers, comma-separated. Default: the model's declared feature layers.")
@@ -53,9 +46,9 @@ final class ProbeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ImageFolder folder = dataOptions.folder();
-        BaseModel base = modelOptions.source().load();
+        String split = dataOptions.split;
         LayerProbe.Builder b = LayerProbe.builder()
-                .setExtraction(dataOptions.extraction(base, new ConsoleProgressBar(split, main.err)).build())
+                .setExtraction(dataOptions.extraction(new ConsoleProgressBar(split, main.err)).build())
                 .optPoolings(poolings).optFolds(folds);
         if (layers != null) {
             b.optLayers(layers);
