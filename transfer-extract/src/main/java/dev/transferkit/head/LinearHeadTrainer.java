@@ -72,6 +72,7 @@ public final class LinearHeadTrainer {
     private final double c;
     private final double[] cvGrid;
     private final int folds;
+    private final int patience;
     private final ClassWeights classWeights;
     private final double tolerance;
     private final Integer maxIterations;
@@ -87,6 +88,7 @@ public final class LinearHeadTrainer {
         this.c = b.c;
         this.cvGrid = b.cvGrid;
         this.folds = b.folds;
+        this.patience = b.patience;
         this.classWeights = b.classWeights;
         this.tolerance = b.tolerance;
         this.maxIterations = b.maxIterations;
@@ -197,7 +199,7 @@ public final class LinearHeadTrainer {
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
         return CrossValidation.run(solver(x, standardize ? stats : null, y, labels, weights, new LinkedHashMap<>()),
-                Folds.stratified(y, labels.size(), folds, seed), grid, y, labels.size(), !isUniform(weights)).report();
+                Folds.stratified(y, labels.size(), folds, seed), grid, y, labels.size(), !isUniform(weights), patience).report();
     }
 
     private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
@@ -207,7 +209,7 @@ public final class LinearHeadTrainer {
         }
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
-        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights));
+        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights), patience);
         String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
         LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
         return withInfo(s.fit(grid[outcome.best()], outcome.paths(), outcome.best()), Map.of("crossValidation", scores));
@@ -326,7 +328,7 @@ public final class LinearHeadTrainer {
     public String toString() {
         return "LinearHeadTrainer(kind=" + kind + ", solver=" + solver + ", multiClass=" + multiClass + ", standardize="
                 + standardize + ", C=" + (cvGrid == null ? Double.toString(c) : "cv" + Arrays.toString(cvGrid) + " over "
-                + folds + " folds") + ", classWeights=" + classWeights + ", tolerance=" + tolerance
+                + folds + " folds" + (patience < cvGrid.length ? ", patience " + patience : "")) + ", classWeights=" + classWeights + ", tolerance=" + tolerance
                 + (maxIterations == null ? "" : ", maxIterations=" + maxIterations) + ", threads=" + threads + ", seed=" + seed + ")";
     }
 
@@ -339,6 +341,7 @@ public final class LinearHeadTrainer {
         private double c = 1.0;
         private double[] cvGrid;
         private int folds = 5;
+        private int patience = Integer.MAX_VALUE;
         private ClassWeights classWeights = ClassWeights.uniform();
         private double tolerance = 1e-4;
         private Integer maxIterations;
@@ -415,6 +418,23 @@ public final class LinearHeadTrainer {
             }
             this.cvGrid = grid.clone();
             this.folds = folds;
+            return this;
+        }
+
+        /**
+         * Stops cross-validation's ascending C grid early: once the score has not improved for {@code patience} C
+         * values in a row, the larger C values (the least regularised, the slowest to fit) are not tried. By default
+         * every C is tried. A probe of many candidate layers uses 1.
+         *
+         * @param patience C values in a row without a better score, at least 1
+         * @return this builder
+         */
+        public Builder optCrossValidationPatience(int patience) {
+            if (patience < 1) {
+                throw new IllegalArgumentException("The cross-validation patience must be at least 1 C value, but was "
+                        + patience + ".");
+            }
+            this.patience = patience;
             return this;
         }
 

@@ -58,6 +58,28 @@ class LayerProbeTest {
     }
 
     @Test
+    void candidatesWithTheSameFeaturesAreCrossValidatedOnce(@TempDir Path dir) throws Exception {
+        TestImages.write(dir.resolve("data"), "train", 8, 3);
+        ImageFolder data = ImageFolder.open(dir.resolve("data"));
+        // "gap" is conv2 average-pooled, and pooling its vector again changes nothing: gap AVG, gap MAX = conv2 AVG.
+        LayerProbe probe = LayerProbe.builder().setModel(MODEL).optLayers(List.of("conv2", "gap"))
+                .optPoolings(List.of(Pooling.AVG, Pooling.MAX)).optFolds(4).optCGrid(0.1, 1).optBatchSize(5).build();
+        ProbeResult r = probe.probe(data, "train", dir.resolve("probe"));
+        FeatureTarget conv2Avg = new FeatureTarget("conv2", Pooling.AVG);
+        assertEquals(java.util.Arrays.asList(null, null, conv2Avg, conv2Avg),
+                r.rows().stream().map(ProbeRow::sameAs).toList(), r.table());
+        ProbeRow original = r.rows().get(0);
+        for (ProbeRow copy : r.rows().subList(2, 4)) {
+            assertEquals(original.balancedAccuracy(), copy.balancedAccuracy());
+            assertEquals(0, copy.seconds());
+            assertTrue(copy.bytesOnDisk() > 0);
+        }
+        assertTrue(r.winner().sameAs() == null, "a repeat is never the winner");
+        assertTrue(r.table().contains("| gap (= conv2/AVG) | MAX |"), r.table());
+        assertEquals("same features as " + conv2Avg, r.toProvenance().get("probe." + new FeatureTarget("gap", Pooling.MAX)));
+    }
+
+    @Test
     void badInputIsRefusedBeforeAnythingIsExtracted(@TempDir Path dir) throws Exception {
         TransferKitException missing = assertThrows(TransferKitException.class,
                 () -> LayerProbe.builder().setModel(MODEL).optLayers(List.of("conv1", "block_13")).build());
