@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -78,6 +79,16 @@ class BaseModelTest {
         assertEquals(model.inputSpec(), other.inputSpec());
         assertEquals(model.preprocessing(), other.preprocessing());
         assertEquals(model.provenance(), other.provenance());
+    }
+
+    @Test
+    void aProvenanceEntryAddsToTheRecordedOnesWithoutChangingTheOriginal() {
+        BaseModel model = TinyNetworks.baseModel(LABELS);
+        BaseModel other = model.toBuilder().optProvenance("licence", "MIT").optProvenance("seed", "7").build();
+        assertEquals("MIT", other.provenance().get("licence"));
+        assertEquals("7", other.provenance().get("seed"), "an entry of the same key is replaced");
+        assertEquals("test", other.provenance().get("source"), "the other entries stay");
+        assertEquals(Map.of("source", "test", "seed", "12345"), model.provenance(), "the original is unchanged");
     }
 
     @Test
