@@ -46,18 +46,22 @@ public final class NsfwjsSource implements ModelSource {
     public enum Network {
         /**
          * MobileNetV2 (alpha 1.0), 224x224; uint8-quantised weights. Feature layers: {@code block_13_expand_relu}
-         * (14x14x576, the recommended default: with logistic regression on average-pooled features it scored 2 to 15
-         * points of balanced accuracy above {@code out_relu} on four labelled image sets this project had not tuned
-         * on, and it is the examples' layer), {@code out_relu} (7x7x1280), {@code flatten_1} (the 7x7 average pool
-         * flattened, 1280), {@code block_16_project_BN} (7x7x320).
+         * (14x14x576, the recommended default: {@code LayerProbe} chose it among 11 candidates, every block output
+         * from {@code block_8_add} to {@code out_relu}, on both the emoji and the Fashion-MNIST sets, and with logistic
+         * regression on average-pooled features it scored 2 to 15 points of balanced accuracy above {@code out_relu}
+         * on four labelled image sets this project had not tuned on; see docs/CHOOSING-A-LAYER.md), {@code out_relu}
+         * (7x7x1280), {@code flatten_1} (the 7x7 average pool flattened, 1280), {@code block_16_project_BN} (7x7x320).
          */
         MOBILENET_V2("mobilenet_v2", 224, List.of("block_13_expand_relu", "out_relu", "flatten_1", "block_16_project_BN")),
         /**
-         * InceptionV3, 299x299; uint8-quantised weights. Feature layers: {@code mixed10} (8x8x2048),
-         * {@code flatten_1} (the 8x8 average pool flattened, 2048), {@code mixed9} (8x8x2048), {@code mixed7}
-         * (17x17x768).
+         * InceptionV3, 299x299; uint8-quantised weights. Feature layers: {@code mixed6} (17x17x768, the recommended
+         * default: {@code LayerProbe} chose it on the emoji set among {@code mixed4} to {@code mixed10}, and it was
+         * 0.2 points of cross-validated balanced accuracy from the best on Fashion-MNIST, where {@code mixed10} was 10
+         * points behind; see docs/CHOOSING-A-LAYER.md), {@code mixed7} (17x17x768), {@code mixed5} (17x17x768),
+         * {@code mixed9} (8x8x2048), {@code mixed10} (8x8x2048, the classifier's input), {@code flatten_1} (the 8x8
+         * average pool of {@code mixed10} flattened, 2048).
          */
-        INCEPTION_V3("inception_v3", 299, List.of("mixed10", "flatten_1", "mixed9", "mixed7"));
+        INCEPTION_V3("inception_v3", 299, List.of("mixed6", "mixed7", "mixed5", "mixed9", "mixed10", "flatten_1"));
 
         private final String directory;
         private final int size;
