@@ -6,6 +6,7 @@ import dev.transferkit.head.LinearHeadTrainer;
 import dev.transferkit.head.MlpHeadTrainer;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.LabeledImage;
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.Prediction;
 import dev.transferkit.model.TinyNetworks;

@@ -1,5 +1,6 @@
 package dev.transferkit.predict;
 
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.TinyNetworks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

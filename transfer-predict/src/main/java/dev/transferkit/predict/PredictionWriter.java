@@ -3,6 +3,7 @@ package dev.transferkit.predict;
 import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.Prediction;
 
 import java.io.PrintStream;

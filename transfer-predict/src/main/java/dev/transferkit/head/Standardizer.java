@@ -9,7 +9,7 @@ import java.util.Arrays;
 /**
  * Per-feature standardisation {@code (x - mean) / scale}, with the mean and the (population) standard deviation of
  * the training rows, as scikit-learn's {@code StandardScaler}: a feature that is constant on the training rows gets
- * scale 1. Immutable.
+ * scale 1 ({@code LinearHeadTrainer.fitStandardizer} in transfer-extract computes them). Immutable.
  */
 final class Standardizer {
     private final double[] mean;
@@ -32,43 +32,6 @@ final class Standardizer {
         }
         this.mean = mean.clone();
         this.scale = scale.clone();
-    }
-
-    /**
-     * Computes the mean and standard deviation of every column, refusing non-finite values.
-     *
-     * @param x rows of features {@code [n, d]}, n at least 1
-     * @return the standardisation
-     * @throws IllegalArgumentException naming the first row and value that is not finite
-     */
-    static Standardizer fit(INDArray x) {
-        int n = (int) x.rows();
-        int d = (int) x.columns();
-        // Sums of differences from the first row: exact enough when a feature's mean dwarfs its spread.
-        float[] origin = x.getRow(0).toFloatVector();
-        double[] sum = new double[d];
-        double[] squares = new double[d];
-        Matrices.forEachRow(x, (i, row) -> {
-            for (int j = 0; j < d; j++) {
-                float v = row[j];
-                if (!Float.isFinite(v)) {
-                    throw new IllegalArgumentException("Feature vector " + i + " contains the non-finite value " + v + ".");
-                }
-                double diff = (double) v - origin[j];
-                sum[j] += diff;
-                squares[j] += diff * diff;
-            }
-        });
-        double[] mean = new double[d];
-        double[] scale = new double[d];
-        for (int j = 0; j < d; j++) {
-            double shift = sum[j] / n;
-            mean[j] = origin[j] + shift;
-            double std = Math.sqrt(Math.max(0, squares[j] / n - shift * shift));
-            // A constant feature has all differences exactly zero; it keeps scale 1, as in scikit-learn.
-            scale[j] = std == 0 ? 1 : std;
-        }
-        return new Standardizer(mean, scale);
     }
 
     /** @return the feature dimension */

@@ -2,6 +2,7 @@ package dev.transferkit.predict;
 
 import dev.transferkit.image.ResizePolicy;
 import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.Prediction;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -9,9 +9,9 @@ import java.util.Map;
  * A linear classifier on extracted features: L2-regularised logistic regression (binary, multinomial or
  * one-vs-rest) or a linear SVM. It optionally standardises each feature with the mean and standard deviation of its
  * training rows, computes one linear score per weight row, and turns the scores into class probabilities
- * (sigmoid, softmax, or normalised one-vs-rest sigmoids) or SVM margins. Built by {@link LinearHeadTrainer}, restored
- * by {@link #fromBytes} or, for heads saved as liblinear model text, {@link #fromModelText}; immutable and
- * thread-safe.
+ * (sigmoid, softmax, or normalised one-vs-rest sigmoids) or SVM margins. Built by {@code LinearHeadTrainer}
+ * (transfer-extract), restored by {@link #fromBytes} or, for heads saved as liblinear model text, {@link #fromModelText}
+ * (which needs no liblinear); immutable and thread-safe.
  */
 public final class LinearHead implements Head {
     private final List<String> labels;
@@ -73,7 +73,7 @@ public final class LinearHead implements Head {
      * @throws IllegalArgumentException when the text is not a liblinear model or does not fit the labels
      */
     public static LinearHead fromModelText(String text, List<String> labels, int inputDim, Map<String, String> info) {
-        return LiblinearModels.fromText(text, labels, inputDim, info);
+        return LiblinearFormat.read(text, labels, inputDim, info);
     }
 
     /**

@@ -1,7 +1,8 @@
-package dev.transferkit.store;
+package dev.transferkit.extract;
 
 /**
- * How the activations of a layer were reduced to one feature vector per image before they were stored.
+ * How the activations of a layer are reduced to one feature vector per image: for a feature store, and in a saved
+ * predictor before its head.
  */
 public enum Pooling {
     /** No pooling: the activations were flattened (e.g. a dense layer, or a small feature map kept whole). */

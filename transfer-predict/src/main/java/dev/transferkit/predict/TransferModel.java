@@ -6,6 +6,7 @@ import dev.transferkit.core.AtomicFiles;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.eval.ClassificationReport;
 import dev.transferkit.extract.FeaturePipeline;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.head.Head;
 import dev.transferkit.head.HeadCodec;
 import dev.transferkit.image.BatchLoader;
@@ -16,13 +17,10 @@ import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.image.ImagePipeline;
-import dev.transferkit.image.InputSpec;
 import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.Prediction;
-import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
-import dev.transferkit.store.StoreSpec;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -131,6 +129,11 @@ public final class TransferModel {
         return features.pooling();
     }
 
+    /** @return what this predictor's features are computed with: base network, layer, pooling, input size, preprocessing */
+    public FeatureOrigin featureOrigin() {
+        return FeatureOrigin.of(features.model(), features.targets().get(0));
+    }
+
     /** @return the head, or {@code null} when the network's own output classifies */
     public Head head() {
         return head;
@@ -223,33 +226,28 @@ public final class TransferModel {
     }
 
     /**
-     * Evaluates the predictor on a feature store written with the same model, layer and pooling, without running the
-     * network again.
+     * Evaluates the predictor on stored features (e.g. a feature store) computed with the same model, layer, pooling,
+     * input size and preprocessing, without running the network again.
      *
-     * @param store a complete store whose label names equal this predictor's
+     * @param store complete stored features whose label names equal this predictor's
      * @return the classification report
-     * @throws TransferKitException when the store was written by another model, layer, pooling, input size or
-     *                              preprocessing, has another feature dimension than the head, or has other labels
+     * @throws TransferKitException when the features were computed by another model, layer, pooling, input size or
+     *                              preprocessing, have another dimension than the head, or have other labels
      */
-    public ClassificationReport evaluate(FeatureStore store) {
-        StoreSpec spec = store.spec();
-        BaseModel base = features.model();
+    public ClassificationReport evaluate(StoredFeatures store) {
         // Input size and preprocessing change the features as much as the layer does; a store made with other ones
         // would give a silently wrong report.
-        if (!spec.model().equals(base.name()) || !spec.layer().equals(features.layer())
-                || spec.pooling() != features.pooling() || !spec.inputSpec().equals(base.inputSpec())
-                || !spec.preprocessing().equals(base.preprocessing())) {
-            throw new TransferKitException("The store " + store.path() + " holds " + describe(spec.model(), spec.layer(),
-                    spec.pooling(), spec.inputSpec(), spec.preprocessing().name()) + " features, but this predictor uses "
-                    + describe(base.name(), features.layer(), features.pooling(), base.inputSpec(), base.preprocessing().name())
+        if (!store.origin().equals(featureOrigin())) {
+            throw new TransferKitException("The store " + store.path() + " holds " + store.origin()
+                    + " features, but this predictor uses " + featureOrigin()
                     + "; extract the store again with this predictor's base model.");
         }
-        if (head != null && spec.featureDim() != head.inputDim()) {
-            throw new TransferKitException("The store " + store.path() + " holds " + spec.featureDim()
+        if (head != null && store.dim() != head.inputDim()) {
+            throw new TransferKitException("The store " + store.path() + " holds " + store.dim()
                     + "-dimensional features, but this predictor's head takes " + head.inputDim() + ".");
         }
-        if (!spec.labelNames().equals(labels)) {
-            throw new TransferKitException("The store " + store.path() + " has the classes " + spec.labelNames()
+        if (!store.labelNames().equals(labels)) {
+            throw new TransferKitException("The store " + store.path() + " has the classes " + store.labelNames()
                     + " but this predictor knows " + labels + ".");
         }
         int n = (int) store.rows();
@@ -267,11 +265,6 @@ public final class TransferModel {
             }
         }
         return ClassificationReport.of(labels, truth, predicted);
-    }
-
-    private static String describe(String model, String layer, Pooling pooling, InputSpec input, String preprocessing) {
-        return model + "/" + layer + "/" + pooling + " (input " + input.height() + "x" + input.width() + "x"
-                + input.channels() + " " + input.format() + ", preprocessing " + preprocessing + ")";
     }
 
     private static int argMax(float[] v) {

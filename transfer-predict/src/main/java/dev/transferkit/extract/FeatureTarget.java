@@ -1,6 +1,5 @@
 package dev.transferkit.extract;
 
-import dev.transferkit.store.Pooling;
 
 import java.util.Objects;
 

@@ -5,7 +5,6 @@ import dev.transferkit.engine.EngineException;
 import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.model.BaseModel;
-import dev.transferkit.store.Pooling;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -27,8 +26,9 @@ import java.util.Optional;
 /**
  * Turns a preprocessed image batch into one feature vector per image: runs the base network up to a chosen layer
  * and pools that layer's activations. The one place where images become features, shared by the
- * {@link FeatureExtractor} and the saved predictor, so both always compute the same numbers. A pipeline can also
- * compute several {@link FeatureTarget}s (layers and poolings) from one forward pass ({@link #featuresAll}).
+ * {@code FeatureExtractor} (transfer-extract) and the saved predictor, so both always compute the same numbers. A
+ * pipeline can also compute several {@link FeatureTarget}s (layers and poolings) from one forward pass
+ * ({@link #featuresAll}).
  *
  * <p>The frozen forward pass runs through the model's {@link dev.transferkit.engine.InferenceEngine} (see
  * {@link BaseModel#engine(String)}); when the engine is off or cannot compile the network, through DL4J's layers on a

@@ -1,22 +1,30 @@
-package dev.transferkit.predict;
-
-import dev.transferkit.model.Prediction;
+package dev.transferkit.model;
 
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The classification of one image by a {@link TransferModel}.
+ * The classification of one image: what {@link BaseModel#classify} (a pretrained network's own classes) and a saved
+ * predictor's {@code TransferModel.predict} return.
  *
  * @param image         the image file, or {@code null} for an in-memory image
- * @param ranked        every class, highest score first
+ * @param ranked        the classes, highest score first: every class, or the {@code k} best when only those were
+ *                      asked for; at least one
  * @param probabilistic true when the scores are probabilities, false for SVM margins
  */
 public record Classification(Path image, List<Prediction> ranked, boolean probabilistic) {
-    /** Copies the ranking. */
+    /**
+     * Copies the ranking.
+     *
+     * @throws IllegalArgumentException when the ranking is empty
+     */
     public Classification {
         ranked = List.copyOf(ranked);
+        if (ranked.isEmpty()) {
+            throw new IllegalArgumentException("The classification of " + (image == null ? "an in-memory image" : image)
+                    + " has no classes; it needs at least one.");
+        }
     }
 
     /** @return the predicted class */

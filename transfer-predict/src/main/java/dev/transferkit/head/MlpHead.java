@@ -15,8 +15,8 @@ import java.util.List;
 
 /**
  * A small multi-layer perceptron on extracted features (for example D→256→16→k), trained batch by batch from a
- * feature store by {@link MlpHeadTrainer}. Scores are softmax probabilities. Thread-safe: calls into the network
- * are synchronised.
+ * feature store by {@code MlpHeadTrainer} (transfer-extract). Scores are softmax probabilities. Thread-safe: calls
+ * into the network are synchronised.
  */
 public final class MlpHead implements Head {
     private final MultiLayerNetwork network;

@@ -5,7 +5,6 @@ import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
-import dev.transferkit.store.Pooling;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
