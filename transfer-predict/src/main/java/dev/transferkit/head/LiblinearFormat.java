@@ -44,6 +44,9 @@ final class LiblinearFormat {
         String[] lines = text.split("\r?\n", -1);
         int line = 0;
         for (; line < lines.length && !lines[line].strip().equals("w"); line++) {
+            if (lines[line].isBlank()) {
+                continue;
+            }
             String[] parts = lines[line].strip().split("\\s+");
             switch (parts[0]) {
                 case "solver_type" -> solver = value(parts, lines[line]);
