@@ -77,10 +77,14 @@ public final class PredictorService implements AutoCloseable {
         return service;
     }
 
-    /** @return the address of the classification endpoint, e.g. {@code http://127.0.0.1:8080/classify} */
+    /**
+     * @return the address of the classification endpoint, e.g. {@code http://127.0.0.1:8080/classify}; {@code localhost}
+     *         when listening on every interface
+     */
     public URI endpoint() {
         InetSocketAddress a = server.getAddress();
-        return URI.create("http://" + a.getAddress().getHostAddress() + ":" + a.getPort() + "/classify");
+        String host = a.getAddress().isAnyLocalAddress() ? "localhost" : a.getAddress().getHostAddress();
+        return URI.create("http://" + host + ":" + a.getPort() + "/classify");
     }
 
     /** Stops listening; a request being answered is given a second to finish. */
@@ -115,7 +119,7 @@ public final class PredictorService implements AutoCloseable {
                 Classification c = model.predict(upload);
                 respond(exchange, 200, json(c, k));
             } catch (TransferKitException e) {
-                respond(exchange, 400, error(e.getMessage().replace(upload.toString(), "the uploaded image")));
+                respond(exchange, 400, error(e.getMessage().replace(upload.toString(), "<upload>")));
             } finally {
                 Files.deleteIfExists(upload);
             }

@@ -7,6 +7,7 @@ import dev.transferkit.model.Classification;
 import dev.transferkit.model.Prediction;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.predict.TransferModel;
+import dev.transferkit.testing.ChildJvm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -15,6 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -109,13 +111,33 @@ class PredictorServiceTest {
     }
 
     @Test
+    void aJvmWithOnlyTheRuntimeClasspathServesThePredictorsClassification() throws Exception {
+        Path file = predictor("v1-linear-head");
+        Path image = image("d.jpg", "jpg", 0x40A020);
+        String classPath = Path.of("target", "classes") + File.pathSeparator
+                + Files.readString(Path.of("target", "classpath.txt")).strip();
+        assertTrue(!classPath.contains("hdf5") && !classPath.contains("liblinear") && !classPath.contains("spark"), classPath);
+        try (ChildJvm child = ChildJvm.start(classPath, PredictorService.class.getName(), "--serve", "0", file.toString())) {
+            String serving = child.awaitLine(l -> l.startsWith("Serving "), "the address being served");
+            URI endpoint = URI.create(serving.replaceAll(".* at (http://\\S+/classify):.*", "$1"));
+            HttpResponse<String> r = post(URI.create(endpoint + "?top=1"), Files.readAllBytes(image));
+            assertEquals(200, r.statusCode(), r.body());
+            Classification expected = TransferModel.load(file).predict(image);
+            JsonNode json = JSON.readTree(r.body());
+            assertEquals(expected.label(), json.get("label").asText());
+            assertEquals(expected.score(), json.get("score").asDouble(), 0.0);
+            assertEquals(1, json.get("ranked").size());
+        }
+    }
+
+    @Test
     void badRequestsGetAnErrorNamingTheProblem() throws Exception {
         try (PredictorService service = PredictorService.start(TransferModel.load(predictor("network")),
                 new InetSocketAddress("127.0.0.1", 0), 3)) {
             HttpResponse<String> notImage = post(service.endpoint(), "not an image".getBytes(StandardCharsets.UTF_8));
             assertEquals(400, notImage.statusCode());
             String error = JSON.readTree(notImage.body()).get("error").asText();
-            assertTrue(error.contains("the uploaded image") && !error.contains("transferkit-upload-"), error);
+            assertTrue(error.contains("The file <upload> could not be decoded") && !error.contains("transferkit-upload-"), error);
 
             HttpResponse<String> get = http.send(HttpRequest.newBuilder(service.endpoint()).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
