@@ -57,14 +57,8 @@ class BaseModelTest {
     @Test
     void classifyGivesTheImagesKBestClassesAsOneClassification(@TempDir Path dir) throws Exception {
         BaseModel model = TinyNetworks.baseModel(LABELS);
-        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(16, 16, java.awt.image.BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 16; y++) {
-            for (int x = 0; x < 16; x++) {
-                image.setRGB(x, y, 0x102030 + 9 * x + 5 * y * 256);
-            }
-        }
-        Path file = dir.resolve("image.png");
-        javax.imageio.ImageIO.write(image, "png", file.toFile());
+        Path file = dev.transferkit.image.TestImages.gradient(dir.resolve("image.png"), 16, 16, 0x102030);
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(file.toFile());
         List<Prediction> expected = model.topK(model.output(model.pipeline(dev.transferkit.image.ImageOptions.defaults()).load(file)), 2).get(0);
 
         Classification fromFile = model.classify(file, 2);

@@ -1,12 +1,11 @@
 package dev.transferkit.predict;
 
+import dev.transferkit.image.TestImages;
 import dev.transferkit.model.Classification;
 import dev.transferkit.model.TinyNetworks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,16 +26,8 @@ class PredictionWriterTest {
     private final TransferModel model = TransferModel.ofNetwork(TinyNetworks.baseModel(List.of("cat", "dog", "fox")),
             dev.transferkit.image.ImageOptions.defaults(), Map.of());
 
-    private Path image(String name, int rgb) throws IOException {
-        BufferedImage img = new BufferedImage(16, 16, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 16; y++) {
-            for (int x = 0; x < 16; x++) {
-                img.setRGB(x, y, rgb + x * 7 + y * 3);
-            }
-        }
-        Path p = dir.resolve(name);
-        ImageIO.write(img, "png", p.toFile());
-        return p;
+    private Path image(String name, int rgb) {
+        return TestImages.gradient(dir.resolve(name), 16, 16, rgb);
     }
 
     private static String write(PredictionWriter w, List<Path> images, PredictionWriter.Summary expected) {

@@ -6,6 +6,7 @@ import dev.transferkit.extract.FeatureTarget;
 import dev.transferkit.extract.Pooling;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ResizePolicy;
+import dev.transferkit.image.TestImages;
 import dev.transferkit.model.Classification;
 import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.TinyNetworks;
@@ -14,8 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,17 +37,6 @@ class SavedPredictorTest {
     @TempDir
     Path dir;
 
-    private Path image(String name, int rgb) throws IOException {
-        BufferedImage img = new BufferedImage(20, 14, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 14; y++) {
-            for (int x = 0; x < 20; x++) {
-                img.setRGB(x, y, rgb + x * 9 + y * 4 * 256);
-            }
-        }
-        Path p = dir.resolve(name);
-        ImageIO.write(img, "png", p.toFile());
-        return p;
-    }
 
     /** Features held in memory, as a feature store would hold them. */
     private record Features(FeatureOrigin origin, float[][] vectors, int[] labels, List<String> labelNames) implements StoredFeatures {
@@ -90,7 +78,8 @@ class SavedPredictorTest {
         assertEquals(crop, back.imageOptions());
         assertEquals(Map.of("trainedOn", "nothing"), back.provenance());
         assertEquals(model.featureOrigin(), back.featureOrigin());
-        for (Path p : List.of(image("a.png", 0x203040), image("b.png", 0x905010))) {
+        for (Path p : List.of(TestImages.gradient(dir.resolve("a.png"), 20, 14, 0x203040),
+                TestImages.gradient(dir.resolve("b.png"), 20, 14, 0x905010))) {
             Classification before = model.predict(p);
             Classification after = back.predict(p);
             assertEquals(before.ranked(), after.ranked(), "identical scores after loading");

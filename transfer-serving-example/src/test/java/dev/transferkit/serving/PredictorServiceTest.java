@@ -3,6 +3,7 @@ package dev.transferkit.serving;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.image.ImageOptions;
+import dev.transferkit.image.TestImages;
 import dev.transferkit.model.Classification;
 import dev.transferkit.model.Prediction;
 import dev.transferkit.model.TinyNetworks;
@@ -13,8 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -64,16 +63,8 @@ class PredictorServiceTest {
         return file;
     }
 
-    private Path image(String name, String format, int rgb) throws IOException {
-        BufferedImage img = new BufferedImage(24, 18, BufferedImage.TYPE_INT_RGB);
-        for (int y = 0; y < 18; y++) {
-            for (int x = 0; x < 24; x++) {
-                img.setRGB(x, y, rgb + x * 7 + y * 5 * 256);
-            }
-        }
-        Path p = dir.resolve(name);
-        assertTrue(ImageIO.write(img, format, p.toFile()));
-        return p;
+    private Path image(String name, int rgb) {
+        return TestImages.gradient(dir.resolve(name), 24, 18, rgb);
     }
 
     private HttpResponse<String> post(URI uri, byte[] body) throws IOException, InterruptedException {
@@ -87,7 +78,7 @@ class PredictorServiceTest {
         Path file = predictor(which);
         TransferModel reference = TransferModel.load(file);
         try (PredictorService service = PredictorService.start(TransferModel.load(file), new InetSocketAddress("127.0.0.1", 0), 2)) {
-            for (Path image : List.of(image("a.png", "png", 0x203040), image("b.jpg", "jpg", 0xA05010))) {
+            for (Path image : List.of(image("a.png", 0x203040), image("b.jpg", 0xA05010))) {
                 Classification expected = reference.predict(image);
                 HttpResponse<String> r = post(service.endpoint(), Files.readAllBytes(image));
                 assertEquals(200, r.statusCode(), r.body());
@@ -113,7 +104,7 @@ class PredictorServiceTest {
     @Test
     void aJvmWithOnlyTheRuntimeClasspathServesThePredictorsClassification() throws Exception {
         Path file = predictor("v1-linear-head");
-        Path image = image("d.jpg", "jpg", 0x40A020);
+        Path image = image("d.jpg", 0x40A020);
         String classPath = Path.of("target", "classes") + File.pathSeparator
                 + Files.readString(Path.of("target", "classpath.txt")).strip();
         assertTrue(!classPath.contains("hdf5") && !classPath.contains("liblinear") && !classPath.contains("spark"), classPath);
@@ -144,7 +135,7 @@ class PredictorServiceTest {
             assertEquals(405, get.statusCode());
             assertTrue(JSON.readTree(get.body()).get("error").asText().contains("GET"), get.body());
 
-            byte[] png = Files.readAllBytes(image("c.png", "png", 0x102030));
+            byte[] png = Files.readAllBytes(image("c.png", 0x102030));
             HttpResponse<String> zero = post(URI.create(service.endpoint() + "?top=0"), png);
             assertEquals(400, zero.statusCode());
             assertTrue(zero.body().contains("was 0"), zero.body());
@@ -157,8 +148,8 @@ class PredictorServiceTest {
     @Test
     void theCommandLinePrintsEachImagesClasses() throws Exception {
         Path file = predictor("v1-linear-head");
-        Path a = image("a.png", "png", 0x305070);
-        Path b = image("b.png", "png", 0xC02040);
+        Path a = image("a.png", 0x305070);
+        Path b = image("b.png", 0xC02040);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         assertNull(PredictorService.run(new String[]{"--top", "2", file.toString(), a.toString(), b.toString()},
                 new PrintStream(bytes, true, StandardCharsets.UTF_8)));
