@@ -15,7 +15,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

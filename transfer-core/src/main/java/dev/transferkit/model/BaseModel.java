@@ -270,10 +270,11 @@ public final class BaseModel {
      *
      * @param image the image file
      * @param k     how many classes to return
-     * @return the {@code k} most probable classes, most probable first
+     * @return the image's {@code k} most probable classes, most probable first
+     * @throws IllegalArgumentException when {@code k} is less than 1
      */
-    public List<Prediction> classify(Path image, int k) {
-        return topK(output(pipeline(ImageOptions.defaults()).load(image)), k).get(0);
+    public Classification classify(Path image, int k) {
+        return new Classification(image, topK(output(pipeline(ImageOptions.defaults()).load(image)), k).get(0), true);
     }
 
     /**
@@ -281,10 +282,11 @@ public final class BaseModel {
      *
      * @param image the image
      * @param k     how many classes to return
-     * @return the {@code k} most probable classes, most probable first
+     * @return the {@code k} most probable classes, most probable first, without an image path
+     * @throws IllegalArgumentException when {@code k} is less than 1
      */
-    public List<Prediction> classify(BufferedImage image, int k) {
-        return topK(output(pipeline(ImageOptions.defaults()).toBatch(List.of(image))), k).get(0);
+    public Classification classify(BufferedImage image, int k) {
+        return new Classification(null, topK(output(pipeline(ImageOptions.defaults()).toBatch(List.of(image))), k).get(0), true);
     }
 
     /**

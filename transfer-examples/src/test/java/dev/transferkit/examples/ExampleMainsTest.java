@@ -122,7 +122,7 @@ class ExampleMainsTest {
         ClassifyExample.Result r = ClassifyExample.run(List.of(image), unreachable, () -> TinyNetworks.baseModel(TinyData.CLASSES).toBuilder(), 2, out);
         assertTrue(r.fellBack());
         assertEquals("tiny-convnet", r.modelName());
-        assertEquals(2, r.predictions().get(0).size());
+        assertEquals(2, r.predictions().get(0).ranked().size());
         assertTrue(printed().contains("Could not load the preferred network") && printed().contains("127.0.0.1:1"), printed());
         assertTrue(printed().contains("Falling back to the network tiny-convnet, whose head knows 2 classes [blue, red]"), printed());
         assertTrue(printed().contains("dog.png"), printed());

@@ -13,7 +13,6 @@ import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.FeatureStoreWriter;
-import dev.transferkit.store.Pooling;
 import dev.transferkit.store.StoreSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -152,7 +152,7 @@ public final class LinearHeadTrainer {
     public LinearHead fit(INDArray x, int[] y, List<String> labels) {
         validate(x, y, labels);
         // Computing the standardisation also refuses non-finite values, so it runs even when it is not applied.
-        Standardizer stats = Standardizer.fit(x);
+        Standardizer stats = fitStandardizer(x);
         Standardizer standardizer = standardize ? stats : null;
         double[] weights = classWeights.resolve(labels, y);
         Map<String, String> info = new LinkedHashMap<>();
@@ -194,7 +194,7 @@ public final class LinearHeadTrainer {
             throw new IllegalArgumentException("Cross-validation needs every class in every fold, but " + tooSmall
                     + ", fewer than the " + folds + " folds.");
         }
-        Standardizer stats = Standardizer.fit(x);
+        Standardizer stats = fitStandardizer(x);
         double[] weights = classWeights.resolve(labels, y);
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
@@ -213,6 +213,43 @@ public final class LinearHeadTrainer {
         String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
         LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
         return withInfo(s.fit(grid[outcome.best()], outcome.paths(), outcome.best()), Map.of("crossValidation", scores));
+    }
+
+    /**
+     * Computes the mean and standard deviation of every column, refusing non-finite values.
+     *
+     * @param x rows of features {@code [n, d]}, n at least 1
+     * @return the standardisation
+     * @throws IllegalArgumentException naming the first row and value that is not finite
+     */
+    static Standardizer fitStandardizer(INDArray x) {
+        int n = (int) x.rows();
+        int d = (int) x.columns();
+        // Sums of differences from the first row: exact enough when a feature's mean dwarfs its spread.
+        float[] origin = x.getRow(0).toFloatVector();
+        double[] sum = new double[d];
+        double[] squares = new double[d];
+        Matrices.forEachRow(x, (i, row) -> {
+            for (int j = 0; j < d; j++) {
+                float v = row[j];
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("Feature vector " + i + " contains the non-finite value " + v + ".");
+                }
+                double diff = (double) v - origin[j];
+                sum[j] += diff;
+                squares[j] += diff * diff;
+            }
+        });
+        double[] mean = new double[d];
+        double[] scale = new double[d];
+        for (int j = 0; j < d; j++) {
+            double shift = sum[j] / n;
+            mean[j] = origin[j] + shift;
+            double std = Math.sqrt(Math.max(0, squares[j] / n - shift * shift));
+            // A constant feature has all differences exactly zero; it keeps scale 1, as in scikit-learn.
+            scale[j] = std == 0 ? 1 : std;
+        }
+        return new Standardizer(mean, scale);
     }
 
     /** The head with more training details, in a fixed reading order. */

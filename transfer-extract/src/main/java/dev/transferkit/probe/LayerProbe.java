@@ -15,7 +15,7 @@ import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.LoadedFeatures;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

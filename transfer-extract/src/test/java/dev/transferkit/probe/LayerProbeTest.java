@@ -7,7 +7,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

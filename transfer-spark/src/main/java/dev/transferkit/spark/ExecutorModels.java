@@ -4,7 +4,7 @@ import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.model.BaseModel;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.apache.spark.broadcast.Broadcast;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

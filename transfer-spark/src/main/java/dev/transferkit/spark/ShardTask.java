@@ -11,7 +11,7 @@ import dev.transferkit.image.ResizePolicy;
 import dev.transferkit.io.Checksums;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStoreWriter;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.StoreSpec;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.TaskContext;

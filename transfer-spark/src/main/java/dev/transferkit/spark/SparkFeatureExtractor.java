@@ -9,7 +9,7 @@ import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.model.BaseModel;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.ShardManifest;
 import dev.transferkit.store.StoreSpec;
 import org.apache.hadoop.fs.FileSystem;
