@@ -40,7 +40,8 @@ public final class ClassWeights {
                 throw new IllegalArgumentException("The weight of class '" + k + "' must be positive and finite, but was " + v + ".");
             }
         });
-        return new ClassWeights(Map.copyOf(weights), false);
+        // Sorted, so that toString (part of a fine-tuning run's fingerprint) is the same in every JVM.
+        return new ClassWeights(java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(weights)), false);
     }
 
     /**
