@@ -10,7 +10,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.StoreDataSetIterator;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

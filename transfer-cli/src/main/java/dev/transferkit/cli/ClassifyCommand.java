@@ -2,6 +2,7 @@ package dev.transferkit.cli;
 
 import dev.transferkit.image.ImagePaths;
 import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.Prediction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,9 +44,9 @@ final class ClassifyCommand implements Callable<Integer> {
         }
         int width = images.stream().mapToInt(p -> p.toString().length()).max().orElse(4);
         for (Path image : images) {
-            List<Prediction> top = base.classify(image, k);
+            Classification top = base.classify(image, k);
             StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-" + width + "s", image));
-            for (Prediction p : top) {
+            for (Prediction p : top.ranked()) {
                 sb.append(String.format(Locale.ROOT, "  %s %.4f", p.label(), p.probability()));
             }
             main.out.println(sb);

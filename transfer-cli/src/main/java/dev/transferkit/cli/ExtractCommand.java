@@ -6,7 +6,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.probe.LayerProbe;
 import dev.transferkit.probe.ProbeResult;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;

@@ -40,7 +40,8 @@ final class ModelSpec {
     /**
      * @param spec          a network name or a model file
      * @param inputSize     for an ONNX file whose graph leaves it open: {@code {height, width}}, or null
-     * @param preprocessing for an ONNX file: its preprocessing, or null for torchvision's ImageNet normalisation
+     * @param preprocessing for an ONNX file: its preprocessing, set on the builder the source reads into; null for
+     *                      torchvision's ImageNet normalisation
      * @return where the model comes from (nothing is loaded yet)
      * @throws TransferKitException when the value is neither a known name nor an existing file
      */
@@ -60,14 +61,15 @@ final class ModelSpec {
         }
         Path file = Path.of(spec);
         if (Files.isRegularFile(file) && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx")) {
-            OnnxSource.Builder b = OnnxSource.builder().setFile(file).optPreprocessing(preprocessing);
+            OnnxSource.Builder b = OnnxSource.builder().setFile(file);
             if (inputSize != null) {
                 b.optInputSize(inputSize[0], inputSize[1]);
             }
-            return b.build();
+            OnnxSource onnx = b.build();
+            return preprocessing == null ? onnx : () -> onnx.read().setPreprocessing(preprocessing);
         }
         if (Files.isRegularFile(file)) {
-            return Dl4jZipSource.builder().setFile(file).build();
+            return Dl4jZipSource.of(file);
         }
         throw new TransferKitException("'" + spec + "' is neither a built-in network (" + String.join(", ", names())
                 + ") nor an existing model file (a model zip or an .onnx file).");

@@ -35,8 +35,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * default), its label names when known, and where it came from.
  *
  * <p>Obtain one from a {@link ModelSource} ({@code ZooSource}, {@code Dl4jZipSource}, {@code KerasSource},
- * {@code TfjsSource}, {@code NsfwjsSource}) or build one around your own graph with {@link #builder()}.
- * Instances are immutable; the wrapped graph is shared, so {@link #classify} and {@link #output} are
+ * {@code TfjsSource}, {@code NsfwjsSource}, {@code OnnxSource}) or build one around your own graph with {@link #builder()}.
+ * A source only reads its files: {@link ModelSource#read()} returns this class's builder holding the network and what
+ * the files declare, and every descriptive setting (name, input spec, preprocessing, feature layers, labels,
+ * provenance) is set or overridden there, e.g.
+ * {@code KerasSource.of(file).read().setPreprocessing(Preprocessing.TF).optLabels(labels).build()}; a loaded model is
+ * changed the same way through {@link #toBuilder()}. Instances are immutable; the wrapped graph is shared, so {@link #classify} and {@link #output} are
  * synchronised on it.
  *
  * <p>Forward passes run through an {@link InferenceEngine} (the network exported to ONNX and run in ONNX Runtime, several
@@ -64,14 +68,14 @@ public final class BaseModel {
     private final java.nio.file.Path onnxFile;
     private final Map<List<String>, Optional<InferenceEngine>> engines = new ConcurrentHashMap<>();
 
-    private BaseModel(Builder b) {
+    private BaseModel(Builder b, Preprocessing preprocessing, Map<String, String> provenance) {
         this.name = b.name;
         this.graph = b.graph;
         this.inputSpec = b.inputSpec;
-        this.preprocessing = b.preprocessing;
+        this.preprocessing = preprocessing;
         this.featureLayers = List.copyOf(b.featureLayers);
         this.labels = List.copyOf(b.labels);
-        this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(b.provenance));
+        this.provenance = Collections.unmodifiableMap(new LinkedHashMap<>(provenance));
         this.useEngine = b.useEngine;
         this.engineOptions = b.engineOptions;
         this.onnxFile = b.onnxFile;
@@ -89,7 +93,7 @@ public final class BaseModel {
 
     /**
      * Starts a builder holding this model's settings (the same graph object), to derive a model that differs in some
-     * of them, e.g. other recommended feature layers or engine options.
+     * of them, e.g. other labels, recommended feature layers or engine options.
      *
      * @return a new builder
      */
@@ -101,7 +105,7 @@ public final class BaseModel {
         b.preprocessing = preprocessing;
         b.featureLayers = featureLayers;
         b.labels = labels;
-        b.provenance = provenance;
+        b.provenance = new LinkedHashMap<>(provenance);
         b.useEngine = useEngine;
         b.engineOptions = engineOptions;
         b.onnxFile = onnxFile;
@@ -266,10 +270,11 @@ public final class BaseModel {
      *
      * @param image the image file
      * @param k     how many classes to return
-     * @return the {@code k} most probable classes, most probable first
+     * @return the image's {@code k} most probable classes, most probable first
+     * @throws IllegalArgumentException when {@code k} is less than 1
      */
-    public List<Prediction> classify(Path image, int k) {
-        return topK(output(pipeline(ImageOptions.defaults()).load(image)), k).get(0);
+    public Classification classify(Path image, int k) {
+        return new Classification(image, topK(output(pipeline(ImageOptions.defaults()).load(image)), k).get(0), true);
     }
 
     /**
@@ -277,10 +282,11 @@ public final class BaseModel {
      *
      * @param image the image
      * @param k     how many classes to return
-     * @return the {@code k} most probable classes, most probable first
+     * @return the {@code k} most probable classes, most probable first, without an image path
+     * @throws IllegalArgumentException when {@code k} is less than 1
      */
-    public List<Prediction> classify(BufferedImage image, int k) {
-        return topK(output(pipeline(ImageOptions.defaults()).toBatch(List.of(image))), k).get(0);
+    public Classification classify(BufferedImage image, int k) {
+        return new Classification(null, topK(output(pipeline(ImageOptions.defaults()).toBatch(List.of(image))), k).get(0), true);
     }
 
     /**
@@ -358,12 +364,41 @@ public final class BaseModel {
         private Preprocessing preprocessing;
         private List<String> featureLayers = List.of();
         private List<String> labels = List.of();
-        private Map<String, String> provenance = Map.of();
+        private Map<String, String> provenance = new LinkedHashMap<>();
         private boolean useEngine = true;
         private EngineOptions engineOptions = EngineOptions.defaults();
         private java.nio.file.Path onnxFile;
+        private String undeclared;
+        private Preprocessing conventionalPreprocessing;
+        private String convention;
 
         private Builder() {
+        }
+
+        /**
+         * Says what the files a source read leave out, for the message when a required setting is then missing.
+         *
+         * @param undeclared one or more sentences naming the files and what they do not record
+         * @return this builder
+         */
+        Builder undeclared(String undeclared) {
+            this.undeclared = undeclared;
+            return this;
+        }
+
+        /**
+         * Sets the preprocessing to use when {@link #setPreprocessing} is not called, for files that do not record it
+         * but follow a convention (ONNX exports of torchvision models). Using it is logged, with the {@link #undeclared}
+         * sentence, and noted in the provenance entry {@code preprocessing}.
+         *
+         * @param preprocessing the conventional preprocessing
+         * @param convention    whose convention it is, e.g. {@code "default for ONNX models"}
+         * @return this builder
+         */
+        Builder defaultPreprocessing(Preprocessing preprocessing, String convention) {
+            this.conventionalPreprocessing = Objects.requireNonNull(preprocessing, "preprocessing");
+            this.convention = Objects.requireNonNull(convention, "convention");
+            return this;
         }
 
         /**
@@ -430,9 +465,21 @@ public final class BaseModel {
             return this;
         }
 
-        /** @param provenance where the model came from @return this builder */
+        /** @param provenance where the model came from; replaces the entries set so far @return this builder */
         public Builder optProvenance(Map<String, String> provenance) {
             this.provenance = new LinkedHashMap<>(provenance);
+            return this;
+        }
+
+        /**
+         * Adds one provenance entry, replacing an entry of the same key, e.g. to record where a source's files came from.
+         *
+         * @param key   the entry's name, e.g. {@code "licence"}
+         * @param value its value
+         * @return this builder
+         */
+        public Builder optProvenance(String key, String value) {
+            provenance.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
             return this;
         }
 
@@ -440,17 +487,28 @@ public final class BaseModel {
          * Builds the model.
          *
          * @return the immutable model
-         * @throws IllegalStateException when a required value is missing
+         * @throws MissingSettingException when a required value is missing (naming what the source's files leave out)
          * @throws TransferKitException  when a feature layer is not in the graph
          */
         public BaseModel build() {
+            String why = undeclared == null ? "" : " " + undeclared;
             if (name == null || name.isBlank()) {
                 throw new MissingSettingException("A BaseModel needs a name: call setName.");
             }
             MissingSettingException.require(graph, "A BaseModel needs a network: call setGraph.");
-            MissingSettingException.require(inputSpec, "A BaseModel needs an input spec: call setInputSpec.");
-            MissingSettingException.require(preprocessing, "A BaseModel needs its preprocessing: call setPreprocessing.");
-            BaseModel model = new BaseModel(this);
+            MissingSettingException.require(inputSpec, "A BaseModel needs an input spec: call setInputSpec." + why);
+            Preprocessing pre = preprocessing;
+            Map<String, String> prov = new LinkedHashMap<>(provenance);
+            if (conventionalPreprocessing != null) {
+                if (pre == null) {
+                    pre = conventionalPreprocessing;
+                    LOG.info("{} Using '{}' ({}); set another with setPreprocessing (CLI: --preprocessing).", undeclared,
+                            pre.name(), convention);
+                }
+                prov.put("preprocessing", pre.name() + (preprocessing == null ? " (" + convention + ")" : ""));
+            }
+            MissingSettingException.require(pre, "A BaseModel needs its preprocessing: call setPreprocessing." + why);
+            BaseModel model = new BaseModel(this, pre, prov);
             featureLayers.forEach(model::requireLayer);
             return model;
         }

@@ -1,12 +1,9 @@
 package dev.transferkit.model;
 
-import dev.transferkit.core.MissingSettingException;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
-import dev.transferkit.image.Preprocessing;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.modelimport.keras.Hdf5Archive;
 import org.deeplearning4j.nn.modelimport.keras.KerasModelImport;
@@ -29,7 +26,11 @@ import java.util.Objects;
  * {@code MultiLayerNetwork} and converted.
  *
  * <p>The input spec comes from the model's input shape: {@code channels_last} models (the Keras default) take NHWC
- * batches, {@code channels_first} ones NCHW. The preprocessing cannot be read from the file and must be given.
+ * batches, {@code channels_first} ones NCHW. The model is named after the file. The preprocessing cannot be read from
+ * the file and must be set on the builder {@link #read()} returns:
+ * <pre>{@code
+ * BaseModel model = KerasSource.of(Path.of("model.h5")).read().setPreprocessing(Preprocessing.TF).build();
+ * }</pre>
  */
 public final class KerasSource implements ModelSource {
     private static final String WHAT = "Keras HDF5 file";
@@ -37,37 +38,32 @@ public final class KerasSource implements ModelSource {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
-    private final Preprocessing preprocessing;
-    private final String name;
-    private final List<String> labels;
-    private final List<String> featureLayers;
 
-    private KerasSource(Builder b) {
-        this.file = b.file;
-        this.preprocessing = b.preprocessing;
-        this.name = b.name;
-        this.labels = b.labels;
-        this.featureLayers = b.featureLayers;
+    private KerasSource(Path file) {
+        this.file = file;
     }
 
     /**
-     * Starts a builder: {@code setFile} and {@code setPreprocessing} are required.
+     * Returns the source of a Keras HDF5 file.
      *
-     * @return a new builder
+     * @param file the Keras {@code .h5} file
+     * @return the source; the file is read by {@link #read()}
      */
-    public static Builder builder() {
-        return new Builder();
+    public static KerasSource of(Path file) {
+        return new KerasSource(Objects.requireNonNull(file, "A KerasSource needs the path of a Keras .h5 file, but got null."));
     }
 
     /**
      * Imports the model.
      *
-     * @return the model
+     * @return a builder with the network, the file's base name, the input spec and the provenance ({@code source},
+     *         {@code file}, {@code kerasModelClass}, {@code kerasVersion}, {@code kerasBackend}); the preprocessing
+     *         must still be set
      * @throws ModelLoadException naming the file when it is missing, not HDF5, not a Keras model, not a single-input
      *                            image model, or uses a layer DL4J cannot import
      */
     @Override
-    public BaseModel load() {
+    public BaseModel.Builder read() {
         Path h5 = ModelFiles.requireFile(file, WHAT);
         requireHdf5(h5);
         Map<String, String> attributes = readKerasAttributes(h5);
@@ -84,22 +80,17 @@ public final class KerasSource implements ModelSource {
                     + "'; only Sequential and functional (Model) models can be imported.");
         }
         InputSpec spec = inputSpec(h5, config, sequential);
-        ComputationGraph graph = importGraph(h5, sequential);
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("source", WHAT);
-        provenance.put("file", h5.toString());
-        provenance.put("kerasModelClass", modelClass);
-        provenance.put("kerasVersion", attributes.getOrDefault("keras_version", "unknown"));
-        provenance.put("kerasBackend", attributes.getOrDefault("backend", "unknown"));
         return BaseModel.builder()
-                .setName(name != null ? name : ModelFiles.baseName(h5))
-                .setGraph(graph)
+                .setName(ModelFiles.baseName(h5))
+                .setGraph(importGraph(h5, sequential))
                 .setInputSpec(spec)
-                .setPreprocessing(preprocessing)
-                .optFeatureLayers(featureLayers)
-                .optLabels(labels)
-                .optProvenance(provenance)
-                .build();
+                .optProvenance("source", WHAT)
+                .optProvenance("file", h5.toString())
+                .optProvenance("kerasModelClass", modelClass)
+                .optProvenance("kerasVersion", attributes.getOrDefault("keras_version", "unknown"))
+                .optProvenance("kerasBackend", attributes.getOrDefault("backend", "unknown"))
+                .undeclared("The " + WHAT + " " + h5 + " does not record the preprocessing its model was trained with"
+                        + " (e.g. Preprocessing.TF for Keras MobileNet/Inception/Xception, CAFFE for VGG/ResNet).");
     }
 
     private static void requireHdf5(Path h5) {
@@ -189,64 +180,6 @@ public final class KerasSource implements ModelSource {
 
     @Override
     public String toString() {
-        return "KerasSource(file=" + file + ", preprocessing=" + preprocessing.name() + (name != null ? ", name=" + name : "")
-                + ", featureLayers=" + featureLayers + ", labels=" + labels.size() + ")";
-    }
-
-    /** Builder for {@link KerasSource}. */
-    public static final class Builder {
-        private Path file;
-        private Preprocessing preprocessing;
-        private String name;
-        private List<String> labels = List.of();
-        private List<String> featureLayers = List.of();
-
-        private Builder() {
-        }
-
-        /** @param file the Keras {@code .h5} file (required) @return this builder */
-        public Builder setFile(Path file) {
-            this.file = Objects.requireNonNull(file, "file");
-            return this;
-        }
-
-        /** @param preprocessing the preprocessing the model was trained with (required) @return this builder */
-        public Builder setPreprocessing(Preprocessing preprocessing) {
-            this.preprocessing = Objects.requireNonNull(preprocessing, "preprocessing");
-            return this;
-        }
-
-        /** @param name the model's name (default: the file name without extension) @return this builder */
-        public Builder optName(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /** @param labels class names of the model's output, in order @return this builder */
-        public Builder optLabels(List<String> labels) {
-            this.labels = List.copyOf(labels);
-            return this;
-        }
-
-        /** @param featureLayers useful feature layers (Keras layer names), recommended default first @return this builder */
-        public Builder optFeatureLayers(List<String> featureLayers) {
-            this.featureLayers = List.copyOf(featureLayers);
-            return this;
-        }
-
-        /**
-         * @return the source; the file is read by {@link KerasSource#load()}
-         * @throws MissingSettingException when the file or the preprocessing is missing
-         */
-        public KerasSource build() {
-            if (file == null) {
-                throw new MissingSettingException("A KerasSource needs a file: call setFile.");
-            }
-            if (preprocessing == null) {
-                throw new MissingSettingException("A KerasSource needs the preprocessing the model was trained with: call "
-                        + "setPreprocessing (e.g. Preprocessing.TF for Keras MobileNet/Inception/Xception, CAFFE for VGG/ResNet).");
-            }
-            return new KerasSource(this);
-        }
+        return "KerasSource(file=" + file + ")";
     }
 }

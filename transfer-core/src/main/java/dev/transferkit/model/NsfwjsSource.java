@@ -15,9 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -25,7 +23,7 @@ import java.util.Objects;
  * InceptionV3 whose ImageNet backbones were fine-tuned to five classes ({@link #LABELS}). They are the pretrained
  * CNN weights TransferKit can obtain from a package registry alone.
  *
- * <p>The first {@link #load()} obtains the package tarball through {@link NpmPackages} (verified against
+ * <p>The first {@link #read()} obtains the package tarball through {@link NpmPackages} (verified against
  * {@link #INTEGRITY}), extracts only {@code package/dist/models/<network>/} with {@link SafeArchives}, converts the
  * TF.js layers model with {@link TfjsSource}, and saves the result once as a model zip at {@link #cachedModel()}.
  * Later loads restore that zip directly. Inputs are RGB scaled to [0, 1] ({@link Preprocessing#UNIT}, as
@@ -48,18 +46,22 @@ public final class NsfwjsSource implements ModelSource {
     public enum Network {
         /**
          * MobileNetV2 (alpha 1.0), 224x224; uint8-quantised weights. Feature layers: {@code block_13_expand_relu}
-         * (14x14x576, the recommended default: with logistic regression on average-pooled features it scored 2 to 15
-         * points of balanced accuracy above {@code out_relu} on four labelled image sets this project had not tuned
-         * on, and it is the examples' layer), {@code out_relu} (7x7x1280), {@code flatten_1} (the 7x7 average pool
-         * flattened, 1280), {@code block_16_project_BN} (7x7x320).
+         * (14x14x576, the recommended default: {@code LayerProbe} chose it among 11 candidates, every block output
+         * from {@code block_8_add} to {@code out_relu}, on both the emoji and the Fashion-MNIST sets, and with logistic
+         * regression on average-pooled features it scored 2 to 15 points of balanced accuracy above {@code out_relu}
+         * on four labelled image sets this project had not tuned on; see docs/CHOOSING-A-LAYER.md), {@code out_relu}
+         * (7x7x1280), {@code flatten_1} (the 7x7 average pool flattened, 1280), {@code block_16_project_BN} (7x7x320).
          */
         MOBILENET_V2("mobilenet_v2", 224, List.of("block_13_expand_relu", "out_relu", "flatten_1", "block_16_project_BN")),
         /**
-         * InceptionV3, 299x299; uint8-quantised weights. Feature layers: {@code mixed10} (8x8x2048),
-         * {@code flatten_1} (the 8x8 average pool flattened, 2048), {@code mixed9} (8x8x2048), {@code mixed7}
-         * (17x17x768).
+         * InceptionV3, 299x299; uint8-quantised weights. Feature layers: {@code mixed6} (17x17x768, the recommended
+         * default: {@code LayerProbe} chose it on the emoji set among {@code mixed4} to {@code mixed10}, and it was
+         * 0.2 points of cross-validated balanced accuracy from the best on Fashion-MNIST, where {@code mixed10} was 10
+         * points behind; see docs/CHOOSING-A-LAYER.md), {@code mixed7} (17x17x768), {@code mixed5} (17x17x768),
+         * {@code mixed9} (8x8x2048), {@code mixed10} (8x8x2048, the classifier's input), {@code flatten_1} (the 8x8
+         * average pool of {@code mixed10} flattened, 2048).
          */
-        INCEPTION_V3("inception_v3", 299, List.of("mixed10", "flatten_1", "mixed9", "mixed7"));
+        INCEPTION_V3("inception_v3", 299, List.of("mixed6", "mixed7", "mixed5", "mixed9", "mixed10", "flatten_1"));
 
         private final String directory;
         private final int size;
@@ -135,21 +137,22 @@ public final class NsfwjsSource implements ModelSource {
     }
 
     /**
-     * Loads the network, converting and caching it on first use.
+     * Reads the network, converting and caching it on first use.
      *
-     * @return the model, named {@code nsfwjs-<network>}
+     * @return a builder holding the whole model: named {@code nsfwjs-<network>}, with its input spec, preprocessing,
+     *         feature layers, {@link #LABELS} and provenance
      * @throws ModelLoadException naming the file when the cached zip is unreadable or the conversion fails
      * @throws dev.transferkit.io.NpmPackageException when the package cannot be obtained
      */
     @Override
-    public BaseModel load() {
+    public BaseModel.Builder read() {
         Path zip = cachedModel();
         if (Files.isRegularFile(zip)) {
             LOG.debug("Loading the converted {} from {}", network, zip);
             try {
                 // The cache holds the converted network; the recommended feature layers are this source's own, so a
                 // model converted by an earlier version gets today's recommendation.
-                return ModelArchive.read(zip).toBuilder().optFeatureLayers(network.featureLayers()).build();
+                return ModelArchive.read(zip).toBuilder().optFeatureLayers(network.featureLayers());
             } catch (ModelLoadException e) {
                 throw new ModelLoadException("The cached converted model " + zip + " cannot be read: " + e.getMessage()
                         + " Delete it to convert " + PACKAGE + " " + VERSION + " again.", e);
@@ -167,28 +170,24 @@ public final class NsfwjsSource implements ModelSource {
             if (!Files.isRegularFile(bundle.resolve("model.min.js"))) {
                 throw new ModelLoadException("The npm package " + tarball + " has no " + prefix + "model.min.js.");
             }
-            Map<String, String> provenance = new LinkedHashMap<>();
-            provenance.put("source", "npm");
-            provenance.put("package", PACKAGE);
-            provenance.put("version", VERSION);
-            provenance.put("integrity", INTEGRITY);
-            provenance.put("licence", "MIT");
-            provenance.put("modelDir", prefix.substring(0, prefix.length() - 1));
-            provenance.put("file", prefix + "model.min.js");
-            provenance.put("conversion", "TF.js layers model imported with DL4J's Keras import by TransferKit");
-            BaseModel model = TfjsSource.builder()
-                    .setBundle(bundle)
+            BaseModel model = TfjsSource.bundle(bundle).read()
+                    .setName(PACKAGE + "-" + network.directory())
+                    .setInputSpec(network.inputSpec())
                     .setPreprocessing(Preprocessing.UNIT)
-                    .optInputSpec(network.inputSpec())
                     .optLabels(LABELS)
                     .optFeatureLayers(network.featureLayers())
-                    .optName(PACKAGE + "-" + network.directory())
-                    .optProvenance(provenance)
-                    .build()
-                    .load();
+                    .optProvenance("source", "npm")
+                    .optProvenance("package", PACKAGE)
+                    .optProvenance("version", VERSION)
+                    .optProvenance("integrity", INTEGRITY)
+                    .optProvenance("licence", "MIT")
+                    .optProvenance("modelDir", prefix.substring(0, prefix.length() - 1))
+                    .optProvenance("file", prefix + "model.min.js")
+                    .optProvenance("conversion", "TF.js layers model imported with DL4J's Keras import by TransferKit")
+                    .build();
             model.save(zip);
             LOG.info("Converted {} {} {} and cached it at {}", PACKAGE, VERSION, network.directory(), zip);
-            return model;
+            return model.toBuilder();
         } catch (IOException e) {
             throw new ModelLoadException("Could not prepare the directory " + zip.getParent() + " to convert "
                     + PACKAGE + " " + network.directory() + ": " + e.getMessage(), e);

@@ -9,14 +9,9 @@ import dev.transferkit.onnx.OnnxLayers;
 import dev.transferkit.onnx.OnnxModel;
 import dev.transferkit.onnx.OnnxModelException;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * A pretrained CNN exported to ONNX ({@code torch.onnx.export} of a torchvision or timm model, tf2onnx, Keras 3's
@@ -29,23 +24,24 @@ import java.util.Map;
  *   <li>the feature layers are the pooled vector the classifier reads (the default) and every block output
  *       ({@link OnnxLayers}); any other tensor of the graph can be named as a layer.</li>
  * </ul>
- * The input size comes from the graph, or from {@link Builder#optInputSize} where the graph leaves it open. The
- * preprocessing is not in ONNX files: it defaults to torchvision's ImageNet normalisation ({@link Preprocessing#TORCH}).
- * A 1000-class output gets the ImageNet class names.
+ * The input size comes from the graph, or from {@link Builder#optInputSize} where the graph leaves it open (the
+ * mapping onto DL4J needs it, so it is a setting of the source). The preprocessing is not in ONNX files: unless
+ * {@link BaseModel.Builder#setPreprocessing} is called on the builder {@link #read()} returns, it is torchvision's
+ * ImageNet normalisation ({@link Preprocessing#TORCH}). A 1000-class output gets the ImageNet class names.
+ * <pre>{@code
+ * BaseModel model = OnnxSource.builder().setFile(Path.of("model.onnx")).optInputSize(224, 224).build().read()
+ *         .setPreprocessing(Preprocessing.preset("tf")).build();
+ * }</pre>
  */
 public final class OnnxSource implements ModelSource {
-    private static final Logger LOG = LoggerFactory.getLogger(OnnxSource.class);
-
     private final Path file;
     private final int height;
     private final int width;
-    private final Preprocessing preprocessing;
 
     private OnnxSource(Builder b) {
         this.file = b.file;
         this.height = b.height;
         this.width = b.width;
-        this.preprocessing = b.preprocessing;
     }
 
     /**
@@ -58,47 +54,43 @@ public final class OnnxSource implements ModelSource {
     }
 
     /**
-     * Reads the file, maps its graph onto DL4J and returns the model.
+     * Reads the file and maps its graph onto DL4J.
      *
-     * @return the model
+     * @return a builder with the network, the file's base name, the input spec, the feature layers, the ImageNet
+     *         labels for a 1000-class output, the provenance ({@code source}, {@code file}, {@code opset},
+     *         {@code producer}, {@code labels}) and the file for the inference engine; the preprocessing defaults to
+     *         {@link Preprocessing#TORCH}, which the provenance entry {@code preprocessing} notes
      * @throws OnnxModelException when the file is not a usable ONNX image model, or its input size is open and was not
      *                            given
      * @throws dev.transferkit.onnx.OnnxImportException naming the operator, node and inputs DL4J cannot represent
      */
     @Override
-    public BaseModel load() {
+    public BaseModel.Builder read() {
         OnnxModel model = OnnxModel.read(file);
         InputSpec spec = inputSpec(model);
         long[] batch = spec.batchShape(1);
         batch[0] = -1;
         model.requireInput(batch);
         ComputationGraph graph = OnnxGraphImporter.importGraph(model.proto(), spec.channels(), spec.height(), spec.width());
-        Preprocessing pre = preprocessing;
-        if (pre == null) {
-            pre = Preprocessing.TORCH;
-            LOG.info("The ONNX model {} does not say how its images were preprocessed; using torchvision's ImageNet"
-                    + " normalisation ('torch'). Set another with optPreprocessing (CLI: --preprocessing).", file);
-        }
         long[] out = model.outputNames().size() == 1 ? model.declaredShape(model.outputNames().get(0)) : new long[0];
         long classes = out.length == 2 ? out[1] : -1;
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("source", "onnx");
-        provenance.put("file", model.file().toString());
-        provenance.put("opset", String.valueOf(model.opset()));
-        provenance.put("producer", (model.proto().getProducerName() + " " + model.proto().getProducerVersion()).strip());
-        provenance.put("preprocessing", pre.name() + (preprocessing == null ? " (default for ONNX models)" : ""));
         String fileName = model.file().getFileName().toString();
         BaseModel.Builder b = BaseModel.builder()
                 .setName(fileName.endsWith(".onnx") ? fileName.substring(0, fileName.length() - 5) : fileName)
-                .setGraph(graph).setInputSpec(spec).setPreprocessing(pre)
+                .setGraph(graph).setInputSpec(spec)
                 .optFeatureLayers(OnnxLayers.candidates(model).stream().filter(graph.getConfiguration().getVertices()::containsKey)
                         .toList())
-                .optOnnxFile(model.file());
+                .optOnnxFile(model.file())
+                .optProvenance("source", "onnx")
+                .optProvenance("file", model.file().toString())
+                .optProvenance("opset", String.valueOf(model.opset()))
+                .optProvenance("producer", (model.proto().getProducerName() + " " + model.proto().getProducerVersion()).strip())
+                .undeclared("The ONNX model " + file + " does not say how its images were preprocessed.")
+                .defaultPreprocessing(Preprocessing.TORCH, "default for ONNX models");
         if (classes == ImageNetClasses.COUNT) {
-            b.optLabels(ImageNetClasses.labels());
-            provenance.put("labels", "ImageNet's 1000 classes (the output has 1000)");
+            b.optLabels(ImageNetClasses.labels()).optProvenance("labels", "ImageNet's 1000 classes (the output has 1000)");
         }
-        return b.optProvenance(provenance).build();
+        return b;
     }
 
     /** The input size from the graph, with the configured height and width where it leaves them open. */
@@ -117,8 +109,7 @@ public final class OnnxSource implements ModelSource {
 
     @Override
     public String toString() {
-        return "OnnxSource(" + file + (height > 0 ? ", " + height + "x" + width : "")
-                + (preprocessing != null ? ", " + preprocessing.name() : "") + ")";
+        return "OnnxSource(" + file + (height > 0 ? ", " + height + "x" + width : "") + ")";
     }
 
     /** Builder for {@link OnnxSource}. */
@@ -126,7 +117,6 @@ public final class OnnxSource implements ModelSource {
         private Path file;
         private int height;
         private int width;
-        private Preprocessing preprocessing;
 
         private Builder() {
         }
@@ -159,18 +149,7 @@ public final class OnnxSource implements ModelSource {
         }
 
         /**
-         * Sets the preprocessing the network was trained with; by default torchvision's ImageNet normalisation.
-         *
-         * @param preprocessing e.g. {@link Preprocessing#preset(String)} of "torch", "caffe", "tf" or "unit"
-         * @return this builder
-         */
-        public Builder optPreprocessing(Preprocessing preprocessing) {
-            this.preprocessing = preprocessing;
-            return this;
-        }
-
-        /**
-         * Builds the source; nothing is read until {@link OnnxSource#load()}.
+         * Builds the source; nothing is read until {@link OnnxSource#read()}.
          *
          * @return the source
          * @throws MissingSettingException when no file was set

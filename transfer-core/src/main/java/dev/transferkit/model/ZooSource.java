@@ -17,9 +17,7 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -34,6 +32,8 @@ import java.util.Objects;
  *
  * <pre>{@code
  * BaseModel vgg = ZooSource.builder().setArchitecture(ZooArchitecture.VGG16).build().load();
+ * BaseModel vggPool = ZooSource.builder().setArchitecture(ZooArchitecture.VGG16).build().read()
+ *         .optFeatureLayers(List.of("block5_pool")).build();
  * }</pre>
  */
 public final class ZooSource implements ModelSource {
@@ -43,14 +43,12 @@ public final class ZooSource implements ModelSource {
     private final Path cacheDir;
     private final URI baseUrl;
     private final Downloader downloader;
-    private final List<String> featureLayers;
 
     private ZooSource(Builder b) {
         this.entry = b.entry;
         this.cacheDir = b.cacheDir != null ? b.cacheDir.toAbsolutePath() : TransferKitHome.resolve("zoo");
         this.baseUrl = withTrailingSlash(b.baseUrl != null ? b.baseUrl : defaultBaseUrl());
         this.downloader = b.downloader != null ? b.downloader : Downloader.defaults();
-        this.featureLayers = b.featureLayers;
     }
 
     /**
@@ -87,14 +85,15 @@ public final class ZooSource implements ModelSource {
     }
 
     /**
-     * Loads the network, downloading its weights first when they are not cached.
+     * Reads the network, downloading its weights first when they are not cached.
      *
-     * @return the model, with the 1000 ImageNet labels and its provenance (URL, checksum, cached file)
+     * @return a builder with the network, the architecture's name, input spec, preprocessing and feature layers, the
+     *         1000 ImageNet labels and the provenance (URL, checksum, cached file)
      * @throws ModelLoadException when the file cannot be downloaded, the cached file has the wrong checksum, or DL4J
      *                            cannot restore it; the message names the URL or file and what to do
      */
     @Override
-    public BaseModel load() {
+    public BaseModel.Builder read() {
         Path file = cachedFile();
         URI url = url();
         Checksum checksum = entry.checksum();
@@ -112,18 +111,11 @@ public final class ZooSource implements ModelSource {
         }
         ComputationGraph graph = restore(file);
         entry.prepare(graph);
-        List<String> layers = featureLayers != null ? featureLayers : entry.resolveFeatureLayers(graph);
-        if (featureLayers == null && layers.isEmpty()) {
-            log.warn("None of the declared feature layers of zoo model '{}' is in {}; name one with optFeatureLayers.",
-                    entry.modelName(), file);
+        List<String> layers = entry.resolveFeatureLayers(graph);
+        if (layers.isEmpty()) {
+            log.warn("None of the declared feature layers of zoo model '{}' is in {}; name them with optFeatureLayers on"
+                    + " the builder read() returns.", entry.modelName(), file);
         }
-        Map<String, String> provenance = new LinkedHashMap<>();
-        provenance.put("source", "DL4J model zoo (deeplearning4j-zoo), ImageNet weights");
-        provenance.put("architecture", entry.modelName());
-        provenance.put("url", url.toString());
-        provenance.put("checksum", checksum.toString());
-        provenance.put("file", file.toString());
-        provenance.put("labels", "ImageNet 1000 classes from @tensorflow-models/mobilenet (Apache-2.0)");
         return BaseModel.builder()
                 .setName(entry.modelName())
                 .setGraph(graph)
@@ -131,8 +123,12 @@ public final class ZooSource implements ModelSource {
                 .setPreprocessing(entry.preprocessing())
                 .optFeatureLayers(layers)
                 .optLabels(entry.labels())
-                .optProvenance(provenance)
-                .build();
+                .optProvenance("source", "DL4J model zoo (deeplearning4j-zoo), ImageNet weights")
+                .optProvenance("architecture", entry.modelName())
+                .optProvenance("url", url.toString())
+                .optProvenance("checksum", checksum.toString())
+                .optProvenance("file", file.toString())
+                .optProvenance("labels", "ImageNet 1000 classes from @tensorflow-models/mobilenet (Apache-2.0)");
     }
 
     private void verifyCached(Path file, URI url, Checksum checksum) {
@@ -168,7 +164,7 @@ public final class ZooSource implements ModelSource {
     @Override
     public String toString() {
         return "ZooSource(model=" + entry.modelName() + ", url=" + url() + ", cacheDir=" + cacheDir + ", downloader="
-                + downloader + (featureLayers != null ? ", featureLayers=" + featureLayers : "") + ")";
+                + downloader + ")";
     }
 
     /** Builder for {@link ZooSource}. */
@@ -177,7 +173,6 @@ public final class ZooSource implements ModelSource {
         private Path cacheDir;
         private URI baseUrl;
         private Downloader downloader;
-        private List<String> featureLayers;
 
         private Builder() {
         }
@@ -233,17 +228,7 @@ public final class ZooSource implements ModelSource {
         }
 
         /**
-         * @param featureLayers feature layers to declare instead of the architecture's, recommended default first;
-         *                      they are checked against the loaded network
-         * @return this builder
-         */
-        public Builder optFeatureLayers(List<String> featureLayers) {
-            this.featureLayers = List.copyOf(featureLayers);
-            return this;
-        }
-
-        /**
-         * @return the source; nothing is downloaded until {@link ZooSource#load()}
+         * @return the source; nothing is downloaded until {@link ZooSource#read()}
          * @throws MissingSettingException when no architecture was set
          */
         public ZooSource build() {

@@ -23,7 +23,7 @@ import java.nio.file.Path;
 import java.util.zip.CRC32;
 
 /** Generates small test images in every format and layout the decoder must handle. */
-final class TestImages {
+public final class TestImages {
     private TestImages() {
     }
 
@@ -49,6 +49,28 @@ final class TestImages {
             }
         }
         return img;
+    }
+
+    /**
+     * Writes an opaque image that shades from {@code rgb} to the right and downwards, in the format of the file's
+     * extension ({@code png}, {@code jpg}, ...): an image whose classification is unlikely to be a tie, for the tests
+     * of other modules that classify files.
+     *
+     * @param file   the file to write
+     * @param width  its width
+     * @param height its height
+     * @param rgb    the colour at the top left
+     * @return the file
+     */
+    public static Path gradient(Path file, int width, int height, int rgb) {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < height; y++) {
+            for (int x = 0; x < width; x++) {
+                img.setRGB(x, y, rgb + x * 7 + y * 5 * 256);
+            }
+        }
+        String name = file.getFileName().toString();
+        return write(img, name.substring(name.lastIndexOf('.') + 1), file);
     }
 
     /** Writes an image with ImageIO and returns the file. */

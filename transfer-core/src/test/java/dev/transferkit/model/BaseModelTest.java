@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -55,6 +56,26 @@ class BaseModelTest {
     }
 
     @Test
+    void classifyGivesTheImagesKBestClassesAsOneClassification(@TempDir Path dir) throws Exception {
+        BaseModel model = TinyNetworks.baseModel(LABELS);
+        Path file = dev.transferkit.image.TestImages.gradient(dir.resolve("image.png"), 16, 16, 0x102030);
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(file.toFile());
+        List<Prediction> expected = model.topK(model.output(model.pipeline(dev.transferkit.image.ImageOptions.defaults()).load(file)), 2).get(0);
+
+        Classification fromFile = model.classify(file, 2);
+        assertEquals(file, fromFile.image());
+        assertEquals(expected, fromFile.ranked());
+        assertTrue(fromFile.probabilistic());
+        assertEquals(expected.get(0).label(), fromFile.label());
+        assertEquals(expected.get(0).probability(), fromFile.score());
+        Classification inMemory = model.classify(image, 3);
+        org.junit.jupiter.api.Assertions.assertNull(inMemory.image());
+        assertEquals(3, inMemory.ranked().size());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Classification(file, List.of(), true));
+        assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
     void unknownLayersAreNamedWithTheAlternatives() {
         BaseModel model = TinyNetworks.baseModel(LABELS);
         TransferKitException e = assertThrows(TransferKitException.class, () -> model.requireLayer("block5_pool"));
@@ -78,6 +99,16 @@ class BaseModelTest {
         assertEquals(model.inputSpec(), other.inputSpec());
         assertEquals(model.preprocessing(), other.preprocessing());
         assertEquals(model.provenance(), other.provenance());
+    }
+
+    @Test
+    void aProvenanceEntryAddsToTheRecordedOnesWithoutChangingTheOriginal() {
+        BaseModel model = TinyNetworks.baseModel(LABELS);
+        BaseModel other = model.toBuilder().optProvenance("licence", "MIT").optProvenance("seed", "7").build();
+        assertEquals("MIT", other.provenance().get("licence"));
+        assertEquals("7", other.provenance().get("seed"), "an entry of the same key is replaced");
+        assertEquals("test", other.provenance().get("source"), "the other entries stay");
+        assertEquals(Map.of("source", "test", "seed", "12345"), model.provenance(), "the original is unchanged");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.transferkit.model;
 
+import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
@@ -55,7 +56,7 @@ class Dl4jZipSourceTest {
         Path file = dir.resolve("tiny.zip");
         saved.save(file);
 
-        BaseModel loaded = Dl4jZipSource.builder().setFile(file).build().load();
+        BaseModel loaded = Dl4jZipSource.of(file).load();
         assertEquals("tiny", loaded.name());
         assertEquals(SPEC, loaded.inputSpec());
         assertEquals(Preprocessing.TORCH, loaded.preprocessing());
@@ -65,7 +66,7 @@ class Dl4jZipSourceTest {
         INDArray x = TinyNets.batch(1);
         assertArrayEquals(out(graph, x), out(loaded.graph(), x), 0f);
 
-        BaseModel renamed = Dl4jZipSource.builder().setFile(file).optName("renamed").optLabels(List.of("x", "y", "z")).build().load();
+        BaseModel renamed = Dl4jZipSource.of(file).read().setName("renamed").optLabels(List.of("x", "y", "z")).build();
         assertEquals("renamed", renamed.name());
         assertEquals(List.of("x", "y", "z"), renamed.labels());
         assertEquals(List.of("gap", "conv"), renamed.featureLayers(), "values not overridden come from the metadata");
@@ -73,13 +74,16 @@ class Dl4jZipSourceTest {
 
     @Test
     void plainZipNeedsInputSpecAndPreprocessing() {
-        ModelLoadException e = assertThrows(ModelLoadException.class,
-                () -> Dl4jZipSource.builder().setFile(plainZip).optInputSpec(SPEC).build().load());
+        MissingSettingException e = assertThrows(MissingSettingException.class,
+                () -> Dl4jZipSource.of(plainZip).read().setInputSpec(SPEC).build());
         assertTrue(e.getMessage().contains(plainZip.toString()), e.getMessage());
-        assertTrue(e.getMessage().contains("optPreprocessing is missing"), e.getMessage());
+        assertTrue(e.getMessage().contains("call setPreprocessing") && e.getMessage().contains("no TransferKit metadata"),
+                e.getMessage());
+        e = assertThrows(MissingSettingException.class, () -> Dl4jZipSource.of(plainZip).load());
+        assertTrue(e.getMessage().contains("call setInputSpec"), e.getMessage());
 
-        BaseModel loaded = Dl4jZipSource.builder().setFile(plainZip).optInputSpec(SPEC).optPreprocessing(Preprocessing.UNIT)
-                .optFeatureLayers(List.of("gap")).build().load();
+        BaseModel loaded = Dl4jZipSource.of(plainZip).read().setInputSpec(SPEC).setPreprocessing(Preprocessing.UNIT)
+                .optFeatureLayers(List.of("gap")).build();
         assertEquals("plain", loaded.name());
         assertEquals(List.of("gap"), loaded.featureLayers());
         assertEquals(plainZip.toString(), loaded.provenance().get("file"));
@@ -92,7 +96,7 @@ class Dl4jZipSourceTest {
         MultiLayerNetwork mln = TinyNets.multiLayer(4);
         Path file = dir.resolve("mln.zip");
         ModelSerializer.writeModel(mln, file.toFile(), false);
-        BaseModel loaded = Dl4jZipSource.builder().setFile(file).optInputSpec(SPEC).optPreprocessing(Preprocessing.UNIT).build().load();
+        BaseModel loaded = Dl4jZipSource.of(file).read().setInputSpec(SPEC).setPreprocessing(Preprocessing.UNIT).build();
         INDArray x = TinyNets.batch(3);
         assertArrayEquals(mln.output(x).ravel().toFloatVector(), out(loaded.graph(), x), 1e-6f);
         assertEquals("MultiLayerNetwork (converted)", loaded.provenance().get("networkType"));
@@ -100,14 +104,14 @@ class Dl4jZipSourceTest {
 
     @Test
     void unknownFeatureLayerIsRejected() {
-        Exception e = assertThrows(RuntimeException.class, () -> Dl4jZipSource.builder().setFile(plainZip).optInputSpec(SPEC)
-                .optPreprocessing(Preprocessing.UNIT).optFeatureLayers(List.of("fc7")).build().load());
+        Exception e = assertThrows(RuntimeException.class, () -> Dl4jZipSource.of(plainZip).read().setInputSpec(SPEC)
+                .setPreprocessing(Preprocessing.UNIT).optFeatureLayers(List.of("fc7")).build());
         assertTrue(e.getMessage().contains("fc7"), e.getMessage());
     }
 
     private ModelLoadException loadFails(Path file) {
-        ModelLoadException e = assertThrows(ModelLoadException.class, () -> Dl4jZipSource.builder().setFile(file)
-                .optInputSpec(SPEC).optPreprocessing(Preprocessing.UNIT).build().load());
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> Dl4jZipSource.of(file).read()
+                .setInputSpec(SPEC).setPreprocessing(Preprocessing.UNIT).build());
         assertTrue(e.getMessage().contains(file.toAbsolutePath().toString()), "names the file: " + e.getMessage());
         return e;
     }
@@ -147,9 +151,10 @@ class Dl4jZipSourceTest {
     }
 
     @Test
-    void builderNeedsAFile() {
-        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> Dl4jZipSource.builder().build());
-        String s = Dl4jZipSource.builder().setFile(plainZip).optInputSpec(SPEC).build().toString();
-        assertTrue(s.contains("plain.zip") && s.contains(SPEC.toString()), s);
+    void needsAFile() {
+        NullPointerException e = assertThrows(NullPointerException.class, () -> Dl4jZipSource.of(null));
+        assertTrue(e.getMessage().contains("needs the path of a model zip"), e.getMessage());
+        String s = Dl4jZipSource.of(plainZip).toString();
+        assertTrue(s.contains("plain.zip"), s);
     }
 }

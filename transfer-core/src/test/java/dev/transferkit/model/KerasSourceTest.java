@@ -52,8 +52,8 @@ class KerasSourceTest {
 
     @Test
     void functionalModelMatchesNumpy() throws IOException {
-        BaseModel model = KerasSource.builder().setFile(fixture("tiny_functional.h5")).setPreprocessing(Preprocessing.TF)
-                .optLabels(List.of("a", "b", "c")).optFeatureLayers(List.of("pool", "conv")).build().load();
+        BaseModel model = KerasSource.of(fixture("tiny_functional.h5")).read().setPreprocessing(Preprocessing.TF)
+                .optLabels(List.of("a", "b", "c")).optFeatureLayers(List.of("pool", "conv")).build();
         assertEquals("tiny_functional", model.name());
         assertEquals(new InputSpec(8, 8, 3, DataFormat.NHWC), model.inputSpec());
         assertEquals(Preprocessing.TF, model.preprocessing());
@@ -65,8 +65,8 @@ class KerasSourceTest {
 
     @Test
     void sequentialModelIsConvertedAndMatchesNumpy() throws IOException {
-        BaseModel model = KerasSource.builder().setFile(fixture("tiny_sequential.h5")).setPreprocessing(Preprocessing.UNIT)
-                .optName("seq").build().load();
+        BaseModel model = KerasSource.of(fixture("tiny_sequential.h5")).read().setPreprocessing(Preprocessing.UNIT)
+                .setName("seq").build();
         assertEquals("seq", model.name());
         assertEquals(new InputSpec(8, 8, 3, DataFormat.NHWC), model.inputSpec());
         assertEquals("Sequential", model.provenance().get("kerasModelClass"));
@@ -75,7 +75,7 @@ class KerasSourceTest {
 
     private static ModelLoadException loadFails(Path file) {
         ModelLoadException e = assertThrows(ModelLoadException.class,
-                () -> KerasSource.builder().setFile(file).setPreprocessing(Preprocessing.TF).build().load());
+                () -> KerasSource.of(file).read());
         assertTrue(e.getMessage().contains(file.toAbsolutePath().toString()), "names the file: " + e.getMessage());
         return e;
     }
@@ -104,10 +104,11 @@ class KerasSourceTest {
     }
 
     @Test
-    void builderNeedsFileAndPreprocessing() {
-        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> KerasSource.builder().setPreprocessing(Preprocessing.TF).build());
+    void needsFileAndPreprocessing() {
+        assertThrows(NullPointerException.class, () -> KerasSource.of(null));
         dev.transferkit.core.MissingSettingException e = assertThrows(dev.transferkit.core.MissingSettingException.class,
-                () -> KerasSource.builder().setFile(fixture("tiny_functional.h5")).build());
-        assertTrue(e.getMessage().contains("setPreprocessing"), e.getMessage());
+                () -> KerasSource.of(fixture("tiny_functional.h5")).load());
+        assertTrue(e.getMessage().contains("call setPreprocessing") && e.getMessage().contains("tiny_functional.h5")
+                && e.getMessage().contains("CAFFE for VGG/ResNet"), e.getMessage());
     }
 }

@@ -32,12 +32,14 @@ class OnnxSourceTest {
         assertTrue(open.getMessage().contains("leaves its input's height and width open ([-1, 3, -1, -1], -1: open); give them"
                 + " with optInputSize (CLI: --input-size, e.g. 224)"), open.getMessage());
 
-        BaseModel m = OnnxSource.builder().setFile(file).optInputSize(6, 6).optPreprocessing(Preprocessing.UNIT).build().load();
+        BaseModel m = OnnxSource.builder().setFile(file).optInputSize(6, 6).build().read().setPreprocessing(Preprocessing.UNIT)
+                .build();
         assertEquals("tiny", m.name());
         assertEquals(new InputSpec(6, 6, 3, DataFormat.NCHW), m.inputSpec());
         assertEquals("unit", m.preprocessing().name());
         assertEquals("flat", m.defaultFeatureLayer());
         assertEquals("onnx", m.provenance().get("source"));
+        assertEquals("unit", m.provenance().get("preprocessing"), "the preprocessing set on the builder");
         assertTrue(m.labels().isEmpty(), "3 classes are not ImageNet's");
 
         INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 6, 6);
@@ -53,7 +55,10 @@ class OnnxSourceTest {
         OnnxModelException fixed = assertThrows(OnnxModelException.class, () -> OnnxSource.builder()
                 .setFile(SmallOnnxModels.write(dir.resolve("fixed.onnx"), SmallOnnxModels.model(4))).optInputSize(8, 8).build().load());
         assertTrue(fixed.getMessage().contains("cannot run on images shaped [-1, 3, 8, 8]"), fixed.getMessage());
-        assertEquals(List.of("flat", "relu", "pooled"), OnnxSource.builder().setFile(dir.resolve("fixed.onnx")).build().load()
-                .featureLayers().stream().filter(l -> List.of("flat", "relu", "pooled").contains(l)).toList());
+        BaseModel fixedModel = OnnxSource.builder().setFile(dir.resolve("fixed.onnx")).build().load();
+        assertEquals(List.of("flat", "relu", "pooled"), fixedModel.featureLayers().stream()
+                .filter(l -> List.of("flat", "relu", "pooled").contains(l)).toList());
+        assertEquals(Preprocessing.TORCH, fixedModel.preprocessing(), "the default for ONNX files");
+        assertEquals("torch (default for ONNX models)", fixedModel.provenance().get("preprocessing"));
     }
 }

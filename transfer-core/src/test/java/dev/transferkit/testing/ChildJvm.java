@@ -49,9 +49,22 @@ public final class ChildJvm implements AutoCloseable {
      * @throws IOException when the JVM cannot be started
      */
     public static ChildJvm start(Class<?> main, String... args) throws IOException {
+        return start(System.getProperty("java.class.path"), main.getName(), args);
+    }
+
+    /**
+     * Starts {@code main} in a new JVM with 512 MB of heap and the given class path, e.g. a module's runtime class path
+     * without its test dependencies.
+     *
+     * @param classPath the class path
+     * @param main      the name of the class whose {@code main} runs
+     * @param args      its arguments
+     * @return the running child
+     * @throws IOException when the JVM cannot be started
+     */
+    public static ChildJvm start(String classPath, String main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-                "-cp", System.getProperty("java.class.path"), main.getName()));
+                "-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classPath, main));
         cmd.addAll(List.of(args));
         return new ChildJvm(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }

@@ -2,10 +2,10 @@ package dev.transferkit.examples;
 
 import dev.transferkit.examples.data.DarknetPhotos;
 import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.Classification;
 import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.ModelSource;
 import dev.transferkit.model.NsfwjsSource;
-import dev.transferkit.model.Prediction;
 import dev.transferkit.model.ZooArchitecture;
 import dev.transferkit.model.ZooSource;
 
@@ -94,11 +94,11 @@ public final class ClassifyExample {
             out.println("Using the network " + model.name() + " with " + model.labels().size() + " classes.");
         }
         int width = images.stream().mapToInt(p -> p.getFileName().toString().length()).max().orElse(4) + 1;
-        List<List<Prediction>> all = new ArrayList<>();
+        List<Classification> all = new ArrayList<>();
         for (Path image : images) {
-            List<Prediction> top = model.classify(image, k);
+            Classification top = model.classify(image, k);
             all.add(top);
-            out.printf(Locale.ROOT, "%-" + width + "s %s%n", image.getFileName(), top);
+            out.printf(Locale.ROOT, "%-" + width + "s %s%n", image.getFileName(), top.ranked());
         }
         return new Result(model.name(), fellBack, all);
     }
@@ -110,6 +110,6 @@ public final class ClassifyExample {
      * @param fellBack    true when the preferred network could not be loaded
      * @param predictions the top classes of each image, in image order
      */
-    public record Result(String modelName, boolean fellBack, List<List<Prediction>> predictions) {
+    public record Result(String modelName, boolean fellBack, List<Classification> predictions) {
     }
 }

@@ -18,9 +18,9 @@ import dev.transferkit.image.LabeledImage;
 import dev.transferkit.io.FileTrees;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.NsfwjsSource;
-import dev.transferkit.predict.Classification;
+import dev.transferkit.model.Classification;
 import dev.transferkit.predict.TransferModel;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

@@ -11,7 +11,7 @@ import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.NsfwjsSource;
 import dev.transferkit.predict.TransferModel;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 
 import java.io.IOException;
 import java.io.PrintStream;

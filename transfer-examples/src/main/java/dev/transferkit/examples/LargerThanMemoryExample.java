@@ -17,7 +17,7 @@ import dev.transferkit.model.ModelSource;
 import dev.transferkit.model.NsfwjsSource;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.StoreDataSetIterator;
 
 import java.io.IOException;

@@ -58,7 +58,7 @@ class ExampleMainsTest {
         IdxFiles.images(idx.resolve("t10k-images-idx3-ubyte.gz"), test.length, 28, 28);
         IdxFiles.labels(idx.resolve("t10k-labels-idx1-ubyte.gz"), test);
         LargerThanMemoryExample.Result r = LargerThanMemoryExample.run(LargerThanMemoryExample.Settings.builder()
-                .optModel(() -> TinyNetworks.baseModel(List.of("a", "b")), "conv1").optInputSize(16)
+                .optModel(() -> TinyNetworks.baseModel(List.of("a", "b")).toBuilder(), "conv1").optInputSize(16)
                 .optImagesPerSplit(0).optFashionMnistDir(idx).optDatasetCacheDir(dir.resolve("cache"))
                 .optWorkDir(dir.resolve("work")).optEpochs(2, 1).optBatchSize(8).build(), out);
         assertEquals(30, r.trainRows());
@@ -121,10 +121,10 @@ class ExampleMainsTest {
         ZooSource unreachable = ZooSource.builder().setArchitecture(ZooArchitecture.SQUEEZENET).optCacheDir(dir.resolve("zoo"))
                 .optBaseUrl(URI.create("http://127.0.0.1:1/"))
                 .optDownloader(Downloader.builder().optRetries(0).build()).build();
-        ClassifyExample.Result r = ClassifyExample.run(List.of(image), unreachable, () -> TinyNetworks.baseModel(TinyData.CLASSES), 2, out);
+        ClassifyExample.Result r = ClassifyExample.run(List.of(image), unreachable, () -> TinyNetworks.baseModel(TinyData.CLASSES).toBuilder(), 2, out);
         assertTrue(r.fellBack());
         assertEquals("tiny-convnet", r.modelName());
-        assertEquals(2, r.predictions().get(0).size());
+        assertEquals(2, r.predictions().get(0).ranked().size());
         assertTrue(printed().contains("Could not load the preferred network") && printed().contains("127.0.0.1:1"), printed());
         assertTrue(printed().contains("Falling back to the network tiny-convnet, whose head knows 2 classes [blue, red]"), printed());
         assertTrue(printed().contains("dog.png"), printed());
@@ -133,7 +133,7 @@ class ExampleMainsTest {
     @Test
     void classifyUsesThePreferredNetworkWhenItLoads() throws IOException {
         Path image = TinyData.image(dir.resolve("cat.png"), false, new java.util.Random(2));
-        ClassifyExample.Result r = ClassifyExample.run(List.of(image), () -> TinyNetworks.baseModel(TinyData.CLASSES),
+        ClassifyExample.Result r = ClassifyExample.run(List.of(image), () -> TinyNetworks.baseModel(TinyData.CLASSES).toBuilder(),
                 () -> {
                     throw new AssertionError("the fallback must not be loaded");
                 }, 1, out);

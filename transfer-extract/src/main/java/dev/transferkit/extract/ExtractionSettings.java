@@ -4,7 +4,6 @@ import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.model.BaseModel;
-import dev.transferkit.store.Pooling;
 import dev.transferkit.store.StoreSpec;
 
 import java.util.List;

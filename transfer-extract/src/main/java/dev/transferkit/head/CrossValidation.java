@@ -4,9 +4,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * k-fold cross-validation of a grid of C: one path per fold (run in parallel by the solver), the held-out
- * predictions of all folds pooled and scored by accuracy or balanced accuracy (the mean recall of the classes). The
- * smallest C with the best score wins.
+ * k-fold cross-validation of a grid of C: one path per fold (run in parallel by the solver), grown one C at a time,
+ * the held-out predictions of all folds pooled and scored by accuracy or balanced accuracy (the mean recall of the
+ * classes). The smallest C with the best score wins. With a patience, the grid stops once the score has not improved
+ * for that many C values in a row; the larger C values, the slowest to fit, are then never tried.
  */
 final class CrossValidation {
     /**
@@ -30,17 +31,21 @@ final class CrossValidation {
      * @param y        the class of every row
      * @param classes  the number of classes
      * @param balanced score by balanced accuracy rather than accuracy
+     * @param patience stop after this many C values in a row without a better score; at least the grid's length to
+     *                 try every C
      * @param <P>      the solver's paths
-     * @return the chosen C and all scores
+     * @return the chosen C and the scores of the C values tried
      */
     static <P extends LinearSolver.FoldPath> Outcome<P> run(LinearSolver<P> solver, Folds folds, double[] cs, int[] y,
-                                                           int classes, boolean balanced) {
-        List<P> paths = solver.paths(folds, cs);
+                                                           int classes, boolean balanced, int patience) {
+        List<P> paths = List.of();
         StringBuilder scores = new StringBuilder();
         int best = 0;
         double bestScore = -1;
+        int worse = 0;
         List<CrossValidationReport.Score> report = new java.util.ArrayList<>();
-        for (int ci = 0; ci < cs.length; ci++) {
+        for (int ci = 0; ci < cs.length && worse < patience; ci++) {
+            paths = solver.extend(folds, paths, cs[ci]);
             long[] correct = new long[classes];
             long[] support = new long[classes];
             double[] foldAccuracy = new double[folds.count()];
@@ -70,7 +75,14 @@ final class CrossValidation {
             if (score > bestScore + 1e-12) {
                 bestScore = score;
                 best = ci;
+                worse = 0;
+            } else {
+                worse++;
             }
+        }
+        if (report.size() < cs.length) {
+            scores.append(String.format(Locale.ROOT, " (C>%g not tried: no better score for %d value(s) in a row)",
+                    cs[report.size() - 1], patience));
         }
         return new Outcome<>(best, scores.toString(), paths, new CrossValidationReport(report, best, folds.count()));
     }

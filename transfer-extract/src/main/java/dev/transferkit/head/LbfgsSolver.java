@@ -42,13 +42,16 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
      * One fold's path.
      *
      * @param predictions per grid position, the predicted class of each held-out row
-     * @param weights     per problem and grid position, the solution's coefficients lifted to the all-rows design
-     * @param intercepts  per problem and grid position, the solution's intercepts
+     * @param weights     per grid position and problem, the solution's coefficients lifted to the all-rows design
+     * @param intercepts  per grid position and problem, the solution's intercepts
+     * @param last        per problem, the solution at the last grid position in the fold's own design, where the
+     *                    next C starts
      */
-    record Path(int[][] predictions, double[][][] weights, double[][][] intercepts) implements LinearSolver.FoldPath {
+    record Path(List<int[]> predictions, List<double[][]> weights, List<double[][]> intercepts, Coefficients[] last)
+            implements LinearSolver.FoldPath {
         @Override
         public int[] predictions(int index) {
-            return predictions[index];
+            return predictions.get(index);
         }
     }
 
@@ -138,43 +141,43 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     }
 
     @Override
-    public List<Path> paths(Folds folds, double[] cs) {
+    public List<Path> extend(Folds folds, List<Path> paths, double c) {
         List<Callable<Path>> tasks = new ArrayList<>();
         for (int f = 0; f < folds.count(); f++) {
             int fold = f;
-            tasks.add(() -> path(design(folds.train(fold), folds.heldOut(fold)), folds.train(fold), cs));
+            Path previous = paths.isEmpty() ? null : paths.get(f);
+            tasks.add(() -> step(design(folds.train(fold), folds.heldOut(fold)), folds.train(fold), previous, c));
         }
         return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }
 
-    private Path path(Design design, int[] train, double[] cs) {
+    /** Fits one C on a fold, starting from the fold's previous solution, and predicts its held-out rows. */
+    private Path step(Design design, int[] train, Path previous, double c) {
         int heldOutRows = y.length - train.length;
         int r = scoresPerRow();
-        double[][][] heldOutScores = new double[cs.length][problems()][];
-        double[][][] weights = new double[problems()][cs.length][];
-        double[][][] intercepts = new double[problems()][cs.length][];
+        double[][] heldOutScores = new double[problems()][];
+        double[][] weights = new double[problems()][];
+        double[][] intercepts = new double[problems()][];
+        Coefficients[] last = new Coefficients[problems()];
         for (int p = 0; p < problems(); p++) {
-            Coefficients previous = null;
-            for (int ci = 0; ci < cs.length; ci++) {
-                LogisticObjective objective = objective(design, p, train, cs[ci]);
-                LogisticObjective.State start = previous == null ? objective.origin() : objective.at(previous);
-                previous = lbfgs.minimize(objective, start).point().x();
-                heldOutScores[ci][p] = design.heldOutScores(previous);
-                weights[p][ci] = design.lift(previous.weights, r);
-                intercepts[p][ci] = previous.intercepts.clone();
-            }
+            LogisticObjective objective = objective(design, p, train, c);
+            LogisticObjective.State start = previous == null ? objective.origin() : objective.at(previous.last()[p]);
+            last[p] = lbfgs.minimize(objective, start).point().x();
+            heldOutScores[p] = design.heldOutScores(last[p]);
+            weights[p] = design.lift(last[p].weights, r);
+            intercepts[p] = last[p].intercepts.clone();
         }
-        int[][] predictions = new int[cs.length][heldOutRows];
-        for (int ci = 0; ci < cs.length; ci++) {
-            for (int i = 0; i < heldOutRows; i++) {
-                double[] z = new double[problems() * r];
-                for (int p = 0; p < problems(); p++) {
-                    System.arraycopy(heldOutScores[ci][p], i * r, z, p * r, r);
-                }
-                predictions[ci][i] = argmax(link().apply(z, labels.size()));
+        int[] predictions = new int[heldOutRows];
+        for (int i = 0; i < heldOutRows; i++) {
+            double[] z = new double[problems() * r];
+            for (int p = 0; p < problems(); p++) {
+                System.arraycopy(heldOutScores[p], i * r, z, p * r, r);
             }
+            predictions[i] = argmax(link().apply(z, labels.size()));
         }
-        return new Path(predictions, weights, intercepts);
+        return previous == null ? new Path(List.of(predictions), List.<double[][]>of(weights), List.<double[][]>of(intercepts), last)
+                : new Path(LinearSolver.appended(previous.predictions(), predictions),
+                LinearSolver.appended(previous.weights(), weights), LinearSolver.appended(previous.intercepts(), intercepts), last);
     }
 
     @Override
@@ -213,11 +216,11 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
 
     /** The mean of the folds' solutions at one C, as scikit-learn's LogisticRegressionCV starts its refit. */
     private static Coefficients averageStart(Design design, List<Path> paths, int problem, int index) {
-        double[] w = new double[paths.get(0).weights()[problem][index].length];
-        double[] b = new double[paths.get(0).intercepts()[problem][index].length];
+        double[] w = new double[paths.get(0).weights().get(index)[problem].length];
+        double[] b = new double[paths.get(0).intercepts().get(index)[problem].length];
         for (Path path : paths) {
-            w = Coefficients.axpy(1.0 / paths.size(), path.weights()[problem][index], w);
-            b = Coefficients.axpy(1.0 / paths.size(), path.intercepts()[problem][index], b);
+            w = Coefficients.axpy(1.0 / paths.size(), path.weights().get(index)[problem], w);
+            b = Coefficients.axpy(1.0 / paths.size(), path.intercepts().get(index)[problem], b);
         }
         return design.point(w, b);
     }

@@ -26,11 +26,12 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
      * One fold's path.
      *
      * @param predictions per grid position, the predicted class of each held-out row
+     * @param last        the model at the last grid position, where the next C starts
      */
-    record Path(int[][] predictions) implements LinearSolver.FoldPath {
+    record Path(List<int[]> predictions, Model last) implements LinearSolver.FoldPath {
         @Override
         public int[] predictions(int index) {
-            return predictions[index];
+            return predictions.get(index);
         }
     }
 
@@ -118,26 +119,24 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
     }
 
     @Override
-    public List<Path> paths(Folds folds, double[] cs) {
+    public List<Path> extend(Folds folds, List<Path> paths, double c) {
         List<java.util.concurrent.Callable<Path>> tasks = new java.util.ArrayList<>();
         for (int f = 0; f < folds.count(); f++) {
             int fold = f;
-            tasks.add(() -> path(folds.train(fold), folds.heldOut(fold), cs));
+            Path previous = paths.isEmpty() ? null : paths.get(f);
+            tasks.add(() -> step(folds.train(fold), folds.heldOut(fold), previous, c));
         }
         return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }
 
-    private Path path(int[] train, int[] heldOut, double[] cs) {
-        Problem problem = problem(train);
-        int[][] predictions = new int[cs.length][heldOut.length];
-        Model previous = null;
-        for (int ci = 0; ci < cs.length; ci++) {
-            previous = Linear.train(problem, parameter(cs[ci], previous));
-            for (int i = 0; i < heldOut.length; i++) {
-                predictions[ci][i] = (int) Linear.predict(previous, rows[heldOut[i]]);
-            }
+    /** Fits one C on a fold, starting from the fold's previous model, and predicts its held-out rows. */
+    private Path step(int[] train, int[] heldOut, Path previous, double c) {
+        Model model = Linear.train(problem(train), parameter(c, previous == null ? null : previous.last()));
+        int[] predictions = new int[heldOut.length];
+        for (int i = 0; i < heldOut.length; i++) {
+            predictions[i] = (int) Linear.predict(model, rows[heldOut[i]]);
         }
-        return new Path(predictions);
+        return new Path(LinearSolver.appended(previous == null ? List.of() : previous.predictions(), predictions), model);
     }
 
     @Override

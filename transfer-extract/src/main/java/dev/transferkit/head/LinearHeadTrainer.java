@@ -72,6 +72,7 @@ public final class LinearHeadTrainer {
     private final double c;
     private final double[] cvGrid;
     private final int folds;
+    private final int patience;
     private final ClassWeights classWeights;
     private final double tolerance;
     private final Integer maxIterations;
@@ -87,6 +88,7 @@ public final class LinearHeadTrainer {
         this.c = b.c;
         this.cvGrid = b.cvGrid;
         this.folds = b.folds;
+        this.patience = b.patience;
         this.classWeights = b.classWeights;
         this.tolerance = b.tolerance;
         this.maxIterations = b.maxIterations;
@@ -150,7 +152,7 @@ public final class LinearHeadTrainer {
     public LinearHead fit(INDArray x, int[] y, List<String> labels) {
         validate(x, y, labels);
         // Computing the standardisation also refuses non-finite values, so it runs even when it is not applied.
-        Standardizer stats = Standardizer.fit(x);
+        Standardizer stats = fitStandardizer(x);
         Standardizer standardizer = standardize ? stats : null;
         double[] weights = classWeights.resolve(labels, y);
         Map<String, String> info = new LinkedHashMap<>();
@@ -192,12 +194,12 @@ public final class LinearHeadTrainer {
             throw new IllegalArgumentException("Cross-validation needs every class in every fold, but " + tooSmall
                     + ", fewer than the " + folds + " folds.");
         }
-        Standardizer stats = Standardizer.fit(x);
+        Standardizer stats = fitStandardizer(x);
         double[] weights = classWeights.resolve(labels, y);
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
         return CrossValidation.run(solver(x, standardize ? stats : null, y, labels, weights, new LinkedHashMap<>()),
-                Folds.stratified(y, labels.size(), folds, seed), grid, y, labels.size(), !isUniform(weights)).report();
+                Folds.stratified(y, labels.size(), folds, seed), grid, y, labels.size(), !isUniform(weights), patience).report();
     }
 
     private <P extends LinearSolver.FoldPath> LinearHead train(LinearSolver<P> s, Folds split, int[] y, int classes,
@@ -207,10 +209,47 @@ public final class LinearHeadTrainer {
         }
         double[] grid = cvGrid.clone();
         Arrays.sort(grid);
-        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights));
+        CrossValidation.Outcome<P> outcome = CrossValidation.run(s, split, grid, y, classes, !isUniform(weights), patience);
         String scores = folds + "-fold " + (isUniform(weights) ? "accuracy" : "balanced accuracy") + " " + outcome.scores();
         LOG.info("Cross-validation chose C={} ({})", grid[outcome.best()], scores);
         return withInfo(s.fit(grid[outcome.best()], outcome.paths(), outcome.best()), Map.of("crossValidation", scores));
+    }
+
+    /**
+     * Computes the mean and standard deviation of every column, refusing non-finite values.
+     *
+     * @param x rows of features {@code [n, d]}, n at least 1
+     * @return the standardisation
+     * @throws IllegalArgumentException naming the first row and value that is not finite
+     */
+    static Standardizer fitStandardizer(INDArray x) {
+        int n = (int) x.rows();
+        int d = (int) x.columns();
+        // Sums of differences from the first row: exact enough when a feature's mean dwarfs its spread.
+        float[] origin = x.getRow(0).toFloatVector();
+        double[] sum = new double[d];
+        double[] squares = new double[d];
+        Matrices.forEachRow(x, (i, row) -> {
+            for (int j = 0; j < d; j++) {
+                float v = row[j];
+                if (!Float.isFinite(v)) {
+                    throw new IllegalArgumentException("Feature vector " + i + " contains the non-finite value " + v + ".");
+                }
+                double diff = (double) v - origin[j];
+                sum[j] += diff;
+                squares[j] += diff * diff;
+            }
+        });
+        double[] mean = new double[d];
+        double[] scale = new double[d];
+        for (int j = 0; j < d; j++) {
+            double shift = sum[j] / n;
+            mean[j] = origin[j] + shift;
+            double std = Math.sqrt(Math.max(0, squares[j] / n - shift * shift));
+            // A constant feature has all differences exactly zero; it keeps scale 1, as in scikit-learn.
+            scale[j] = std == 0 ? 1 : std;
+        }
+        return new Standardizer(mean, scale);
     }
 
     /** The head with more training details, in a fixed reading order. */
@@ -326,7 +365,7 @@ public final class LinearHeadTrainer {
     public String toString() {
         return "LinearHeadTrainer(kind=" + kind + ", solver=" + solver + ", multiClass=" + multiClass + ", standardize="
                 + standardize + ", C=" + (cvGrid == null ? Double.toString(c) : "cv" + Arrays.toString(cvGrid) + " over "
-                + folds + " folds") + ", classWeights=" + classWeights + ", tolerance=" + tolerance
+                + folds + " folds" + (patience < cvGrid.length ? ", patience " + patience : "")) + ", classWeights=" + classWeights + ", tolerance=" + tolerance
                 + (maxIterations == null ? "" : ", maxIterations=" + maxIterations) + ", threads=" + threads + ", seed=" + seed + ")";
     }
 
@@ -339,6 +378,7 @@ public final class LinearHeadTrainer {
         private double c = 1.0;
         private double[] cvGrid;
         private int folds = 5;
+        private int patience = Integer.MAX_VALUE;
         private ClassWeights classWeights = ClassWeights.uniform();
         private double tolerance = 1e-4;
         private Integer maxIterations;
@@ -415,6 +455,23 @@ public final class LinearHeadTrainer {
             }
             this.cvGrid = grid.clone();
             this.folds = folds;
+            return this;
+        }
+
+        /**
+         * Stops cross-validation's ascending C grid early: once the score has not improved for {@code patience} C
+         * values in a row, the larger C values (the least regularised, the slowest to fit) are not tried. By default
+         * every C is tried. A probe of many candidate layers uses 1.
+         *
+         * @param patience C values in a row without a better score, at least 1
+         * @return this builder
+         */
+        public Builder optCrossValidationPatience(int patience) {
+            if (patience < 1) {
+                throw new IllegalArgumentException("The cross-validation patience must be at least 1 C value, but was "
+                        + patience + ".");
+            }
+            this.patience = patience;
             return this;
         }
 

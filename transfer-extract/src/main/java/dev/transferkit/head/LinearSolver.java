@@ -3,9 +3,10 @@ package dev.transferkit.head;
 import java.util.List;
 
 /**
- * Trains one kind of linear model. Cross-validation asks it for a path per fold (a fit for every C of an ascending
- * grid, each starting from the previous solution, scored on the fold's held-out rows), then for the final fit on
- * every row, which may start from the folds' solutions. The solver runs the folds in parallel as suits it.
+ * Trains one kind of linear model. Cross-validation grows a path per fold one C at a time (a fit for each C of an
+ * ascending grid, each starting from the fold's previous solution, scored on the fold's held-out rows), so that it can
+ * stop early, then asks for the final fit on every row, which may start from the folds' solutions. The solver runs the
+ * folds in parallel as suits it.
  *
  * @param <P> the fold paths
  */
@@ -20,13 +21,15 @@ interface LinearSolver<P extends LinearSolver.FoldPath> {
     }
 
     /**
-     * Fits every C in turn on each fold's training rows.
+     * Continues every fold's path by one C: fits it on the fold's training rows, starting from the fold's solution
+     * at the previous C, and predicts the fold's held-out rows.
      *
      * @param folds the split
-     * @param cs    the grid, ascending
-     * @return one path per fold, in fold order
+     * @param paths the folds' paths so far, in fold order; empty to start them
+     * @param c     the next C, larger than the previous one
+     * @return the folds' paths, one C longer, in fold order
      */
-    List<P> paths(Folds folds, double[] cs);
+    List<P> extend(Folds folds, List<P> paths, double c);
 
     /**
      * Fits all rows.
@@ -37,4 +40,16 @@ interface LinearSolver<P extends LinearSolver.FoldPath> {
      * @return the head, its info holding the solver's details
      */
     LinearHead fit(double c, List<P> paths, int index);
+
+    /**
+     * @param list  a path's values so far
+     * @param value the next grid position's value
+     * @param <T>   the values
+     * @return an unmodifiable copy of {@code list} with {@code value} appended
+     */
+    static <T> List<T> appended(List<T> list, T value) {
+        List<T> out = new java.util.ArrayList<>(list);
+        out.add(value);
+        return List.copyOf(out);
+    }
 }

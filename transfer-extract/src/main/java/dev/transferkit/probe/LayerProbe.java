@@ -14,7 +14,7 @@ import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.LoadedFeatures;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +42,8 @@ import java.util.Map;
 public final class LayerProbe {
     /** The layer name that asks the command line for a probe ({@code --layer auto}). */
     public static final String AUTO = "auto";
+    /** C values in a row without a better cross-validated score after which a candidate's C grid stops. */
+    static final int PATIENCE = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(LayerProbe.class);
 
@@ -123,14 +125,22 @@ public final class LayerProbe {
         try {
             for (FeatureTarget t : targets) {
                 FeatureStore store = stores.get(t);
-                ProbeRow row = score(t, order.indexOf(t.layer()), store, workDir.resolve(t.storeFileName()));
+                int depth = order.indexOf(t.layer());
+                ProbeRow same = rows.stream().filter(r -> r.sameAs() == null && SameFeatures.test(stores.get(r.target()), store))
+                        .findFirst().orElse(null);
+                if (same != null) {
+                    LOG.info("Probe {}: the same features as {}, not cross-validated again", t, same.target());
+                    rows.add(same.sameFeaturesAs(t, depth, sizeOf(store.path())));
+                    continue;
+                }
+                ProbeRow row = score(t, depth, store);
                 LOG.info("Probe {}: balanced accuracy {} ± {} (C={})", t, row.balancedAccuracy(), row.balancedSpread(), row.c());
                 rows.add(row);
             }
         } finally {
             stores.values().forEach(FeatureStore::close);
         }
-        ProbeRow winner = rows.stream().max(Comparator.comparingDouble(ProbeRow::balancedAccuracy)
+        ProbeRow winner = rows.stream().filter(r -> r.sameAs() == null).max(Comparator.comparingDouble(ProbeRow::balancedAccuracy)
                 .thenComparingDouble(ProbeRow::accuracy).thenComparing(Comparator.comparingInt(ProbeRow::dim).reversed()))
                 .orElseThrow();
         return new ProbeResult(rows, winner, folds, extractSeconds);
@@ -153,22 +163,31 @@ public final class LayerProbe {
         });
     }
 
-    /** Cross-validates the linear head on one candidate's store over the C grid; the row holds the chosen C's scores. */
-    private ProbeRow score(FeatureTarget target, int depth, FeatureStore store, Path file) {
+    /**
+     * Cross-validates the linear head on one candidate's store over the C grid; the row holds the chosen C's scores.
+     * The grid stops once a larger C has not scored better ({@link #PATIENCE}): the least regularised fits are the
+     * slowest, and a probe ranks layers rather than tuning C to the last digit (the head trained afterwards
+     * cross-validates its own grid).
+     */
+    private ProbeRow score(FeatureTarget target, int depth, FeatureStore store) {
         long t0 = System.nanoTime();
         LoadedFeatures data = store.loadAll();
         CrossValidationReport report = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
-                .optCrossValidation(cGrid, folds).optClassWeights(ClassWeights.balanced()).optSeed(seed).build()
-                .crossValidate(data.features(), data.labels(), data.labelNames());
+                .optCrossValidation(cGrid, folds).optCrossValidationPatience(PATIENCE).optClassWeights(ClassWeights.balanced())
+                .optSeed(seed).build().crossValidate(data.features(), data.labels(), data.labelNames());
         CrossValidationReport.Score best = report.chosen();
-        long bytes;
-        try {
-            bytes = Files.size(file);
-        } catch (IOException e) {
-            bytes = -1;
-        }
         return new ProbeRow(target, depth, (int) data.features().columns(), best.accuracy(), best.accuracySpread(),
-                best.balancedAccuracy(), best.balancedSpread(), best.c(), (System.nanoTime() - t0) / 1e9, bytes);
+                best.balancedAccuracy(), best.balancedSpread(), best.c(), (System.nanoTime() - t0) / 1e9,
+                sizeOf(store.path()), null);
+    }
+
+    /** The size of a store file, or -1 when it cannot be read. */
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     @Override

@@ -2,7 +2,7 @@ package dev.transferkit.probe;
 
 import dev.transferkit.core.AtomicFiles;
 import dev.transferkit.core.TransferKitIOException;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 
 import javax.imageio.ImageIO;
 import java.awt.BasicStroke;

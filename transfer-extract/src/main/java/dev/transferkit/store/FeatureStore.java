@@ -1,5 +1,8 @@
 package dev.transferkit.store;
 
+import dev.transferkit.extract.FeatureTarget;
+import dev.transferkit.predict.FeatureOrigin;
+import dev.transferkit.predict.StoredFeatures;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,7 +26,7 @@ import java.util.Map;
  * opens with the same {@link #open(Path)} and reads as one store: its rows are the shards' rows in manifest order,
  * its spec, creation time and provenance are the manifest's, and it is always complete.
  */
-public final class FeatureStore implements AutoCloseable {
+public final class FeatureStore implements AutoCloseable, StoredFeatures {
     /** System property that overrides the default memory budget of {@link #loadAll()}, in bytes. */
     public static final String LOAD_BUDGET_PROPERTY = "transferkit.store.loadBudgetBytes";
     /** The default memory budget of {@link #loadAll()}: 2 GiB of features. */
@@ -144,6 +147,17 @@ public final class FeatureStore implements AutoCloseable {
      */
     public StoreSpec spec() {
         return spec;
+    }
+
+    /**
+     * Returns what the features were computed with, from the spec.
+     *
+     * @return the spec's model, layer, pooling, input size and preprocessing
+     */
+    @Override
+    public FeatureOrigin origin() {
+        return new FeatureOrigin(spec.model(), new FeatureTarget(spec.layer(), spec.pooling()), spec.inputSpec(),
+                spec.preprocessing());
     }
 
     /**

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.transferkit.core.AtomicFiles;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.io.Checksums;

@@ -3,6 +3,7 @@ package dev.transferkit.store;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.InputSpec;

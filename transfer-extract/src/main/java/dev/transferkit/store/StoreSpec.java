@@ -2,6 +2,7 @@ package dev.transferkit.store;
 
 import dev.transferkit.core.MissingSettingException;
 
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;

@@ -6,7 +6,6 @@ import dev.transferkit.image.ImageOptions;
 import dev.transferkit.image.ResizePolicy;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
-import dev.transferkit.store.Pooling;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

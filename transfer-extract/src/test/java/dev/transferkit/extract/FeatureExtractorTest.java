@@ -8,7 +8,6 @@ import dev.transferkit.image.ImageOptions;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
 import dev.transferkit.store.StoreMismatchException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

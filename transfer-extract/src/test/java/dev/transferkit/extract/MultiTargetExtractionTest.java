@@ -4,7 +4,6 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -5,7 +5,6 @@ import dev.transferkit.image.ImageOptions;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.NsfwjsSource;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -8,7 +8,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,6 +57,29 @@ class LayerProbeTest {
         ProbeResult again = probe.probe(data, "train", dir.resolve("probe"));
         assertEquals(r.rows().stream().map(ProbeRow::balancedAccuracy).toList(),
                 again.rows().stream().map(ProbeRow::balancedAccuracy).toList());
+    }
+
+    @Test
+    void candidatesWithTheSameFeaturesAreCrossValidatedOnce(@TempDir Path dir) throws Exception {
+        TestImages.write(dir.resolve("data"), "train", 8, 3);
+        ImageFolder data = ImageFolder.open(dir.resolve("data"));
+        // "gap" is conv2 average-pooled, and pooling its vector again changes nothing: gap AVG, gap MAX = conv2 AVG.
+        LayerProbe probe = LayerProbe.builder().setExtraction(SETTINGS.toBuilder().optBatchSize(5).build())
+                .optLayers(List.of("conv2", "gap")).optPoolings(List.of(Pooling.AVG, Pooling.MAX)).optFolds(4).optCGrid(0.1, 1)
+                .build();
+        ProbeResult r = probe.probe(data, "train", dir.resolve("probe"));
+        FeatureTarget conv2Avg = new FeatureTarget("conv2", Pooling.AVG);
+        assertEquals(java.util.Arrays.asList(null, null, conv2Avg, conv2Avg),
+                r.rows().stream().map(ProbeRow::sameAs).toList(), r.table());
+        ProbeRow original = r.rows().get(0);
+        for (ProbeRow copy : r.rows().subList(2, 4)) {
+            assertEquals(original.balancedAccuracy(), copy.balancedAccuracy());
+            assertEquals(0, copy.seconds());
+            assertTrue(copy.bytesOnDisk() > 0);
+        }
+        assertTrue(r.winner().sameAs() == null, "a repeat is never the winner");
+        assertTrue(r.table().contains("| gap (= conv2/AVG) | MAX |"), r.table());
+        assertEquals("same features as " + conv2Avg, r.toProvenance().get("probe." + new FeatureTarget("gap", Pooling.MAX)));
     }
 
     @Test

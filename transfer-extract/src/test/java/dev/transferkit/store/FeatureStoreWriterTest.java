@@ -1,5 +1,6 @@
 package dev.transferkit.store;
 
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.testing.ChildJvm;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;

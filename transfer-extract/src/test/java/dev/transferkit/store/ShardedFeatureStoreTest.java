@@ -1,5 +1,6 @@
 package dev.transferkit.store;
 
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.image.Preprocessing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

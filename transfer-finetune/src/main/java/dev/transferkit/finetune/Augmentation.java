@@ -12,9 +12,23 @@ import java.util.Random;
  *
  * <p>The transform maps each output pixel centre to a source position around the image centre. Source positions
  * outside the image are filled according to {@link FillMode}. Random values are drawn from the {@link Random}
- * passed to {@link #apply} in a fixed order, so the same seed gives the same pixels. Instances are immutable.
+ * passed to {@link #apply} in a fixed order, so the same seed gives the same pixels. Instances are immutable; it is a
+ * record so that a {@link FineTuner}'s checkpoint fingerprint covers every component.
+ *
+ * @param rotation       rotate by a uniform angle in {@code [-rotation, rotation]} degrees, 0 to 180
+ * @param widthShift     shift horizontally by up to this fraction of the width, 0 to 1
+ * @param heightShift    shift vertically by up to this fraction of the height, 0 to 1
+ * @param shear          shear by a uniform angle in {@code [-shear, shear]} degrees, 0 to below 90
+ * @param zoom           zoom each axis by a uniform factor in {@code [1 - zoom, 1 + zoom]}, 0 to below 1
+ * @param horizontalFlip mirror left-right with probability 1/2
+ * @param brightnessMin  smallest brightness factor, positive
+ * @param brightnessMax  largest brightness factor, at least {@code brightnessMin}
+ * @param fillMode       how to fill positions outside the source image
+ * @param fillColor      the fill colour for {@link FillMode#CONSTANT}, as 0xRRGGBB (higher bits are dropped)
  */
-public final class Augmentation {
+public record Augmentation(double rotation, double widthShift, double heightShift, double shear, double zoom,
+                           boolean horizontalFlip, double brightnessMin, double brightnessMax, FillMode fillMode,
+                           int fillColor) {
     /** What to sample where the transform reaches outside the source image. */
     public enum FillMode {
         /** Repeat the nearest edge pixel (Keras' default). */
@@ -25,28 +39,20 @@ public final class Augmentation {
 
     private static final Augmentation NONE = builder().build();
 
-    private final double rotation;
-    private final double widthShift;
-    private final double heightShift;
-    private final double shear;
-    private final double zoom;
-    private final boolean horizontalFlip;
-    private final double brightnessMin;
-    private final double brightnessMax;
-    private final FillMode fillMode;
-    private final int fillColor;
-
-    private Augmentation(Builder b) {
-        this.rotation = b.rotation;
-        this.widthShift = b.widthShift;
-        this.heightShift = b.heightShift;
-        this.shear = b.shear;
-        this.zoom = b.zoom;
-        this.horizontalFlip = b.horizontalFlip;
-        this.brightnessMin = b.brightnessMin;
-        this.brightnessMax = b.brightnessMax;
-        this.fillMode = b.fillMode;
-        this.fillColor = b.fillColor & 0xFFFFFF;
+    /**
+     * Checks the ranges given with each component.
+     *
+     * @throws IllegalArgumentException naming the component and its value when it is out of range
+     */
+    public Augmentation {
+        check("rotation", rotation, 180);
+        check("width shift", widthShift, 1);
+        check("height shift", heightShift, 1);
+        check("shear", shear, 89.9);
+        check("zoom range", zoom, 0.99);
+        checkBrightness(brightnessMin, brightnessMax);
+        Objects.requireNonNull(fillMode, "fillMode");
+        fillColor &= 0xFFFFFF;
     }
 
     /** @return a builder; every transformation is off until set */
@@ -113,6 +119,20 @@ public final class Augmentation {
         BufferedImage result = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         result.setRGB(0, 0, w, h, out, 0, w);
         return result;
+    }
+
+    private static double check(String what, double value, double max) {
+        if (!(value >= 0) || value > max) {
+            throw new IllegalArgumentException("The " + what + " must be between 0 and " + max + ", but was " + value + ".");
+        }
+        return value;
+    }
+
+    private static void checkBrightness(double min, double max) {
+        if (!(min > 0) || !(max >= min) || Double.isInfinite(max)) {
+            throw new IllegalArgumentException("The brightness range must satisfy 0 < min <= max, but was [" + min
+                    + ", " + max + "].");
+        }
     }
 
     private static double uniform(Random random, double lo, double hi) {
@@ -248,10 +268,7 @@ public final class Augmentation {
          * @return this builder
          */
         public Builder optBrightness(double min, double max) {
-            if (!(min > 0) || !(max >= min) || Double.isInfinite(max)) {
-                throw new IllegalArgumentException("The brightness range must satisfy 0 < min <= max, but was [" + min
-                        + ", " + max + "].");
-            }
+            checkBrightness(min, max);
             this.brightnessMin = min;
             this.brightnessMax = max;
             return this;
@@ -277,14 +294,8 @@ public final class Augmentation {
 
         /** @return the augmentation */
         public Augmentation build() {
-            return new Augmentation(this);
-        }
-
-        private static double check(String what, double value, double max) {
-            if (!(value >= 0) || value > max) {
-                throw new IllegalArgumentException("The " + what + " must be between 0 and " + max + ", but was " + value + ".");
-            }
-            return value;
+            return new Augmentation(rotation, widthShift, heightShift, shear, zoom, horizontalFlip, brightnessMin,
+                    brightnessMax, fillMode, fillColor);
         }
     }
 }

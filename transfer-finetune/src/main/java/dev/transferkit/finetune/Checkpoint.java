@@ -38,7 +38,8 @@ import java.util.zip.ZipOutputStream;
  */
 final class Checkpoint {
     static final String FORMAT = "transferkit-finetune-checkpoint";
-    static final int VERSION = 1;
+    /** Version 2 fingerprints every training setting ({@link RunFingerprint#ofSettings}); version 1 listed some by hand. */
+    static final int VERSION = 2;
     static final String META = "checkpoint.json";
     private static final String PARAMS = "params.bin";
     private static final String UPDATER = "updater.bin";
@@ -146,7 +147,9 @@ final class Checkpoint {
         }
         if (meta.version() != VERSION) {
             throw new CheckpointException("The fine-tuning checkpoint " + file + " has format version " + meta.version()
-                    + ", but this TransferKit reads version " + VERSION + "; delete it to train from the start.");
+                    + ", but this TransferKit reads version " + VERSION + (meta.version() < VERSION ? " (version " + VERSION
+                    + " fingerprints every training setting, so an older checkpoint cannot show that it belongs to this run)"
+                    : "") + "; delete it to train from the start.");
         }
         if (!meta.sha256().equals(hashes) || !arrays.containsKey(PARAMS)) {
             throw damaged(file, "its arrays do not match the hashes its metadata records", null);

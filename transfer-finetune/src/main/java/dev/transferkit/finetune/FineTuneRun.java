@@ -47,6 +47,7 @@ final class FineTuneRun {
     static final String BEST_MODEL = "best-model.zip";
 
     private final FineTuner t;
+    private final FineTuner.Settings s;
     private final ImageFolder data;
     private final String trainSplit;
     private final String validationSplit;
@@ -71,32 +72,33 @@ final class FineTuneRun {
 
     FineTuneRun(FineTuner tuner, ImageFolder data, String trainSplit, String validationSplit) {
         this.t = tuner;
+        this.s = tuner.settings;
         this.data = data;
         this.trainSplit = trainSplit;
         this.validationSplit = validationSplit;
         LabelEncoder encoder = data.labelEncoder();
         this.labels = encoder.toList();
-        ImagePipeline pipeline = t.base.pipeline(t.imageOptions);
+        ImagePipeline pipeline = t.base.pipeline(s.imageOptions());
         List<LabeledImage> trainImages = data.images(trainSplit);
         List<LabeledImage> validationImages = validationSplit == null ? null : data.images(validationSplit);
         String validationWhere = data.root() + "/" + validationSplit;
-        if (validationSplit == null && t.validationHoldout > 0) {
-            ValidationHoldout holdout = ValidationHoldout.of(trainImages, t.validationHoldout, t.seed);
+        if (validationSplit == null && s.training().validationHoldout() > 0) {
+            ValidationHoldout holdout = ValidationHoldout.of(trainImages, s.training().validationHoldout(), s.training().seed());
             trainImages = holdout.train();
             validationImages = holdout.validation().isEmpty() ? null : holdout.validation();
-            validationWhere = t.validationHoldout + " of " + data.root() + "/" + trainSplit + " held out";
+            validationWhere = s.training().validationHoldout() + " of " + data.root() + "/" + trainSplit + " held out";
             LOG.info("No validation split: {} of the {} training images are held out for validation (stratified, seed {}).",
-                    holdout.validation().size(), holdout.train().size() + holdout.validation().size(), t.seed);
+                    holdout.validation().size(), holdout.train().size() + holdout.validation().size(), s.training().seed());
         }
         this.train = ImageSet.of(trainImages, encoder, pipeline, data.root() + "/" + trainSplit);
         this.validation = validationImages == null ? null : ImageSet.of(validationImages, encoder, pipeline, validationWhere);
-        this.weights = t.classWeights.resolve(labels, train.labels());
+        this.weights = s.training().classWeights().resolve(labels, train.labels());
         this.surgery = new GraphSurgery(t.base.graph());
-        this.cutAncestors = surgery.ancestors(t.cutLayer);
+        this.cutAncestors = surgery.ancestors(s.head().cutLayer());
         this.blocks = new LayerBlocks(surgery.layersAmong(cutAncestors), t.blockPattern);
         this.unfrozen1 = t.trainableFrom == null ? Set.of() : unfrozenFrom(t.trainableFrom);
-        this.unfrozen2 = t.phase2Epochs == 0 ? Set.of() : unfrozenFrom(t.unfreezeFrom);
-        this.fingerprint = t.checkpointDir == null ? null : new RunFingerprint(t.settings(), RunFingerprint.ofModel(t.base),
+        this.unfrozen2 = s.phase2().epochs() == 0 ? Set.of() : unfrozenFrom(t.unfreezeFrom);
+        this.fingerprint = t.checkpointDir == null ? null : new RunFingerprint(RunFingerprint.ofSettings(s), RunFingerprint.ofModel(t.base),
                 RunFingerprint.ofData(data.root(), trainSplit, trainImages, validationSplit, validationImages));
     }
 
@@ -121,14 +123,14 @@ final class FineTuneRun {
             seconds[1] = resume.state.phaseSeconds()[1];
             bestRunLoss = resume.state.bestRunLoss();
         }
-        Nd4j.getRandom().setSeed(t.seed);
+        Nd4j.getRandom().setSeed(s.training().seed());
         long t0 = System.nanoTime();
         UnaryOperator<INDArray> trunk = trunk();
         cutShape = trunk.apply(train.batch(new int[]{0}, null, null)).shape();
         head = headLayers();
         ComputationGraph network = null; // not needed when resuming in phase 2: the checkpoint holds every parameter
         if (resume == null || resume.state.phase() == 1) {
-            ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(t.phase1LearningRate));
+            ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(s.phase1().learningRate()));
             PhaseProgress progress = new PhaseProgress();
             if (resume != null) {
                 restoreParams(phase1, resume);
@@ -138,10 +140,10 @@ final class FineTuneRun {
                 if (resume != null) {
                     restoreTraining(trained, resume, progress);
                 }
-                TrainingLoop loop = new TrainingLoop(1, trained, t.patience, t.batchSize, t.seed, t.listener);
-                if (!progress.finished(t.phase1Epochs)) {
-                    loop.run(progress, t.phase1Epochs, train, validation,
-                            split.source(train, validation, phase1Augmentation(), t.batchSize),
+                TrainingLoop loop = new TrainingLoop(1, trained, s.training().patience(), s.training().batchSize(), s.training().seed(), t.listener);
+                if (!progress.finished(s.phase1().epochs())) {
+                    loop.run(progress, s.phase1().epochs(), train, validation,
+                            split.source(train, validation, phase1Augmentation(), s.training().batchSize()),
                             stats -> afterEpoch(stats, trained, phase1, progress, t0));
                 }
                 loop.restoreBest(progress);
@@ -153,7 +155,7 @@ final class FineTuneRun {
             seconds[0] += (System.nanoTime() - t0) / 1e9;
         }
 
-        if (t.phase2Epochs > 0) {
+        if (s.phase2().epochs() > 0) {
             long t1 = System.nanoTime();
             ComputationGraph phase2 = network(frozen(unfrozen2), unfrozen2, phase2Updater());
             PhaseProgress progress = new PhaseProgress();
@@ -168,8 +170,8 @@ final class FineTuneRun {
                 if (resuming) {
                     restoreTraining(trained, resume, progress);
                 }
-                TrainingLoop loop = new TrainingLoop(2, trained, t.patience, t.batchSize, t.seed, t.listener);
-                loop.run(progress, t.phase2Epochs, train, validation, split.source(train, validation, t.augmentation, t.batchSize),
+                TrainingLoop loop = new TrainingLoop(2, trained, s.training().patience(), s.training().batchSize(), s.training().seed(), t.listener);
+                loop.run(progress, s.phase2().epochs(), train, validation, split.source(train, validation, s.augmentation(), s.training().batchSize()),
                         stats -> afterEpoch(stats, trained, phase2, progress, t1));
                 loop.restoreBest(progress);
                 GraphSurgery.copyMatching(trained, phase2);
@@ -199,11 +201,11 @@ final class FineTuneRun {
      * switched off or cannot export the network.
      */
     private UnaryOperator<INDArray> trunk() {
-        Optional<InferenceEngine> engine = t.base.engine(t.cutLayer);
+        Optional<InferenceEngine> engine = t.base.engine(s.head().cutLayer());
         if (engine.isPresent()) {
             return engine.get()::output;
         }
-        ComputationGraph graph = surgery.trunk(t.cutLayer);
+        ComputationGraph graph = surgery.trunk(s.head().cutLayer());
         return x -> graph.outputSingle(false, x);
     }
 
@@ -297,9 +299,9 @@ final class FineTuneRun {
      * base layers' batch normalisation in inference mode (unless opted out) and discriminative learning rates.
      */
     private ComputationGraph network(Set<String> frozen, Set<String> unfrozen, IUpdater updater) {
-        ComputationGraph g = surgery.reheaded(t.cutLayer, frozen,
-                new FineTuneConfiguration.Builder().updater(updater).seed(t.seed).build(), head);
-        Set<String> frozenBn = t.batchNormFrozen ? surgery.batchNorms(unfrozen) : Set.of();
+        ComputationGraph g = surgery.reheaded(s.head().cutLayer(), frozen,
+                new FineTuneConfiguration.Builder().updater(updater).seed(s.training().seed()).build(), head);
+        Set<String> frozenBn = s.baseLayers().batchNormFrozen() ? surgery.batchNorms(unfrozen) : Set.of();
         g = new GraphSurgery(new GraphSurgery(g).withoutNoOpDropout()).withFrozenBatchNorm(frozenBn);
         return new GraphSurgery(g).withUpdaters(layerUpdaters(unfrozen, frozenBn, updater));
     }
@@ -307,7 +309,7 @@ final class FineTuneRun {
     /** The per-layer updaters of discriminative learning rates: block depth k (0 next to the cut) gets lr * factor^(k+1). */
     Map<String, IUpdater> layerUpdaters(Set<String> unfrozen, Set<String> frozenBn, IUpdater updater) {
         Map<String, IUpdater> out = new LinkedHashMap<>();
-        if (t.discriminativeFactor == 1) {
+        if (s.baseLayers().discriminativeFactor() == 1) {
             return out;
         }
         double lr = updater.getLearningRate(0, 0);
@@ -316,23 +318,23 @@ final class FineTuneRun {
                 continue;
             }
             IUpdater u = updater.clone();
-            u.setLrAndSchedule(lr * Math.pow(t.discriminativeFactor, blocks.depth(layer) + 1), null);
+            u.setLrAndSchedule(lr * Math.pow(s.baseLayers().discriminativeFactor(), blocks.depth(layer) + 1), null);
             out.put(layer, u);
         }
         return out;
     }
 
     private Augmentation phase1Augmentation() {
-        return t.augmentPhase1 ? t.augmentation : Augmentation.none();
+        return s.augmentPhase1() ? s.augmentation() : Augmentation.none();
     }
 
     private IUpdater phase2Updater() {
-        return t.phase2Updater == FineTuner.Phase2Updater.ADAM ? new Adam(t.phase2LearningRate) : new Nesterovs(t.phase2LearningRate, 0.9);
+        return s.phase2().updater() == FineTuner.Phase2Updater.ADAM ? new Adam(s.phase2().learningRate()) : new Nesterovs(s.phase2().learningRate(), 0.9);
     }
 
     private List<GraphSurgery.HeadLayer> headLayers() {
         List<GraphSurgery.HeadLayer> out = new ArrayList<>();
-        String input = t.cutLayer;
+        String input = s.head().cutLayer();
         long nIn;
         if (cutShape.length == 4) {
             boolean nhwc = t.base.inputSpec().format() == dev.transferkit.image.DataFormat.NHWC;
@@ -344,22 +346,22 @@ final class FineTuneRun {
         } else if (cutShape.length == 2) {
             nIn = cutShape[1];
         } else {
-            throw new TransferKitException("The cut layer '" + t.cutLayer + "' of '" + t.base.name() + "' has activations of shape "
+            throw new TransferKitException("The cut layer '" + s.head().cutLayer() + "' of '" + t.base.name() + "' has activations of shape "
                     + Arrays.toString(cutShape) + "; cut at a convolutional (rank 4) or dense (rank 2) layer.");
         }
-        for (int i = 0; i < t.denseSizes.length; i++) {
-            DenseLayer.Builder d = new DenseLayer.Builder().nIn(nIn).nOut(t.denseSizes[i]).activation(t.headActivation);
-            if (i > 0 && t.dropout > 0) {
-                d.dropOut(1 - t.dropout);
+        for (int i = 0; i < s.head().denseSizes().size(); i++) {
+            DenseLayer.Builder d = new DenseLayer.Builder().nIn(nIn).nOut(s.head().denseSizes().get(i)).activation(s.head().activation());
+            if (i > 0 && s.head().dropout() > 0) {
+                d.dropOut(1 - s.head().dropout());
             }
             out.add(new GraphSurgery.HeadLayer(FineTuner.DENSE + i, d.build(), input));
             input = FineTuner.DENSE + i;
-            nIn = t.denseSizes[i];
+            nIn = s.head().denseSizes().get(i);
         }
         OutputLayer.Builder o = new OutputLayer.Builder(new LossMCXENT(Nd4j.createFromArray(weights).castTo(DataType.FLOAT)))
                 .nIn(nIn).nOut(labels.size()).activation(org.nd4j.linalg.activations.Activation.SOFTMAX);
-        if (t.denseSizes.length > 0 && t.dropout > 0) {
-            o.dropOut(1 - t.dropout); // DL4J's dropOut takes the retain probability and applies to the layer's input
+        if (s.head().denseSizes().size() > 0 && s.head().dropout() > 0) {
+            o.dropOut(1 - s.head().dropout()); // DL4J's dropOut takes the retain probability and applies to the layer's input
         }
         out.add(new GraphSurgery.HeadLayer(FineTuner.OUTPUT, o.build(), input));
         return out;
@@ -370,9 +372,9 @@ final class FineTuneRun {
         Map<String, String> provenance = provenance();
         BaseModel tuned = BaseModel.builder().setName(t.base.name() + "-finetuned").setGraph(network)
                 .setInputSpec(t.base.inputSpec()).setPreprocessing(t.base.preprocessing())
-                .optFeatureLayers(List.of(cutShape.length == 4 ? FineTuner.POOL : t.cutLayer)).optLabels(labels)
+                .optFeatureLayers(List.of(cutShape.length == 4 ? FineTuner.POOL : s.head().cutLayer())).optLabels(labels)
                 .optProvenance(provenance).build();
-        return TransferModel.ofNetwork(tuned, t.imageOptions, provenance);
+        return TransferModel.ofNetwork(tuned, s.imageOptions(), provenance);
     }
 
     private Map<String, String> provenance() {
@@ -383,38 +385,38 @@ final class FineTuneRun {
         p.put("data", data.root().toString());
         p.put("train.split", trainSplit);
         p.put("validation.split", validationSplit != null ? validationSplit
-                : validation != null ? "hold-out " + t.validationHoldout + " of " + trainSplit + " (" + validation.size() + " images)" : "none");
-        p.put("cut.layer", t.cutLayer);
-        p.put("head.dense", Arrays.toString(t.denseSizes));
-        p.put("head.activation", t.headActivation.name());
-        p.put("head.dropout", Double.toString(t.dropout));
-        p.put("phase1.epochs", Integer.toString(t.phase1Epochs));
-        p.put("phase1.learningRate", Double.toString(t.phase1LearningRate));
+                : validation != null ? "hold-out " + s.training().validationHoldout() + " of " + trainSplit + " (" + validation.size() + " images)" : "none");
+        p.put("cut.layer", s.head().cutLayer());
+        p.put("head.dense", s.head().denseSizes().toString());
+        p.put("head.activation", s.head().activation().name());
+        p.put("head.dropout", Double.toString(s.head().dropout()));
+        p.put("phase1.epochs", Integer.toString(s.phase1().epochs()));
+        p.put("phase1.learningRate", Double.toString(s.phase1().learningRate()));
         p.put("phase1.updater", "ADAM");
         p.put("phase1.frozen", String.join(",", frozen(unfrozen1)));
-        if (!unfrozen1.isEmpty() && t.batchNormFrozen) {
+        if (!unfrozen1.isEmpty() && s.baseLayers().batchNormFrozen()) {
             p.put("phase1.batchNormInferenceMode", String.join(",", surgery.batchNorms(unfrozen1)));
         }
-        p.put("phase2.epochs", Integer.toString(t.phase2Epochs));
-        if (t.phase2Epochs > 0) {
+        p.put("phase2.epochs", Integer.toString(s.phase2().epochs()));
+        if (s.phase2().epochs() > 0) {
             p.put("phase2.unfreezeFrom", t.unfreezeFrom);
-            p.put("phase2.learningRate", Double.toString(t.phase2LearningRate));
-            p.put("phase2.updater", t.phase2Updater.name());
+            p.put("phase2.learningRate", Double.toString(s.phase2().learningRate()));
+            p.put("phase2.updater", s.phase2().updater().name());
             p.put("phase2.frozen", String.join(",", frozen(unfrozen2)));
-            p.put("phase2.batchNormInferenceMode", t.batchNormFrozen ? String.join(",", surgery.batchNorms(unfrozen2)) : "");
+            p.put("phase2.batchNormInferenceMode", s.baseLayers().batchNormFrozen() ? String.join(",", surgery.batchNorms(unfrozen2)) : "");
             p.put("phase2.kept", Boolean.toString(phase2Kept));
         }
-        if (t.discriminativeFactor != 1) {
-            p.put("discriminativeLr.factor", Double.toString(t.discriminativeFactor));
+        if (s.baseLayers().discriminativeFactor() != 1) {
+            p.put("discriminativeLr.factor", Double.toString(s.baseLayers().discriminativeFactor()));
             p.put("blocks", String.join(",", blocks.names()));
         }
-        p.put("batchSize", Integer.toString(t.batchSize));
-        p.put("seed", Long.toString(t.seed));
-        p.put("augmentation", t.augmentation.toString());
-        p.put("imageOptions", t.imageOptions.toString());
-        p.put("augmentation.phase1", Boolean.toString(t.augmentPhase1));
-        p.put("classWeights", t.classWeights.toString());
-        p.put("earlyStopping.patience", Integer.toString(t.patience));
+        p.put("batchSize", Integer.toString(s.training().batchSize()));
+        p.put("seed", Long.toString(s.training().seed()));
+        p.put("augmentation", s.augmentation().toString());
+        p.put("imageOptions", s.imageOptions().toString());
+        p.put("augmentation.phase1", Boolean.toString(s.augmentPhase1()));
+        p.put("classWeights", s.training().classWeights().toString());
+        p.put("earlyStopping.patience", Integer.toString(s.training().patience()));
         return p;
     }
 

@@ -12,6 +12,7 @@ import org.nd4j.linalg.activations.Activation;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -54,65 +55,94 @@ public final class FineTuner {
         SGD_MOMENTUM
     }
 
-    // Package-private: FineTuneRun reads them.
+    /**
+     * The new head that replaces the network's own after the cut.
+     *
+     * @param cutLayer   the last layer of the base that is kept
+     * @param denseSizes sizes of the dense layers between pooling and output, in order (may be empty)
+     * @param dropout    dropout rate after each dense layer, in [0, 1)
+     * @param activation the activation of the dense layers
+     */
+    public record Head(String cutLayer, List<Integer> denseSizes, double dropout, Activation activation) {
+        /** Copies the list of sizes. */
+        public Head {
+            denseSizes = List.copyOf(denseSizes);
+        }
+    }
+
+    /**
+     * One training phase.
+     *
+     * @param epochs          epochs; in phase 2, 0 skips the phase
+     * @param learningRate    the learning rate of the head and, without discriminative rates, of the trainable base
+     * @param updater         how the phase updates the weights (phase 1 always uses Adam)
+     * @param trainableFrom   the first base layer trained in this phase (it and everything after it up to the cut
+     *                        layer), or null
+     * @param trainableBlocks how many blocks below the cut layer are trained instead, or 0; with neither, phase 1
+     *                        trains the head alone
+     */
+    public record Phase(int epochs, double learningRate, Phase2Updater updater, String trainableFrom, int trainableBlocks) {
+    }
+
+    /**
+     * How the trainable layers of the base train, in both phases.
+     *
+     * @param blockPattern         how layers are grouped into blocks ({@link Builder#optBlockPattern(String)})
+     * @param discriminativeFactor the learning-rate factor per block below the cut; 1 for none
+     * @param batchNormFrozen      whether the base's batch normalisation stays in inference mode
+     */
+    public record BaseLayers(String blockPattern, double discriminativeFactor, boolean batchNormFrozen) {
+    }
+
+    /**
+     * The training loop's settings, for both phases.
+     *
+     * @param batchSize         images per batch
+     * @param seed              seed of weight initialisation, shuffling, dropout, augmentation and the hold-out
+     * @param classWeights      loss weights per class
+     * @param patience          early-stopping patience in epochs; 0 for none
+     * @param validationHoldout the fraction of the training split held out when there is no validation split
+     */
+    public record Training(int batchSize, long seed, ClassWeights classWeights, int patience, double validationHoldout) {
+    }
+
+    /**
+     * Every setting that decides what a fine-tuning run computes; the checkpoint fingerprint is derived from all of
+     * their components, so that a checkpoint is resumed only by a run with the same settings.
+     *
+     * @param head          the new head
+     * @param phase1        phase 1
+     * @param phase2        phase 2
+     * @param baseLayers    how the base's trainable layers train
+     * @param training      the training loop
+     * @param augmentation  the augmentation of training images
+     * @param augmentPhase1 whether phase 1 is augmented too (else phase 2 only)
+     * @param imageOptions  how images are decoded and resized
+     */
+    public record Settings(Head head, Phase phase1, Phase phase2, BaseLayers baseLayers, Training training,
+                           Augmentation augmentation, boolean augmentPhase1, ImageOptions imageOptions) {
+    }
+
+    // Package-private: FineTuneRun reads them. Only settings and base decide the result; trainableFrom, unfreezeFrom
+    // and blockPattern are derived from them.
     final BaseModel base;
-    final String cutLayer;
-    final int[] denseSizes;
-    final double dropout;
-    final Activation headActivation;
+    final Settings settings;
     final String trainableFrom;
-    final double validationHoldout;
-    final ImageOptions imageOptions;
-    final int trainableBlocks;
-    final int phase1Epochs;
-    final double phase1LearningRate;
-    final int phase2Epochs;
     final String unfreezeFrom;
-    final int unfreezeBlocks;
-    final double phase2LearningRate;
-    final Phase2Updater phase2Updater;
     final Pattern blockPattern;
-    final double discriminativeFactor;
-    final int batchSize;
-    final long seed;
-    final Augmentation augmentation;
-    final boolean augmentPhase1;
-    final ClassWeights classWeights;
-    final int patience;
     final Path outputDir;
     final Path checkpointDir;
     final FineTuneListener listener;
-    final boolean batchNormFrozen;
 
-    private FineTuner(Builder b) {
+    private FineTuner(Builder b, Settings settings, String trainableFrom, String unfreezeFrom, Pattern blockPattern) {
         this.base = b.base;
-        this.cutLayer = b.cutLayer;
-        this.denseSizes = b.denseSizes.clone();
-        this.dropout = b.dropout;
-        this.headActivation = b.headActivation;
-        this.trainableFrom = b.trainableFrom;
-        this.validationHoldout = b.validationHoldout;
-        this.imageOptions = b.imageOptions;
-        this.trainableBlocks = b.trainableBlocks;
-        this.phase1Epochs = b.phase1Epochs;
-        this.phase1LearningRate = b.phase1LearningRate;
-        this.phase2Epochs = b.phase2Epochs;
-        this.unfreezeFrom = b.unfreezeFrom;
-        this.unfreezeBlocks = b.unfreezeBlocks;
-        this.phase2LearningRate = b.phase2LearningRate;
-        this.phase2Updater = b.phase2Updater;
-        this.blockPattern = b.blockPattern;
-        this.discriminativeFactor = b.discriminativeFactor;
-        this.batchSize = b.batchSize;
-        this.seed = b.seed;
-        this.augmentation = b.augmentation;
-        this.augmentPhase1 = b.augmentPhase1;
-        this.classWeights = b.classWeights;
-        this.patience = b.patience;
+        this.settings = settings;
+        this.trainableFrom = trainableFrom;
+        this.unfreezeFrom = unfreezeFrom;
+        this.blockPattern = blockPattern;
         this.outputDir = b.outputDir;
         this.checkpointDir = b.checkpointDir;
         this.listener = b.listener;
-        this.batchNormFrozen = b.batchNormFrozen;
     }
 
     /** @return a builder; {@code setBaseModel} is required */
@@ -122,7 +152,12 @@ public final class FineTuner {
 
     /** @return the layer after which the original head is replaced */
     public String cutLayer() {
-        return cutLayer;
+        return settings.head().cutLayer();
+    }
+
+    /** @return every setting that decides the result (the checkpoint fingerprint is derived from them) */
+    public Settings settings() {
+        return settings;
     }
 
     /**
@@ -135,7 +170,7 @@ public final class FineTuner {
      */
     public FineTuneResult fineTune(ImageFolder data, int epochs) {
         String validation = data.splits().contains("validation") ? "validation" : data.splits().contains("val") ? "val" : null;
-        return toBuilder().optPhase1(epochs, phase1LearningRate).build().fit(data, ImageFolder.TRAIN, validation);
+        return toBuilder().optPhase1(epochs, settings.phase1().learningRate()).build().fit(data, ImageFolder.TRAIN, validation);
     }
 
     /**
@@ -160,66 +195,40 @@ public final class FineTuner {
             throw new TransferKitException("The dataset " + data.root() + " has " + data.labelEncoder().size()
                     + " class; fine-tuning needs at least 2.");
         }
-        if (validationSplit == null && patience > 0 && validationHoldout == 0) {
-            throw new TransferKitException("Early stopping (patience " + patience + ") needs a validation split or a hold-out "
+        Training training = settings.training();
+        if (validationSplit == null && training.patience() > 0 && training.validationHoldout() == 0) {
+            throw new TransferKitException("Early stopping (patience " + training.patience() + ") needs a validation split or a hold-out "
                     + "(optValidationHoldout), but neither was given.");
         }
         return new FineTuneRun(this, data, trainSplit, validationSplit).run();
     }
 
-    /** @return the training settings that decide the result, as one line (the checkpoint fingerprint uses it) */
-    String settings() {
-        return "cut=" + cutLayer + ", head=" + Arrays.toString(denseSizes) + " " + headActivation + " dropout " + dropout
-                + ", phase1=" + phase1Epochs + " epochs @ " + phase1LearningRate
-                + (trainableFrom != null ? " training from '" + trainableFrom + "'" : " base frozen")
-                + (phase2Epochs > 0 ? ", phase2=" + phase2Epochs + " epochs from '" + unfreezeFrom + "' @ " + phase2LearningRate
-                + " " + phase2Updater : ", no phase 2")
-                + (discriminativeFactor != 1 ? ", discriminative lr x" + discriminativeFactor + " per block of /"
-                + blockPattern + "/" : "")
-                + ", batch " + batchSize + ", seed " + seed + ", " + augmentation
-                + (augmentPhase1 || augmentation.isIdentity() ? "" : " in phase 2 only")
-                + ", classWeights " + classWeights + (patience > 0 ? ", patience " + patience : "")
-                + ", batchNormFrozen " + batchNormFrozen
-                + (validationHoldout > 0 ? ", hold-out " + validationHoldout + " when no validation split" : "")
-                + ", images " + imageOptions.toMap();
-    }
-
-    private Builder toBuilder() {
+    /**
+     * Starts a builder holding this fine-tuner's settings, base model, directories and listener, to derive a
+     * fine-tuner that differs in some of them.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
         Builder b = new Builder();
         b.base = base;
-        b.cutLayer = cutLayer;
-        b.denseSizes = denseSizes.clone();
-        b.dropout = dropout;
-        b.headActivation = headActivation;
-        b.trainableFrom = trainableBlocks > 0 ? null : trainableFrom;
-        b.trainableBlocks = trainableBlocks;
-        b.phase1Epochs = phase1Epochs;
-        b.phase1LearningRate = phase1LearningRate;
-        b.phase2Epochs = phase2Epochs;
-        b.unfreezeFrom = unfreezeBlocks > 0 ? null : unfreezeFrom;
-        b.unfreezeBlocks = unfreezeBlocks;
-        b.phase2LearningRate = phase2LearningRate;
-        b.phase2Updater = phase2Updater;
-        b.blockPattern = blockPattern;
-        b.discriminativeFactor = discriminativeFactor;
-        b.batchSize = batchSize;
-        b.seed = seed;
-        b.augmentation = augmentation;
-        b.augmentPhase1 = augmentPhase1;
-        b.classWeights = classWeights;
-        b.patience = patience;
+        b.head = settings.head();
+        b.phase1 = settings.phase1();
+        b.phase2 = settings.phase2();
+        b.baseLayers = settings.baseLayers();
+        b.training = settings.training();
+        b.augmentation = settings.augmentation();
+        b.augmentPhase1 = settings.augmentPhase1();
+        b.imageOptions = settings.imageOptions();
         b.outputDir = outputDir;
         b.checkpointDir = checkpointDir;
         b.listener = listener;
-        b.batchNormFrozen = batchNormFrozen;
-        b.validationHoldout = validationHoldout;
-        b.imageOptions = imageOptions;
         return b;
     }
 
     @Override
     public String toString() {
-        return "FineTuner(base=" + base.name() + ", " + settings()
+        return "FineTuner(base=" + base.name() + ", " + settings
                 + (checkpointDir != null ? ", checkpoints in " + checkpointDir : "")
                 + (outputDir != null ? ", output in " + outputDir : "") + ")";
     }
@@ -227,34 +236,18 @@ public final class FineTuner {
     /** Builds a {@link FineTuner}. */
     public static final class Builder {
         private BaseModel base;
-        private String cutLayer;
-        private int[] denseSizes = {256};
-        private double dropout = 0.5;
-        private Activation headActivation = Activation.RELU;
-        private String trainableFrom;
-        private double validationHoldout = 0.1;
-        private ImageOptions imageOptions = ImageOptions.defaults();
-        private int trainableBlocks;
-        private int phase1Epochs = 10;
-        private double phase1LearningRate = 1e-3;
-        private int phase2Epochs;
-        private String unfreezeFrom;
-        private int unfreezeBlocks;
-        private double phase2LearningRate = 1e-5;
-        private Phase2Updater phase2Updater = Phase2Updater.ADAM;
-        private Pattern blockPattern = Pattern.compile(DEFAULT_BLOCK_PATTERN);
-        private double discriminativeFactor = 1;
-        private int batchSize = 32;
-        private long seed = 42;
+        private Head head = new Head(null, List.of(256), 0.5, Activation.RELU);
+        private Phase phase1 = new Phase(10, 1e-3, Phase2Updater.ADAM, null, 0);
+        private Phase phase2 = new Phase(0, 1e-5, Phase2Updater.ADAM, null, 0);
+        private BaseLayers baseLayers = new BaseLayers(DEFAULT_BLOCK_PATTERN, 1, true);
+        private Training training = new Training(32, 42, ClassWeights.uniform(), 0, 0.1);
         private Augmentation augmentation = Augmentation.none();
         private boolean augmentPhase1 = true;
-        private ClassWeights classWeights = ClassWeights.uniform();
-        private int patience;
+        private ImageOptions imageOptions = ImageOptions.defaults();
         private Path outputDir;
         private Path checkpointDir;
         private FineTuneListener listener = new FineTuneListener() {
         };
-        private boolean batchNormFrozen = true;
 
         private Builder() {
         }
@@ -273,7 +266,7 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optCutLayer(String layer) {
-            this.cutLayer = Objects.requireNonNull(layer, "layer");
+            head = new Head(Objects.requireNonNull(layer, "layer"), head.denseSizes(), head.dropout(), head.activation());
             return this;
         }
 
@@ -291,8 +284,7 @@ public final class FineTuner {
             if (!(dropout >= 0 && dropout < 1)) {
                 throw new IllegalArgumentException("The dropout rate must be in [0, 1), but was " + dropout + ".");
             }
-            this.denseSizes = denseSizes.clone();
-            this.dropout = dropout;
+            head = new Head(head.cutLayer(), Arrays.stream(denseSizes).boxed().toList(), dropout, head.activation());
             return this;
         }
 
@@ -302,8 +294,7 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optFreezeAll() {
-            this.trainableFrom = null;
-            this.trainableBlocks = 0;
+            phase1 = new Phase(phase1.epochs(), phase1.learningRate(), Phase2Updater.ADAM, null, 0);
             return this;
         }
 
@@ -313,8 +304,7 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optTrainableFrom(String layer) {
-            this.trainableFrom = Objects.requireNonNull(layer, "layer");
-            this.trainableBlocks = 0;
+            phase1 = new Phase(phase1.epochs(), phase1.learningRate(), Phase2Updater.ADAM, Objects.requireNonNull(layer, "layer"), 0);
             return this;
         }
 
@@ -330,8 +320,7 @@ public final class FineTuner {
                 throw new IllegalArgumentException("The number of trainable blocks must be at least 1, but was " + blocks
                         + "; use optFreezeAll() to freeze the whole base.");
             }
-            this.trainableBlocks = blocks;
-            this.trainableFrom = null;
+            phase1 = new Phase(phase1.epochs(), phase1.learningRate(), Phase2Updater.ADAM, null, blocks);
             return this;
         }
 
@@ -340,7 +329,7 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optHeadActivation(Activation activation) {
-            this.headActivation = Objects.requireNonNull(activation, "activation");
+            head = new Head(head.cutLayer(), head.denseSizes(), head.dropout(), Objects.requireNonNull(activation, "activation"));
             return this;
         }
 
@@ -353,8 +342,8 @@ public final class FineTuner {
             if (epochs < 1) {
                 throw new IllegalArgumentException("Phase 1 needs at least 1 epoch, but " + epochs + " were given.");
             }
-            this.phase1Epochs = epochs;
-            this.phase1LearningRate = positive("phase-1 learning rate", learningRate);
+            phase1 = new Phase(epochs, positive("phase-1 learning rate", learningRate), Phase2Updater.ADAM, phase1.trainableFrom(),
+                    phase1.trainableBlocks());
             return this;
         }
 
@@ -370,11 +359,8 @@ public final class FineTuner {
             if (epochs < 0) {
                 throw new IllegalArgumentException("Phase 2 epochs must be 0 (skip) or more, but were " + epochs + ".");
             }
-            this.phase2Epochs = epochs;
-            this.unfreezeFrom = epochs > 0 ? Objects.requireNonNull(unfreezeFrom, "unfreezeFrom") : unfreezeFrom;
-            this.unfreezeBlocks = 0;
-            this.phase2LearningRate = positive("phase-2 learning rate", learningRate);
-            this.phase2Updater = Objects.requireNonNull(updater, "updater");
+            phase2 = new Phase(epochs, positive("phase-2 learning rate", learningRate), Objects.requireNonNull(updater, "updater"),
+                    epochs > 0 ? Objects.requireNonNull(unfreezeFrom, "unfreezeFrom") : unfreezeFrom, 0);
             return this;
         }
 
@@ -395,8 +381,7 @@ public final class FineTuner {
                 throw new IllegalArgumentException("Phase 2 must unfreeze at least 1 block, but " + blocks + " were given.");
             }
             optPhase2(epochs, "", learningRate, updater);
-            this.unfreezeFrom = null;
-            this.unfreezeBlocks = blocks;
+            phase2 = new Phase(epochs, phase2.learningRate(), phase2.updater(), null, blocks);
             return this;
         }
 
@@ -424,7 +409,7 @@ public final class FineTuner {
                 throw new IllegalArgumentException("The block pattern '" + regex
                         + "' has no capturing group; its first group must name the block, as in '(block_\\d+)_'.");
             }
-            this.blockPattern = p;
+            baseLayers = new BaseLayers(regex, baseLayers.discriminativeFactor(), baseLayers.batchNormFrozen());
             return this;
         }
 
@@ -441,7 +426,7 @@ public final class FineTuner {
             if (!(factor > 0 && factor <= 1)) {
                 throw new IllegalArgumentException("The discriminative learning-rate factor must be in (0, 1], but was " + factor + ".");
             }
-            this.discriminativeFactor = factor;
+            baseLayers = new BaseLayers(baseLayers.blockPattern(), factor, baseLayers.batchNormFrozen());
             return this;
         }
 
@@ -500,7 +485,7 @@ public final class FineTuner {
             if (!(fraction == 0 || (fraction > 0 && fraction <= 0.5))) {
                 throw new IllegalArgumentException("The validation hold-out must be 0 or in (0, 0.5], but was " + fraction + ".");
             }
-            this.validationHoldout = fraction;
+            training = new Training(training.batchSize(), training.seed(), training.classWeights(), training.patience(), fraction);
             return this;
         }
 
@@ -512,7 +497,7 @@ public final class FineTuner {
             if (size < 1) {
                 throw new IllegalArgumentException("The batch size must be at least 1, but was " + size + ".");
             }
-            this.batchSize = size;
+            training = new Training(size, training.seed(), training.classWeights(), training.patience(), training.validationHoldout());
             return this;
         }
 
@@ -521,7 +506,7 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optSeed(long seed) {
-            this.seed = seed;
+            training = new Training(training.batchSize(), seed, training.classWeights(), training.patience(), training.validationHoldout());
             return this;
         }
 
@@ -550,7 +535,8 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optClassWeights(ClassWeights weights) {
-            this.classWeights = Objects.requireNonNull(weights, "weights");
+            training = new Training(training.batchSize(), training.seed(), Objects.requireNonNull(weights, "weights"),
+                    training.patience(), training.validationHoldout());
             return this;
         }
 
@@ -563,7 +549,8 @@ public final class FineTuner {
             if (patience < 0) {
                 throw new IllegalArgumentException("The early-stopping patience must be 0 (off) or more, but was " + patience + ".");
             }
-            this.patience = patience;
+            training = new Training(training.batchSize(), training.seed(), training.classWeights(), patience,
+                    training.validationHoldout());
             return this;
         }
 
@@ -582,7 +569,7 @@ public final class FineTuner {
          * @return this builder
          */
         public Builder optBatchNormFrozen(boolean frozen) {
-            this.batchNormFrozen = frozen;
+            baseLayers = new BaseLayers(baseLayers.blockPattern(), baseLayers.discriminativeFactor(), frozen);
             return this;
         }
 
@@ -595,23 +582,17 @@ public final class FineTuner {
             if (base == null) {
                 throw new MissingSettingException("A FineTuner needs a base model: call setBaseModel(model).");
             }
-            if (cutLayer == null) {
-                cutLayer = base.defaultFeatureLayer();
-            }
-            base.requireLayer(cutLayer);
+            String cutLayer = base.requireLayer(head.cutLayer() != null ? head.cutLayer() : base.defaultFeatureLayer());
+            Pattern pattern = Pattern.compile(baseLayers.blockPattern());
             GraphSurgery surgery = new GraphSurgery(base.graph());
             Set<String> cutAncestors = surgery.ancestors(cutLayer);
-            if (trainableBlocks > 0 || unfreezeBlocks > 0) {
-                LayerBlocks blocks = new LayerBlocks(surgery.layersAmong(cutAncestors), blockPattern);
-                if (trainableBlocks > 0) {
-                    trainableFrom = blocks.firstLayerOfTop(trainableBlocks, base.name());
-                }
-                if (unfreezeBlocks > 0 && phase2Epochs > 0) {
-                    unfreezeFrom = blocks.firstLayerOfTop(unfreezeBlocks, base.name());
-                }
-            }
+            LayerBlocks blocks = new LayerBlocks(surgery.layersAmong(cutAncestors), pattern);
+            String trainableFrom = phase1.trainableBlocks() > 0 ? blocks.firstLayerOfTop(phase1.trainableBlocks(), base.name())
+                    : phase1.trainableFrom();
+            String unfreezeFrom = phase2.epochs() == 0 ? null : phase2.trainableBlocks() > 0
+                    ? blocks.firstLayerOfTop(phase2.trainableBlocks(), base.name()) : phase2.trainableFrom();
             for (String[] named : new String[][]{{"trainable-from", trainableFrom}, {"unfreeze-from", unfreezeFrom}}) {
-                if (named[1] != null && (!named[0].equals("unfreeze-from") || phase2Epochs > 0)) {
+                if (named[1] != null) {
                     base.requireLayer(named[1]);
                     if (!cutAncestors.contains(named[1])) {
                         throw new TransferKitException("The " + named[0] + " layer '" + named[1] + "' of '" + base.name()
@@ -619,7 +600,9 @@ public final class FineTuner {
                     }
                 }
             }
-            return new FineTuner(this);
+            Settings settings = new Settings(new Head(cutLayer, head.denseSizes(), head.dropout(), head.activation()), phase1,
+                    phase2, baseLayers, training, augmentation, augmentPhase1, imageOptions);
+            return new FineTuner(this, settings, trainableFrom, unfreezeFrom, pattern);
         }
 
         private static double positive(String what, double v) {

@@ -221,4 +221,32 @@ class CheckpointTest {
         assertEquals(null, read.updater);
         assertFalse(Files.list(tmp).anyMatch(p -> p.getFileName().toString().endsWith(".part")), "no temporary file left");
     }
+
+    @Test
+    void aCheckpointOfTheOlderFormatIsRefusedSayingWhy() throws IOException {
+        Checkpoint.State state = new Checkpoint.State(new RunFingerprint("cut=c2, head=[8]", "model sha256:ab", "data sha256:cd"),
+                1, 1, false, 0, 0.5, 0.5, 4, 1, new double[]{1, 0}, List.of());
+        Path current = tmp.resolve("current.ckpt");
+        new Checkpoint(state, Nd4j.zeros(3), null, null).write(current);
+        Path old = tmp.resolve("version1.ckpt");
+        try (java.util.zip.ZipInputStream in = new java.util.zip.ZipInputStream(Files.newInputStream(current));
+             java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(Files.newOutputStream(old))) {
+            for (java.util.zip.ZipEntry e = in.getNextEntry(); e != null; e = in.getNextEntry()) {
+                byte[] bytes = in.readAllBytes();
+                if (e.getName().equals(Checkpoint.META)) {
+                    String json = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+                    assertTrue(json.contains("\"version\" : " + Checkpoint.VERSION), json);
+                    bytes = json.replace("\"version\" : " + Checkpoint.VERSION, "\"version\" : 1")
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                }
+                out.putNextEntry(new java.util.zip.ZipEntry(e.getName()));
+                out.write(bytes);
+                out.closeEntry();
+            }
+        }
+        CheckpointException e = assertThrows(CheckpointException.class, () -> Checkpoint.read(old));
+        assertTrue(e.getMessage().contains(old.toString()) && e.getMessage().contains("format version 1")
+                && e.getMessage().contains("fingerprints every training setting") && e.getMessage().contains("delete it"),
+                e.getMessage());
+    }
 }

@@ -3,7 +3,7 @@ package dev.transferkit.finetune;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.OnnxSource;
-import dev.transferkit.predict.Classification;
+import dev.transferkit.model.Classification;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.testing.ChildJvm;
 import org.junit.jupiter.api.Test;

@@ -6,7 +6,7 @@ import dev.transferkit.image.Preprocessing;
 import dev.transferkit.io.Checksums;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.FeatureStoreWriter;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.ShardManifest;
 import dev.transferkit.store.StoreException;
 import dev.transferkit.store.StoreSpec;

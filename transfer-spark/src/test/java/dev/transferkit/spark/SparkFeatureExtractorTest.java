@@ -11,7 +11,7 @@ import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.Failure;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.ShardManifest;
 import dev.transferkit.store.StoreException;
 import dev.transferkit.store.StoreMismatchException;

@@ -109,7 +109,7 @@ class SparkHeadTrainingTest {
         assertEquals("Spark MLlib LogisticRegression (L-BFGS), one-vs-rest", sparkHead.info().get("solver"));
 
         // The head plugs into the single-machine predictor, survives save/load, and predicts from image files.
-        TransferModel predictor = TransferModel.of(new FeaturePipeline(model, "conv2", dev.transferkit.store.Pooling.AVG),
+        TransferModel predictor = TransferModel.of(new FeaturePipeline(model, "conv2", dev.transferkit.extract.Pooling.AVG),
                 sparkHead, dev.transferkit.image.ImageOptions.defaults(), Map.of("trainer", "spark"));
         Path file = dir.resolve("predictor.zip");
         predictor.save(file);

@@ -1,11 +1,11 @@
 package dev.transferkit.model.tfjs;
 
+import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
-import dev.transferkit.model.ModelLoadException;
 import dev.transferkit.model.TfjsSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,10 +26,10 @@ class TfjsSourceTest {
     @Test
     void loadsAModelJsonWithItsInputFromTheInputLayer() throws IOException {
         Path json = TinyTfjsModel.writeFiles(dir.resolve("tiny"));
-        TfjsSource source = TfjsSource.builder().setModelJson(json).setPreprocessing(Preprocessing.UNIT)
-                .optLabels(List.of("a", "b", "c")).optFeatureLayers(List.of("flat", "relu")).build();
+        TfjsSource source = TfjsSource.modelJson(json);
         assertTrue(source.toString().contains(json.toString()), source.toString());
-        BaseModel model = source.load();
+        BaseModel model = source.read().setPreprocessing(Preprocessing.UNIT)
+                .optLabels(List.of("a", "b", "c")).optFeatureLayers(List.of("flat", "relu")).build();
         assertEquals("tiny", model.name(), "named after the model's directory");
         assertEquals(new InputSpec(3, 3, 2, DataFormat.NHWC), model.inputSpec());
         assertEquals(Preprocessing.UNIT, model.preprocessing());
@@ -44,22 +44,25 @@ class TfjsSourceTest {
     void loadsABundleWithTheGivenNameAndInputSpec() throws IOException {
         Path bundle = TinyTfjsModel.writeBundle(dir.resolve("bundle"));
         InputSpec spec = new InputSpec(3, 3, 2, DataFormat.NHWC);
-        BaseModel model = TfjsSource.builder().setBundle(bundle).setPreprocessing(Preprocessing.TF)
-                .optInputSpec(spec).optName("my-tiny").build().load();
+        BaseModel model = TfjsSource.bundle(bundle).read().setPreprocessing(Preprocessing.TF)
+                .setInputSpec(spec).setName("my-tiny").build();
         assertEquals("my-tiny", model.name());
         assertEquals(spec, model.inputSpec());
         assertEquals(bundle.resolve("model.min.js").toString(), model.provenance().get("file"));
     }
 
     @Test
-    void requiresExactlyOneLocationAndThePreprocessing() {
-        dev.transferkit.core.MissingSettingException noPre = assertThrows(dev.transferkit.core.MissingSettingException.class,
-                () -> TfjsSource.builder().setModelJson(dir.resolve("model.json")).build());
-        assertTrue(noPre.getMessage().contains("setPreprocessing"), noPre.getMessage());
-        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> TfjsSource.builder().setPreprocessing(Preprocessing.UNIT).build());
-        assertThrows(dev.transferkit.core.MissingSettingException.class, () -> TfjsSource.builder().setPreprocessing(Preprocessing.UNIT)
-                .setModelJson(dir.resolve("model.json")).setBundle(dir).build());
-        assertThrows(IllegalArgumentException.class, () -> TfjsSource.builder().optName(" "));
+    void requiresALocationAndThePreprocessing() throws IOException {
+        Path json = TinyTfjsModel.writeFiles(dir.resolve("tiny"));
+        MissingSettingException noPre = assertThrows(MissingSettingException.class, () -> TfjsSource.modelJson(json).load());
+        assertTrue(noPre.getMessage().contains("call setPreprocessing") && noPre.getMessage().contains(json.toString())
+                && noPre.getMessage().contains("does not record the preprocessing"), noPre.getMessage());
+        NullPointerException noPath = assertThrows(NullPointerException.class, () -> TfjsSource.modelJson(null));
+        assertTrue(noPath.getMessage().contains("needs the path of a model.json"), noPath.getMessage());
+        assertThrows(NullPointerException.class, () -> TfjsSource.bundle(null));
+        MissingSettingException blank = assertThrows(MissingSettingException.class,
+                () -> TfjsSource.modelJson(json).read().setPreprocessing(Preprocessing.UNIT).setName(" ").build());
+        assertTrue(blank.getMessage().contains("call setName"), blank.getMessage());
     }
 
     @Test
@@ -68,17 +71,20 @@ class TfjsSourceTest {
         String text = TinyTfjsModel.modelJson("weights.bin", "float16", "ReLU", false)
                 .replace("\"batch_input_shape\":[null,3,3,2]", "\"batch_input_shape\":[null,null,null,2]");
         Path json = Files.writeString(dir.resolve("model.json"), text);
-        TfjsSource source = TfjsSource.builder().setModelJson(json).setPreprocessing(Preprocessing.UNIT).build();
-        ModelLoadException e = assertThrows(ModelLoadException.class, source::load);
-        assertTrue(e.getMessage().contains(json.toString()) && e.getMessage().contains("optInputSpec"), e.getMessage());
+        BaseModel.Builder read = TfjsSource.modelJson(json).read().setPreprocessing(Preprocessing.UNIT);
+        MissingSettingException e = assertThrows(MissingSettingException.class, read::build);
+        assertTrue(e.getMessage().contains(json.toString()) && e.getMessage().contains("call setInputSpec")
+                && e.getMessage().contains("batch_input_shape"), e.getMessage());
+        assertEquals(new InputSpec(3, 3, 2, DataFormat.NHWC), read.setInputSpec(new InputSpec(3, 3, 2, DataFormat.NHWC))
+                .build().inputSpec());
     }
 
     @Test
     void rejectsFeatureLayersTheModelDoesNotHave() throws IOException {
         Path json = TinyTfjsModel.writeFiles(dir);
-        TfjsSource source = TfjsSource.builder().setModelJson(json).setPreprocessing(Preprocessing.UNIT)
-                .optFeatureLayers(List.of("no_such_layer")).build();
-        TransferKitException e = assertThrows(TransferKitException.class, source::load);
+        BaseModel.Builder read = TfjsSource.modelJson(json).read().setPreprocessing(Preprocessing.UNIT)
+                .optFeatureLayers(List.of("no_such_layer"));
+        TransferKitException e = assertThrows(TransferKitException.class, read::build);
         assertTrue(e.getMessage().contains("no_such_layer"), e.getMessage());
     }
 }

@@ -8,7 +8,7 @@ import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;

@@ -11,7 +11,7 @@ import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.NsfwjsSource;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.zoo.model.VGG16;
 import org.nd4j.linalg.api.ndarray.INDArray;

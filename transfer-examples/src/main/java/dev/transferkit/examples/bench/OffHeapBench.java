@@ -9,7 +9,7 @@ import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.FeatureStoreWriter;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.StoreSpec;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;

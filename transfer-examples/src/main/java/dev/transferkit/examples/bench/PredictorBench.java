@@ -3,7 +3,7 @@ package dev.transferkit.examples.bench;
 import dev.transferkit.extract.FeaturePipeline;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 

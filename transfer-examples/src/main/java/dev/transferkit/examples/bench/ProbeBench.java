@@ -51,7 +51,9 @@ public final class ProbeBench {
     /**
      * @param args {@code --data emoji|fashion}, {@code --max N} (emoji images per class, default 200),
      *             {@code --limit N} (Fashion-MNIST images per split, default 2000), {@code --work DIR},
-     *             {@code --folds K} (default 5)
+     *             {@code --folds K} (default 5), {@code --model mobilenet_v2|inception_v3} (nsfwjs's networks, default
+     *             mobilenet_v2), {@code --layers a,b,c} (the candidates; default the model's declared feature layers,
+     *             the first of which is also the single-layer extraction's)
      * @throws IOException when the work directory cannot be cleared
      */
     public static void main(String[] args) throws IOException {
@@ -65,7 +67,12 @@ public final class ProbeBench {
             case "fashion" -> FashionMnist.builder().optLimit(Integer.parseInt(opt.getOrDefault("limit", "2000"))).build().prepare();
             default -> throw new IllegalArgumentException("--data is emoji or fashion, not '" + which + "'.");
         });
-        BaseModel model = NsfwjsSource.mobileNetV2().load();
+        BaseModel model = switch (opt.getOrDefault("model", "mobilenet_v2")) {
+            case "mobilenet_v2" -> NsfwjsSource.mobileNetV2().load();
+            case "inception_v3" -> NsfwjsSource.inceptionV3().load();
+            default -> throw new IllegalArgumentException("--model is mobilenet_v2 or inception_v3, not '" + opt.get("model") + "'.");
+        };
+        List<String> layers = opt.containsKey("layers") ? List.of(opt.get("layers").split(",")) : model.featureLayers();
         System.out.println("# ProbeBench: " + which + ", " + model.name() + ", " + data.images("train").size() + " training and "
                 + data.images("test").size() + " test images, " + folds + " folds");
         System.out.println(Machine.describe());
@@ -82,7 +89,7 @@ public final class ProbeBench {
         double singleSeconds = (System.nanoTime() - t0) / 1e9;
 
         t0 = System.nanoTime();
-        ProbeResult probe = LayerProbe.builder().setExtraction(settings).optFolds(folds).build()
+        ProbeResult probe = LayerProbe.builder().setExtraction(settings).optLayers(layers).optFolds(folds).build()
                 .probe(data, "train", work.resolve("probe"));
         double probeSeconds = (System.nanoTime() - t0) / 1e9;
         System.out.println();

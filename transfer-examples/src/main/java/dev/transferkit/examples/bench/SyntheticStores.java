@@ -4,7 +4,7 @@ import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
 import dev.transferkit.image.Preprocessing;
 import dev.transferkit.store.FeatureStoreWriter;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.StoreSpec;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

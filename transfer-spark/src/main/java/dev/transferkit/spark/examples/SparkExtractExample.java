@@ -12,7 +12,7 @@ import dev.transferkit.predict.TransferModel;
 import dev.transferkit.spark.SparkFeatureExtractor;
 import dev.transferkit.spark.SparkFeatureStores;
 import dev.transferkit.spark.SparkLinearHeadTrainer;
-import dev.transferkit.store.Pooling;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.ShardManifest;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
