@@ -31,9 +31,9 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -44,12 +44,26 @@ import java.util.stream.Stream;
 /**
  * The work of one partition: its images go through the single-machine extractor's batch loop ({@link ExtractionLoop}:
  * decode, forward pass of the broadcast base model, append, record failures) into one store file named after the task
- * attempt, in the job's temporary directory. The driver
- * commits the file of the one attempt Spark reports as successful ({@link ShardCommitter}); files of failed or
- * speculative attempts are never committed.
+ * attempt, in the job's temporary directory. The driver commits the file of the one attempt Spark reports as
+ * successful ({@link ShardCommitter}); files of failed or speculative attempts are never committed.
+ *
+ * @param modelDigest the SHA-256 of the model zip, which names the model in each executor's cache
+ * @param model       the broadcast model zip
+ * @param hadoopConf  the driver's Hadoop configuration
+ * @param settings    the extraction settings but the model
+ * @param featureDim  the length of the feature vectors, computed on the driver
+ * @param labelNames  the class names
+ * @param pathColumn  the input's column of image paths or URIs
+ * @param labelColumn the input's column of class names
+ * @param jobTempDir  where the attempts write their shard files
+ * @param localOutput whether {@code jobTempDir} is on a local (or mounted) file system the task writes in place
+ * @param provenance  recorded in every shard
+ * @param hook        run after the shard is written, or null (tests)
  */
-final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<ShardResult>> {
-    private static final long serialVersionUID = 1L;
+record ShardTask(String modelDigest, Broadcast<byte[]> model, Broadcast<HadoopConf> hadoopConf, Settings settings,
+                 int featureDim, List<String> labelNames, String pathColumn, String labelColumn, String jobTempDir,
+                 boolean localOutput, Map<String, String> provenance, Hook hook)
+        implements Function2<Integer, Iterator<Row>, Iterator<ShardResult>> {
     private static final Logger LOG = LoggerFactory.getLogger(ShardTask.class);
     /** A URI scheme of two or more characters (one letter would be a Windows drive). */
     private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:.*");
@@ -78,34 +92,10 @@ final class ShardTask implements Function2<Integer, Iterator<Row>, Iterator<Shar
         }
     }
 
-    private final String modelDigest;
-    private final Broadcast<byte[]> model;
-    private final Broadcast<HadoopConf> hadoopConf;
-    private final Settings settings;
-    private final int featureDim;
-    private final List<String> labelNames;
-    private final String pathColumn;
-    private final String labelColumn;
-    private final String jobTempDir;
-    private final boolean localOutput;
-    private final Map<String, String> provenance;
-    private final Hook hook;
-
-    ShardTask(String modelDigest, Broadcast<byte[]> model, Broadcast<HadoopConf> hadoopConf, Settings settings,
-              int featureDim, List<String> labelNames, String pathColumn, String labelColumn, String jobTempDir,
-              boolean localOutput, Map<String, String> provenance, Hook hook) {
-        this.modelDigest = modelDigest;
-        this.model = model;
-        this.hadoopConf = hadoopConf;
-        this.settings = settings;
-        this.featureDim = featureDim;
-        this.labelNames = new ArrayList<>(labelNames);
-        this.pathColumn = pathColumn;
-        this.labelColumn = labelColumn;
-        this.jobTempDir = jobTempDir;
-        this.localOutput = localOutput;
-        this.provenance = new HashMap<>(provenance);
-        this.hook = hook;
+    /** Copies the class names and provenance into serialisable collections of their own. */
+    ShardTask {
+        labelNames = List.copyOf(labelNames);
+        provenance = new LinkedHashMap<>(provenance);
     }
 
     @Override
