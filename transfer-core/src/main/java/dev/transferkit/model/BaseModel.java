@@ -4,6 +4,7 @@ import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.core.Backend;
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.BatchMemory;
 import dev.transferkit.engine.EngineOptions;
 import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.onnx.OnnxModel;
@@ -239,7 +240,7 @@ public final class BaseModel {
             return Optional.empty(); // where ONNX Runtime cannot load, that was logged once, naming the platform
         }
         return engines.computeIfAbsent(List.copyOf(vertices), key -> {
-            try {
+            try (var outside = BatchMemory.outside()) { // the engine outlives the batch that compiles it
                 if (onnxFile != null) {
                     return Optional.of(InferenceEngine.compile(OnnxModel.read(onnxFile), vertices, inputSpec, engineOptions));
                 }

@@ -1,5 +1,6 @@
 package dev.transferkit.extract;
 
+import dev.transferkit.engine.BatchMemory;
 import dev.transferkit.image.BatchLoader;
 import dev.transferkit.image.ImageBatch;
 import dev.transferkit.image.ImageFailure;
@@ -7,6 +8,7 @@ import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.store.FeatureStoreWriter;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +26,8 @@ import java.util.Objects;
 /**
  * The one batch loop of every extraction: decode images in parallel ({@link BatchLoader}), run each batch through the
  * network once ({@link FeaturePipeline#featuresAll}), append every target's rows to its store, record the images that
- * could not be decoded, and free the batch's native memory. {@link FeatureExtractor} feeds it the images a store still
+ * could not be decoded, with every native array of a batch in one workspace that the next batch reuses
+ * ({@link BatchMemory}). {@link FeatureExtractor} feeds it the images a store still
  * lacks; each task of {@code SparkFeatureExtractor} feeds it the images of its partition, remote ones copied to local
  * files first. Either way an image becomes the same row, or the same recorded failure.
  *
@@ -144,10 +147,15 @@ public final class ExtractionLoop {
                     .setPipeline(images).setLabelEncoder(encoder).optBatchSize(settings.batchSize())
                     .optThreads(settings.threads()).optFailFast(settings.failFast()).build()) {
                 while (loader.hasNext()) {
-                    ImageBatch batch = loader.next();
-                    batch.failures().forEach(f -> recordFailure(f, byFile.get(f.path()), writers));
-                    if (!batch.isEmpty()) {
-                        append(batch, batch.paths().stream().map(p -> byFile.get(p).key()).toList(), writers);
+                    ImageBatch batch;
+                    // Every array of the batch (input, activations, pooled rows, the writer's) comes from one
+                    // workspace that the next batch reuses: ND4J's close() does not return native memory.
+                    try (MemoryWorkspace memory = BatchMemory.open()) {
+                        batch = loader.next();
+                        batch.failures().forEach(f -> recordFailure(f, byFile.get(f.path()), writers));
+                        if (!batch.isEmpty()) {
+                            append(batch, batch.paths().stream().map(p -> byFile.get(p).key()).toList(), writers);
+                        }
                     }
                     rows += batch.size();
                     failed += batch.failures().size();
@@ -169,7 +177,7 @@ public final class ExtractionLoop {
         }
     }
 
-    /** Runs one batch through the network, appends each target's rows, and frees the batch's native memory. */
+    /** Runs one batch through the network and appends each target's rows. */
     private void append(ImageBatch batch, List<String> keys, List<FeatureStoreWriter> writers) {
         List<INDArray> features = pipeline.featuresAll(batch.features());
         int[] labels = batch.labels();
@@ -177,11 +185,6 @@ public final class ExtractionLoop {
             if (writers.get(i) != null) {
                 appendMissing(writers.get(i), features.get(i), labels, keys);
             }
-            // Written: free the native memory now rather than at the next garbage collection.
-            closeIfPossible(features.get(i));
-        }
-        if (!features.contains(batch.features())) {
-            closeIfPossible(batch.features());
         }
     }
 
@@ -199,12 +202,6 @@ public final class ExtractionLoop {
             int[] rows = missing.stream().mapToInt(Integer::intValue).toArray();
             writer.append(features.getRows(rows), missing.stream().mapToInt(r -> labels[r]).toArray(),
                     missing.stream().map(paths::get).toList());
-        }
-    }
-
-    private static void closeIfPossible(INDArray array) {
-        if (array.closeable()) {
-            array.close();
         }
     }
 

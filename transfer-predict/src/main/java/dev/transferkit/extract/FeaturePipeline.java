@@ -202,7 +202,9 @@ public final class FeaturePipeline {
         if (g == null) {
             synchronized (this) {
                 if (truncated == null) {
-                    truncated = truncate(model.graph(), layers);
+                    try (var outside = dev.transferkit.engine.BatchMemory.outside()) { // kept across batches
+                        truncated = truncate(model.graph(), layers);
+                    }
                 }
                 g = truncated;
             }

@@ -12,6 +12,8 @@ import dev.transferkit.store.FeatureStoreWriter;
 import dev.transferkit.extract.Pooling;
 import dev.transferkit.store.StoreSpec;
 import org.bytedeco.javacpp.Pointer;
+import dev.transferkit.engine.BatchMemory;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -31,8 +33,12 @@ import java.util.Random;
  * use. No GC is forced: the numbers are what a real run sees. Run it in its own JVM with a fixed heap (exec:java runs
  * inside Maven's JVM; give it {@code MAVEN_OPTS=-Xmx512m}) so that a growing heap is not taken for a native leak.
  *
- * <p>Usage: {@code OffHeapBench [BATCHES=1000] [work-dir] [gc]}; with {@code gc} a full GC runs before each sample, which
- * separates memory still referenced from memory merely not yet collected:
+ * <p>Each batch runs in {@link BatchMemory}'s workspace, as in {@code ExtractionLoop}; with {@code no-workspace} it
+ * allocates and closes its arrays instead, as the loop did before (ND4J's {@code close()} does not return native
+ * memory, so that grows until a garbage collection).
+ *
+ * <p>Usage: {@code OffHeapBench [BATCHES=1000] [work-dir] [gc] [no-workspace]}; with {@code gc} a full GC runs before
+ * each sample, which separates memory still referenced from memory merely not yet collected:
  * {@code MAVEN_OPTS=-Xmx512m mvn -q -B -pl transfer-examples -am test-compile exec:java -Dexample=dev.transferkit.examples.bench.OffHeapBench -Dexec.args=1000}.
  */
 public final class OffHeapBench {
@@ -49,7 +55,8 @@ public final class OffHeapBench {
     public static void main(String[] args) throws IOException {
         int batches = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
         Path work = args.length > 1 ? Files.createDirectories(Path.of(args[1])) : Files.createTempDirectory("transferkit-offheap-");
-        boolean gcBeforeSample = args.length > 2 && args[2].equals("gc");
+        boolean gcBeforeSample = List.of(args).contains("gc");
+        boolean noWorkspace = List.of(args).contains("no-workspace");
         InputSpec input = new InputSpec(SIZE, SIZE, 3, DataFormat.NCHW);
         BaseModel model = BaseModel.builder().setName("offheap-bench-cnn").setGraph(ExtractionMemoryBench.network())
                 .setInputSpec(input).setPreprocessing(Preprocessing.UNIT).optFeatureLayers(List.of("conv3"))
@@ -72,16 +79,22 @@ public final class OffHeapBench {
                 for (int i = 0; i < buffer.length; i++) {
                     buffer[i] = random.nextFloat();
                 }
-                INDArray x = images.toArray(buffer);
-                INDArray f = features.features(x);
                 List<String> paths = new ArrayList<>(BATCH);
                 for (int i = 0; i < BATCH; i++) {
                     paths.add("image-" + ((b - 1) * BATCH + i) + ".png");
                     labels[i] = i % 2;
                 }
-                writer.append(f, labels, paths);
-                f.close(); // as FeatureExtractor does once a batch is written
-                x.close();
+                if (noWorkspace) {
+                    INDArray x = images.toArray(buffer);
+                    INDArray f = features.features(x);
+                    writer.append(f, labels, paths);
+                    f.close(); // ND4J keeps the native memory until the arrays are garbage-collected
+                    x.close();
+                } else {
+                    try (MemoryWorkspace memory = BatchMemory.open()) { // as ExtractionLoop does for every batch
+                        writer.append(features.features(images.toArray(buffer)), labels, paths);
+                    }
+                }
                 if (b == 1 || b % 100 == 0) {
                     if (gcBeforeSample) {
                         System.gc(); // ND4J frees a buffer's native memory when its INDArray is collected
