@@ -25,7 +25,7 @@ final class FineTuneCommand implements Callable<Integer> {
     @Mixin
     DataOptions dataOptions;
 
-    @Option(names = "--validation-split", description = "A validation split for early stopping, best-epoch selection and the history. Default: 10 % of the training split, held out (stratified).")
+    @Option(names = "--validation-split", description = "A validation split for early stopping, best-epoch selection and the history. Default: 10 %% of the training split, held out (stratified).")
     String validationSplit;
 
     @Option(names = "--cut-layer", description = "The last base layer kept. Default: the model's recommended feature layer.")

@@ -29,6 +29,10 @@ final class ProbeCommand implements Callable<Integer> {
             description = "Candidate layers, comma-separated. Default: the model's declared feature layers.")
     List<String> layers;
 
+    @Option(names = "--blocks", description = "Also probe every block output of the network (where one residual block or"
+            + " Inception module ends and the next begins).")
+    boolean blocks;
+
     @Option(names = {"-p", "--pooling"}, split = ",", defaultValue = "AVG", paramLabel = "POOLING",
             description = "Poolings tried with every layer, comma-separated (${COMPLETION-CANDIDATES}). Default: ${DEFAULT-VALUE}.")
     List<Pooling> poolings;
@@ -49,7 +53,7 @@ final class ProbeCommand implements Callable<Integer> {
         String split = dataOptions.split;
         LayerProbe.Builder b = LayerProbe.builder()
                 .setExtraction(dataOptions.extraction(new ConsoleProgressBar(split, main.err)).build())
-                .optPoolings(poolings).optFolds(folds);
+                .optPoolings(poolings).optFolds(folds).optBlockOutputs(blocks);
         if (layers != null) {
             b.optLayers(layers);
         }

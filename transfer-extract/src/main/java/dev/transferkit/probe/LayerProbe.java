@@ -12,6 +12,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
+import dev.transferkit.model.GraphBlocks;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.LoadedFeatures;
 import dev.transferkit.extract.Pooling;
@@ -58,7 +59,7 @@ public final class LayerProbe {
     private LayerProbe(Builder b) {
         this.settings = b.settings;
         this.model = settings.model();
-        this.layers = b.layers != null ? b.layers : model.featureLayers();
+        this.layers = candidates(model, b.layers != null ? b.layers : model.featureLayers(), b.blockOutputs);
         if (layers.isEmpty()) {
             throw new TransferKitException("The model '" + model.name() + "' declares no feature layers to probe; name the"
                     + " candidates with optLayers. Its layers are: " + model.layerNames() + ".");
@@ -69,6 +70,17 @@ public final class LayerProbe {
         this.folds = b.folds;
         this.cGrid = b.cGrid.clone();
         this.seed = b.seed;
+    }
+
+    /** The given layers, with every block output added in graph order when asked. */
+    private static List<String> candidates(BaseModel model, List<String> given, boolean blockOutputs) {
+        if (!blockOutputs) {
+            return given;
+        }
+        List<String> order = model.graph().getConfiguration().getTopologicalOrderStr();
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(given);
+        all.addAll(GraphBlocks.outputs(model.graph()));
+        return all.stream().sorted(Comparator.comparingInt(order::indexOf)).toList();
     }
 
     /**
@@ -200,6 +212,7 @@ public final class LayerProbe {
     public static final class Builder {
         private ExtractionSettings settings;
         private List<String> layers;
+        private boolean blockOutputs;
         private List<Pooling> poolings;
         private int folds = 5;
         private double[] cGrid = {0.01, 0.1, 1, 10};
@@ -232,6 +245,19 @@ public final class LayerProbe {
                 throw new IllegalArgumentException("A probe needs at least one candidate layer.");
             }
             this.layers = List.copyOf(layers);
+            return this;
+        }
+
+        /**
+         * Adds every block output of the network ({@link GraphBlocks}: where one residual block or Inception module
+         * ends and the next begins) to the candidates, which are then probed in graph order. Off by default: a deep
+         * network has many (15 for MobileNetV2, 12 for InceptionV3), and each costs a cross-validation.
+         *
+         * @param blockOutputs whether to add them
+         * @return this builder
+         */
+        public Builder optBlockOutputs(boolean blockOutputs) {
+            this.blockOutputs = blockOutputs;
             return this;
         }
 

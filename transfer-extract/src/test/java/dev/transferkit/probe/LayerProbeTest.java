@@ -3,19 +3,34 @@ package dev.transferkit.probe;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureTarget;
+import dev.transferkit.extract.Pooling;
 import dev.transferkit.extract.TestImages;
+import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.ImageFolder;
+import dev.transferkit.image.InputSpec;
+import dev.transferkit.image.Preprocessing;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.store.FeatureStore;
-import dev.transferkit.extract.Pooling;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import javax.imageio.ImageIO;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.IntFunction;
+import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -80,6 +95,41 @@ class LayerProbeTest {
         assertTrue(r.winner().sameAs() == null, "a repeat is never the winner");
         assertTrue(r.table().contains("| gap (= conv2/AVG) | MAX |"), r.table());
         assertEquals("same features as " + conv2Avg, r.toProvenance().get("probe." + new FeatureTarget("gap", Pooling.MAX)));
+    }
+
+    @Test
+    void blockOutputsCanBeAddedToTheCandidatesInGraphOrder() {
+        BaseModel residual = BaseModel.builder().setName("residual")
+                .setGraph(residualGraph()).setInputSpec(new InputSpec(8, 8, 3,
+                        DataFormat.NCHW)).setPreprocessing(Preprocessing.UNIT)
+                .optFeatureLayers(List.of("c3")).build();
+        ExtractionSettings settings = ExtractionSettings.builder()
+                .setModel(residual).build();
+        assertEquals(List.of("c3"), LayerProbe.builder().setExtraction(settings).build().targets().stream()
+                .map(FeatureTarget::layer).toList());
+        assertEquals(List.of("stem", "add", "c3"), LayerProbe.builder().setExtraction(settings).optBlockOutputs(true).build()
+                .targets().stream().map(FeatureTarget::layer).toList());
+    }
+
+    /** stem -> (res) -> add(stem, res) -> c3 -> global pooling -> output: block outputs stem and add. */
+    private static ComputationGraph residualGraph() {
+        var conv = (IntFunction<ConvolutionLayer>) n ->
+                new ConvolutionLayer.Builder(3, 3).nOut(n)
+                        .convolutionMode(ConvolutionMode.Same).build();
+        var g = new ComputationGraph(new NeuralNetConfiguration.Builder()
+                .seed(3).graphBuilder().addInputs("in")
+                .addLayer("stem", conv.apply(4), "in").addLayer("res", conv.apply(4), "stem")
+                .addVertex("add", new ElementWiseVertex(
+                        ElementWiseVertex.Op.Add), "stem", "res")
+                .addLayer("c3", conv.apply(4), "add")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(
+                        PoolingType.AVG).build(), "c3")
+                .addLayer("out", new OutputLayer.Builder(
+                        LossFunctions.LossFunction.MCXENT).nOut(2)
+                        .activation(Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out").setInputTypes(InputType.convolutional(8, 8, 3)).build());
+        g.init();
+        return g;
     }
 
     @Test
