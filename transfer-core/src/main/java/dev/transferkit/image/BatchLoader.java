@@ -3,6 +3,7 @@ package dev.transferkit.image;
 import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.BatchMemory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -205,10 +206,15 @@ public final class BatchLoader implements Iterator<ImageBatch>, AutoCloseable {
                 j++;
             }
         }
-        INDArray features = good == 0
-                ? Nd4j.create(DataType.FLOAT, pipeline.spec().batchShape(0))
-                : pipeline.toArray(values);
+        INDArray features = good == 0 ? emptyBatch() : pipeline.toArray(values);
         return new ImageBatch(features, batchLabels, paths, failures);
+    }
+
+    /** A batch of no images; made outside any workspace, which cannot hold an empty array. */
+    private INDArray emptyBatch() {
+        try (var outside = BatchMemory.outside()) {
+            return Nd4j.create(DataType.FLOAT, pipeline.spec().batchShape(0));
+        }
     }
 
     private static ImageDecodeException await(Future<ImageDecodeException> future, Path path) {
