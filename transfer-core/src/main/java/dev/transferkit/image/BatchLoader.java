@@ -1,5 +1,6 @@
 package dev.transferkit.image;
 
+import dev.transferkit.core.Checks;
 import dev.transferkit.core.MissingSettingException;
 
 import dev.transferkit.core.TransferKitException;
@@ -316,10 +317,7 @@ public final class BatchLoader implements Iterator<ImageBatch>, AutoCloseable {
          * @return this builder
          */
         public Builder optBatchSize(int batchSize) {
-            if (batchSize <= 0) {
-                throw new IllegalArgumentException("The batch size must be positive, but got " + batchSize + ".");
-            }
-            this.batchSize = batchSize;
+            this.batchSize = Checks.atLeast("The batch size", batchSize, 1);
             return this;
         }
 
@@ -330,10 +328,7 @@ public final class BatchLoader implements Iterator<ImageBatch>, AutoCloseable {
          * @return this builder
          */
         public Builder optThreads(int threads) {
-            if (threads <= 0) {
-                throw new IllegalArgumentException("The number of decoding threads must be positive, but got " + threads + ".");
-            }
-            this.threads = threads;
+            this.threads = Checks.atLeast("The number of decoding threads", threads, 1);
             return this;
         }
 
@@ -344,10 +339,7 @@ public final class BatchLoader implements Iterator<ImageBatch>, AutoCloseable {
          * @return this builder
          */
         public Builder optPrefetch(int batches) {
-            if (batches < 0) {
-                throw new IllegalArgumentException("The number of prefetched batches cannot be negative, but got " + batches + ".");
-            }
-            this.prefetch = batches;
+            this.prefetch = Checks.atLeast("The number of prefetched batches", batches, 0);
             return this;
         }
 

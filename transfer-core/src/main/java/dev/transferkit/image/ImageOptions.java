@@ -1,5 +1,6 @@
 package dev.transferkit.image;
 
+import dev.transferkit.core.Checks;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -188,10 +189,7 @@ public final class ImageOptions implements Serializable {
          * @throws IllegalArgumentException when the limit is not positive
          */
         public Builder optMaxPixels(long maxPixels) {
-            if (maxPixels <= 0) {
-                throw new IllegalArgumentException("The pixel limit must be positive, but got " + maxPixels + ".");
-            }
-            this.maxPixels = maxPixels;
+            this.maxPixels = Checks.atLeast("The pixel limit", maxPixels, 1L);
             return this;
         }
 

@@ -1,5 +1,7 @@
 package dev.transferkit.examples;
 
+import dev.transferkit.core.Checks;
+
 /** Checks of the example mains' command-line values, with messages that name the value. */
 final class Arguments {
     private Arguments() {
@@ -30,9 +32,6 @@ final class Arguments {
      * @throws IllegalArgumentException when it is not positive
      */
     static int requirePositive(int n, String what) {
-        if (n < 1) {
-            throw new IllegalArgumentException("The " + what + " must be at least 1, but was " + n + ".");
-        }
-        return n;
+        return Checks.atLeast("The " + what, n, 1);
     }
 }

@@ -1,6 +1,7 @@
 package dev.transferkit.examples;
 
 import dev.transferkit.cli.ConsoleProgressBar;
+import dev.transferkit.core.Checks;
 import dev.transferkit.core.TransferKitIOException;
 
 import dev.transferkit.eval.ClassificationReport;
@@ -201,33 +202,24 @@ public final class LargerThanMemoryExample {
                          ClassificationReport report, MemoryUse memory, Path modelFile) {
     }
 
-    /** What to run on: the network, layer, input size, dataset location, image count and training settings. */
-    public static final class Settings {
-        private final ModelSource model;
-        private final String layer;
-        private final int inputSize;
-        private final int imagesPerSplit;
-        private final Path fashionMnistDir;
-        private final Path datasetCacheDir;
-        private final Path workDir;
-        private final int maxEpochs;
-        private final int patience;
-        private final int batchSize;
-        private final long seed;
-
-        private Settings(Builder b) {
-            this.model = b.model;
-            this.layer = b.layer;
-            this.inputSize = b.inputSize;
-            this.imagesPerSplit = b.imagesPerSplit;
-            this.fashionMnistDir = b.fashionMnistDir;
-            this.datasetCacheDir = b.datasetCacheDir;
-            this.workDir = b.workDir;
-            this.maxEpochs = b.maxEpochs;
-            this.patience = b.patience;
-            this.batchSize = b.batchSize;
-            this.seed = b.seed;
-        }
+    /**
+     * What to run on: the network, layer, input size, dataset location, image count and training settings. Make it
+     * with {@link #builder()}, which checks the values and has a default for each.
+     *
+     * @param model           the pretrained network
+     * @param layer           the layer whose activations are flattened into features
+     * @param inputSize       the height and width the images are resized to
+     * @param imagesPerSplit  images per split (the first ones of each file), 0 for all
+     * @param fashionMnistDir a directory holding the four Fashion-MNIST IDX files, or null for the Debian package
+     * @param datasetCacheDir where the PNG dataset is written, or null for the TransferKit cache
+     * @param workDir         where the stores and the predictor go
+     * @param maxEpochs       the most epochs
+     * @param patience        epochs without a lower validation loss before stopping
+     * @param batchSize       rows per training batch
+     * @param seed            seed of the row order, batch shuffling and weights
+     */
+    public record Settings(ModelSource model, String layer, int inputSize, int imagesPerSplit, Path fashionMnistDir,
+                           Path datasetCacheDir, Path workDir, int maxEpochs, int patience, int batchSize, long seed) {
 
         /** @return a builder with the defaults: MobileNetV2 from nsfwjs at 32x32, {@value #LAYER}, 5,000 images per split */
         public static Builder builder() {
@@ -278,10 +270,7 @@ public final class LargerThanMemoryExample {
 
             /** @param images images per split (the first ones of each file), 0 for all; default 5,000 @return this builder */
             public Builder optImagesPerSplit(int images) {
-                if (images < 0) {
-                    throw new IllegalArgumentException("The number of images per split must be 0 (all) or positive, but was " + images + ".");
-                }
-                this.imagesPerSplit = images;
+                this.imagesPerSplit = Checks.atLeast("The number of images per split (0 for all)", images, 0);
                 return this;
             }
 
@@ -328,7 +317,8 @@ public final class LargerThanMemoryExample {
 
             /** @return the settings */
             public Settings build() {
-                return new Settings(this);
+                return new Settings(model, layer, inputSize, imagesPerSplit, fashionMnistDir, datasetCacheDir, workDir,
+                        maxEpochs, patience, batchSize, seed);
             }
         }
     }

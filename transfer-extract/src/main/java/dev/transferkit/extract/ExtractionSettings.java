@@ -1,5 +1,6 @@
 package dev.transferkit.extract;
 
+import dev.transferkit.core.Checks;
 import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.image.ImageOptions;
@@ -256,10 +257,7 @@ public final class ExtractionSettings {
          * @throws IllegalArgumentException when the batch size is below 1
          */
         public Builder optBatchSize(int batchSize) {
-            if (batchSize < 1) {
-                throw new IllegalArgumentException("The batch size must be at least 1, but was " + batchSize + ".");
-            }
-            this.batchSize = batchSize;
+            this.batchSize = Checks.atLeast("The batch size", batchSize, 1);
             return this;
         }
 
@@ -271,10 +269,7 @@ public final class ExtractionSettings {
          * @throws IllegalArgumentException when the count is below 1
          */
         public Builder optThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("The thread count must be at least 1, but was " + threads + ".");
-            }
-            this.threads = threads;
+            this.threads = Checks.atLeast("The thread count", threads, 1);
             return this;
         }
 

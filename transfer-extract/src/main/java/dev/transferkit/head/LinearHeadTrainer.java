@@ -1,5 +1,6 @@
 package dev.transferkit.head;
 
+import dev.transferkit.core.Checks;
 import dev.transferkit.core.MissingSettingException;
 import dev.transferkit.store.LoadedFeatures;
 
@@ -426,10 +427,7 @@ public final class LinearHeadTrainer {
 
         /** @param c inverse regularisation strength (default 1.0), as scikit-learn's C @return this builder */
         public Builder optC(double c) {
-            if (!(c > 0) || Double.isInfinite(c)) {
-                throw new IllegalArgumentException("C must be positive and finite, but was " + c + ".");
-            }
-            this.c = c;
+            this.c = Checks.finitePositive("C", c);
             return this;
         }
 
@@ -487,10 +485,7 @@ public final class LinearHeadTrainer {
          * @return this builder
          */
         public Builder optTolerance(double tolerance) {
-            if (!(tolerance > 0)) {
-                throw new IllegalArgumentException("The tolerance must be positive, but was " + tolerance + ".");
-            }
-            this.tolerance = tolerance;
+            this.tolerance = Checks.positive("The tolerance", tolerance);
             return this;
         }
 
@@ -500,10 +495,7 @@ public final class LinearHeadTrainer {
          * @return this builder
          */
         public Builder optMaxIterations(int maxIterations) {
-            if (maxIterations < 1) {
-                throw new IllegalArgumentException("The iteration limit must be at least 1, but was " + maxIterations + ".");
-            }
-            this.maxIterations = maxIterations;
+            this.maxIterations = Checks.atLeast("The iteration limit", maxIterations, 1);
             return this;
         }
 
@@ -513,10 +505,7 @@ public final class LinearHeadTrainer {
          * @return this builder
          */
         public Builder optThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("The number of threads must be at least 1, but was " + threads + ".");
-            }
-            this.threads = threads;
+            this.threads = Checks.atLeast("The number of threads", threads, 1);
             return this;
         }
 

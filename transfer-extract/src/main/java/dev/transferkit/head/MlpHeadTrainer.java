@@ -1,5 +1,6 @@
 package dev.transferkit.head;
 
+import dev.transferkit.core.Checks;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
@@ -220,28 +221,19 @@ public final class MlpHeadTrainer {
 
         /** @param dropout probability of dropping a hidden activation in training, in [0, 1) (default 0.5) @return this builder */
         public Builder optDropout(double dropout) {
-            if (!(dropout >= 0 && dropout < 1)) {
-                throw new IllegalArgumentException("Dropout must be in [0, 1), but was " + dropout + ".");
-            }
-            this.dropout = dropout;
+            this.dropout = Checks.inRange("Dropout", dropout, 0, 1);
             return this;
         }
 
         /** @param learningRate Adam's learning rate (default 1e-3) @return this builder */
         public Builder optLearningRate(double learningRate) {
-            if (!(learningRate > 0)) {
-                throw new IllegalArgumentException("The learning rate must be positive, but was " + learningRate + ".");
-            }
-            this.learningRate = learningRate;
+            this.learningRate = Checks.positive("The learning rate", learningRate);
             return this;
         }
 
         /** @param l2 L2 weight penalty (default 1e-4) @return this builder */
         public Builder optL2(double l2) {
-            if (!(l2 >= 0)) {
-                throw new IllegalArgumentException("The L2 penalty must be zero or positive, but was " + l2 + ".");
-            }
-            this.l2 = l2;
+            this.l2 = Checks.zeroOrPositive("The L2 penalty", l2);
             return this;
         }
 

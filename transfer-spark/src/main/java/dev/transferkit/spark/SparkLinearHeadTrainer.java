@@ -1,5 +1,6 @@
 package dev.transferkit.spark;
 
+import dev.transferkit.core.Checks;
 import dev.transferkit.head.LinearHead;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
@@ -124,37 +125,25 @@ public final class SparkLinearHeadTrainer {
 
         /** @param c inverse regularisation strength, as liblinear's and scikit-learn's C (default 1) @return this builder */
         public Builder optC(double c) {
-            if (!(c > 0) || Double.isInfinite(c)) {
-                throw new IllegalArgumentException("C must be positive and finite, but was " + c + ".");
-            }
-            this.c = c;
+            this.c = Checks.finitePositive("C", c);
             return this;
         }
 
         /** @param maxIterations most L-BFGS iterations per model (default 100, MLlib's) @return this builder */
         public Builder optMaxIterations(int maxIterations) {
-            if (maxIterations < 1) {
-                throw new IllegalArgumentException("The iteration limit must be at least 1, but was " + maxIterations + ".");
-            }
-            this.maxIterations = maxIterations;
+            this.maxIterations = Checks.atLeast("The iteration limit", maxIterations, 1);
             return this;
         }
 
         /** @param tolerance convergence tolerance (default 1e-6, MLlib's) @return this builder */
         public Builder optTolerance(double tolerance) {
-            if (!(tolerance > 0)) {
-                throw new IllegalArgumentException("The tolerance must be positive, but was " + tolerance + ".");
-            }
-            this.tolerance = tolerance;
+            this.tolerance = Checks.positive("The tolerance", tolerance);
             return this;
         }
 
         /** @param parallelism one-vs-rest models trained at once (default 1) @return this builder */
         public Builder optParallelism(int parallelism) {
-            if (parallelism < 1) {
-                throw new IllegalArgumentException("The parallelism must be at least 1, but was " + parallelism + ".");
-            }
-            this.parallelism = parallelism;
+            this.parallelism = Checks.atLeast("The parallelism", parallelism, 1);
             return this;
         }
 

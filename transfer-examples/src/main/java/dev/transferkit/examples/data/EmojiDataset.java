@@ -2,6 +2,7 @@ package dev.transferkit.examples.data;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.transferkit.core.Checks;
 import dev.transferkit.core.TransferKitHome;
 import dev.transferkit.io.FileTrees;
 import dev.transferkit.io.NpmPackages;
@@ -343,11 +344,7 @@ public final class EmojiDataset {
          * @return this builder
          */
         public Builder optMaxPerClass(int maxPerClass) {
-            if (maxPerClass < 1) {
-                throw new IllegalArgumentException("The maximum number of images per class must be at least 1, but was "
-                        + maxPerClass + ".");
-            }
-            this.maxPerClass = maxPerClass;
+            this.maxPerClass = Checks.atLeast("The maximum number of images per class", maxPerClass, 1);
             return this;
         }
 

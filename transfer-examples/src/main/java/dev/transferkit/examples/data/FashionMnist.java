@@ -1,5 +1,6 @@
 package dev.transferkit.examples.data;
 
+import dev.transferkit.core.Checks;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.core.TransferKitHome;
 
@@ -251,11 +252,7 @@ public final class FashionMnist {
          * @return this builder
          */
         public Builder optLimit(int limit) {
-            if (limit < 1) {
-                throw new IllegalArgumentException("The Fashion-MNIST limit must be at least 1 image per split, but was "
-                        + limit + ".");
-            }
-            this.limit = limit;
+            this.limit = Checks.atLeast("The Fashion-MNIST limit (images per split)", limit, 1);
             return this;
         }
 
