@@ -13,16 +13,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-
-def load(path):
-    data = np.loadtxt(path, delimiter=",", dtype=np.float64)
-    return data[:, 1:], data[:, 0].astype(int)
+from sklearn_data import arguments
 
 
 def main():
-    x_train, y_train = load(sys.argv[1])
-    x_test, y_test = load(sys.argv[2])
-    c = float(sys.argv[3])
+    x_train, y_train, x_test, y_test, c = arguments()
     multi_class = sys.argv[4]
     class_weight = "balanced" if sys.argv[5] == "balanced" else None
     scaler = StandardScaler().fit(x_train)

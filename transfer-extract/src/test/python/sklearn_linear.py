@@ -5,22 +5,15 @@ Usage: /usr/bin/python3 sklearn_linear.py train.csv test.csv C
 Each CSV row: class index, then the feature values. Needs Debian's python3-sklearn.
 """
 import json
-import sys
 
-import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-
-def load(path):
-    data = np.loadtxt(path, delimiter=",", dtype=np.float64)
-    return data[:, 1:], data[:, 0].astype(int)
+from sklearn_data import arguments
 
 
 def main():
-    x_train, y_train = load(sys.argv[1])
-    x_test, y_test = load(sys.argv[2])
-    c = float(sys.argv[3])
+    x_train, y_train, x_test, y_test, c = arguments()
     lr = LogisticRegression(solver="liblinear", C=c, tol=1e-4).fit(x_train, y_train)
     svm = LinearSVC(C=c, tol=1e-4, dual=True, max_iter=10000).fit(x_train, y_train)
     print(json.dumps({
