@@ -1,5 +1,6 @@
 package dev.transferkit.engine;
 
+import dev.transferkit.model.TinyNetworks;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -17,7 +18,6 @@ import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SeparableConvolution2D;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -31,7 +31,6 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 import java.util.HashMap;
 import java.util.List;
@@ -55,7 +54,7 @@ final class EngineNetworks {
      * @return the initialised graph, with random batch-normalisation statistics
      */
     static ComputationGraph allLayers(CNN2DFormat format, long seed) {
-        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+        ComputationGraphConfiguration.GraphBuilder conf = new NeuralNetConfiguration.Builder()
                 .seed(seed).weightInit(WeightInit.RELU)
                 .graphBuilder()
                 .addInputs("in")
@@ -93,13 +92,8 @@ final class EngineNetworks {
                 .addVertex("scaled", new ScaleVertex(0.25), "gsum")
                 .addVertex("features", new MergeVertex(), "gap", "gmax", "scaled")
                 .addLayer("dense", new DenseLayer.Builder().nOut(12).activation(Activation.TANH).build(), "features")
-                .addLayer("drop", new DropoutLayer.Builder(0.5).build(), "dense")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(4)
-                        .activation(Activation.SOFTMAX).build(), "drop")
-                .setOutputs("out")
-                .build();
-        ComputationGraph g = new ComputationGraph(conf);
-        g.init();
+                .addLayer("drop", new DropoutLayer.Builder(0.5).build(), "dense");
+        ComputationGraph g = TinyNetworks.withSoftmaxOutput(conf, "drop", 4);
         randomiseBatchNorm(g, seed);
         return g;
     }
@@ -111,7 +105,7 @@ final class EngineNetworks {
      * @return the initialised graph
      */
     static ComputationGraph withUnsupportedLayers() {
-        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+        ComputationGraphConfiguration.GraphBuilder conf = new NeuralNetConfiguration.Builder()
                 .seed(3).weightInit(WeightInit.RELU)
                 .graphBuilder()
                 .addInputs("in")
@@ -122,14 +116,8 @@ final class EngineNetworks {
                 .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build(), "pnorm")
                 .addLayer("dilated", new ConvolutionLayer.Builder(2, 2).dilation(2, 2).convolutionMode(ConvolutionMode.Same)
                         .nOut(4).activation(Activation.IDENTITY).build(), "conv2")
-                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "dilated")
-                .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(3)
-                        .activation(Activation.SOFTMAX).build(), "gap")
-                .setOutputs("out")
-                .build();
-        ComputationGraph g = new ComputationGraph(conf);
-        g.init();
-        return g;
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "dilated");
+        return TinyNetworks.withSoftmaxOutput(conf, "gap", 3);
     }
 
     /** A merge along the channel axis: DL4J's MergeVertex concatenates along axis 1 unless told otherwise. */

@@ -4,10 +4,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
@@ -17,7 +13,6 @@ import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -314,7 +309,7 @@ class HostileImagesTest {
                 raster.setPixel(col, row, sample);
             }
         }
-        byte[] plain = writeRaster(raster);
+        byte[] plain = TestImages.jpegOfRaster(raster);
         byte[] adobe = {(byte) 0xFF, (byte) 0xEE, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 2};
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.write(plain, 0, 2);
@@ -336,20 +331,6 @@ class HostileImagesTest {
 
     private static int clamp(int v) {
         return Math.max(0, Math.min(255, v));
-    }
-
-    private static byte[] writeRaster(Raster raster) {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
-            writer.setOutput(out);
-            writer.write(null, new IIOImage(raster, null, null), writer.getDefaultWriteParam());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            writer.dispose();
-        }
-        return bytes.toByteArray();
     }
 
     /** Rewrites the height and width of a JPEG's SOF0 segment. */

@@ -135,6 +135,12 @@ public final class TestImages {
                 raster.setPixel(xx, yy, new int[]{255 - c, 255 - m, 255 - y, 255 - k});
             }
         }
+        byte[] adobe = {(byte) 0xFF, (byte) 0xEE, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0};
+        return writeBytes(file, insertAfterSoi(jpegOfRaster(raster), adobe));
+    }
+
+    /** Encodes a raster as a JPEG through the writer's raster path, which stores its channels as they are. */
+    static byte[] jpegOfRaster(Raster raster) {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
@@ -145,8 +151,7 @@ public final class TestImages {
         } finally {
             writer.dispose();
         }
-        byte[] adobe = {(byte) 0xFF, (byte) 0xEE, 0, 14, 'A', 'd', 'o', 'b', 'e', 0, 100, 0, 0, 0, 0, 0};
-        return writeBytes(file, insertAfterSoi(bytes.toByteArray(), adobe));
+        return bytes.toByteArray();
     }
 
     private static byte[] insertAfterSoi(byte[] jpeg, byte[] segment) {

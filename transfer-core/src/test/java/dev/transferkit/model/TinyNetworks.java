@@ -31,16 +31,29 @@ public final class TinyNetworks {
      * @return the initialised graph
      */
     public static ComputationGraph convNet(int classes, long seed) {
-        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+        ComputationGraphConfiguration.GraphBuilder conf = new NeuralNetConfiguration.Builder()
                 .seed(seed).weightInit(WeightInit.RELU)
                 .graphBuilder()
                 .addInputs("in")
                 .setInputTypes(InputType.convolutional(16, 16, 3))
                 .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).stride(2, 2).activation(Activation.RELU).build(), "in")
                 .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(16).activation(Activation.RELU).build(), "conv1")
-                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv2")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv2");
+        return withSoftmaxOutput(conf, "gap", classes);
+    }
+
+    /**
+     * Ends a graph with a softmax classifier "out" (cross-entropy loss) and builds and initialises it.
+     *
+     * @param graph   the graph so far
+     * @param input   the layer the classifier reads
+     * @param classes number of output classes
+     * @return the initialised graph
+     */
+    public static ComputationGraph withSoftmaxOutput(ComputationGraphConfiguration.GraphBuilder graph, String input, int classes) {
+        ComputationGraphConfiguration conf = graph
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
-                        .activation(Activation.SOFTMAX).build(), "gap")
+                        .activation(Activation.SOFTMAX).build(), input)
                 .setOutputs("out")
                 .build();
         ComputationGraph g = new ComputationGraph(conf);

@@ -3,8 +3,6 @@ package dev.transferkit.onnx;
 import onnx.Onnx;
 import org.nd4j.shade.protobuf.ByteString;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
 
@@ -50,17 +48,7 @@ final class TinyOnnx {
 
     /** Adds a float initialiser (raw little-endian data). */
     String floats(String name, float[] values, long... shape) {
-        ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : values) {
-            b.putFloat(f);
-        }
-        b.flip();
-        Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setName(name)
-                .setDataType(Onnx.TensorProto.DataType.FLOAT_VALUE).setRawData(ByteString.copyFrom(b));
-        for (long d : shape) {
-            t.addDims(d);
-        }
-        graph.addInitializer(t);
+        graph.addInitializer(SmallOnnxModels.floats(name, values, shape));
         return name;
     }
 

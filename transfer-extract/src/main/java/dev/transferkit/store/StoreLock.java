@@ -15,17 +15,12 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>Java file locks belong to the whole JVM, so a second writer in the same process is detected too (the JVM
  * reports an overlapping lock) and refused with its own message.
+ *
+ * @param store   the store file
+ * @param channel the open lock file
+ * @param lock    the lock held on it
  */
-final class StoreLock implements AutoCloseable {
-    private final Path store;
-    private final FileChannel channel;
-    private final FileLock lock;
-
-    private StoreLock(Path store, FileChannel channel, FileLock lock) {
-        this.store = store;
-        this.channel = channel;
-        this.lock = lock;
-    }
+record StoreLock(Path store, FileChannel channel, FileLock lock) implements AutoCloseable {
 
     /**
      * Returns the lock file of a store.

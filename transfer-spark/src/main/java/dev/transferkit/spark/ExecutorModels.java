@@ -50,22 +50,14 @@ final class ExecutorModels {
         }
     }
 
-    /** A pipeline lent to one task; {@link #close()} returns it. */
-    static final class Lease implements AutoCloseable {
-        private final String id;
-        private final String key;
-        private final FeaturePipeline pipeline;
-
-        private Lease(String id, String key, FeaturePipeline pipeline) {
-            this.id = id;
-            this.key = key;
-            this.pipeline = pipeline;
-        }
-
-        FeaturePipeline pipeline() {
-            return pipeline;
-        }
-
+    /**
+     * A pipeline lent to one task; {@link #close()} returns it.
+     *
+     * @param id       the model's cache entry
+     * @param key      the feature target the pipeline serves
+     * @param pipeline the pipeline
+     */
+    record Lease(String id, String key, FeaturePipeline pipeline) implements AutoCloseable {
         @Override
         public void close() {
             synchronized (CACHE) {

@@ -5,7 +5,6 @@ import dev.transferkit.core.TransferKitException;
 import dev.transferkit.extract.ExtractionSettings;
 import dev.transferkit.extract.FeatureExtractor;
 import dev.transferkit.extract.FeatureTarget;
-import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.TinyNetworks;
@@ -18,11 +17,8 @@ import dev.transferkit.store.StoreMismatchException;
 import org.apache.spark.SparkException;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -41,34 +37,19 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class SparkFeatureExtractorTest {
+class SparkFeatureExtractorTest extends SparkSessionTest {
     /** Largest difference allowed between a Spark row and the single-machine row (batches are cut differently). */
     private static final double TOLERANCE = 1e-5;
     private static final int PER_CLASS = 6;
 
-    private static SparkSession spark;
-    private static BaseModel model;
     private static List<LabeledImage> images;
     private static Path single;
-    private static final LabelEncoder LABELS = LabelEncoder.fromList(SparkTests.CLASSES);
-
-    @TempDir
-    static Path shared;
-    @TempDir
-    Path dir;
 
     @BeforeAll
     static void setUp() throws IOException {
-        spark = SparkTests.session();
-        model = TinyNetworks.baseModel(SparkTests.CLASSES);
         images = SparkTests.writeImages(shared.resolve("images"), PER_CLASS, 7);
         single = shared.resolve("single.h5");
         FeatureExtractor.of(ExtractionSettings.builder().setModel(model).optBatchSize(5).build()).extract(images, LABELS, single).close();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        spark.stop();
     }
 
     private static ExtractionSettings.Builder settings() {

@@ -8,10 +8,7 @@ import dev.transferkit.head.LinearHead;
 import dev.transferkit.head.LinearHeadTrainer;
 import dev.transferkit.head.MlpHead;
 import dev.transferkit.head.MlpHeadTrainer;
-import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
-import dev.transferkit.model.BaseModel;
-import dev.transferkit.model.TinyNetworks;
 import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.FeatureStore;
 import dev.transferkit.store.FeatureStoreWriter;
@@ -24,11 +21,8 @@ import org.apache.spark.ml.classification.OneVsRestModel;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,26 +35,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class SparkHeadTrainingTest {
+class SparkHeadTrainingTest extends SparkSessionTest {
     /** MLlib's accuracy may differ from liblinear's by at most this (2 of 30 test images). */
     private static final double ACCURACY_TOLERANCE = 0.07;
-    private static final LabelEncoder LABELS = LabelEncoder.fromList(SparkTests.CLASSES);
-
-    private static SparkSession spark;
-    private static BaseModel model;
     private static Path train;
     private static Path test;
     private static List<LabeledImage> testImages;
 
-    @TempDir
-    static Path shared;
-    @TempDir
-    Path dir;
-
     @BeforeAll
     static void setUp() throws IOException {
-        spark = SparkTests.session();
-        model = TinyNetworks.baseModel(SparkTests.CLASSES);
         List<LabeledImage> trainImages = SparkTests.writeImages(shared.resolve("train"), 16, 11);
         testImages = SparkTests.writeImages(shared.resolve("test"), 10, 12);
         train = shared.resolve("train-features");
@@ -69,11 +52,6 @@ class SparkHeadTrainingTest {
                 .extract(SparkTests.table(spark, trainImages, 3), LABELS, train.toString());
         test = shared.resolve("test.h5");
         FeatureExtractor.of(settings).extract(testImages, LABELS, test).close();
-    }
-
-    @AfterAll
-    static void tearDown() {
-        spark.stop();
     }
 
     private static double accuracy(Head head, LoadedFeatures data) {
