@@ -1,13 +1,11 @@
 package dev.transferkit.cli;
 
-import dev.transferkit.image.ImagePaths;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.model.Classification;
 import dev.transferkit.model.Prediction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import java.nio.file.Path;
@@ -28,15 +26,15 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = {"-k", "--top"}, defaultValue = "3", description = "How many classes to print per image. Default: ${DEFAULT-VALUE}.")
     int k;
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files or folders (searched recursively).")
-    List<Path> inputs;
+    @Mixin
+    ImageArguments imageArguments;
 
     @Override
     public Integer call() {
         if (k < 1) {
             throw new IllegalArgumentException("--top must be at least 1, but was " + k + ".");
         }
-        List<Path> images = ImagePaths.expand(inputs);
+        List<Path> images = imageArguments.images();
         BaseModel base = modelOptions.source().load();
         if (base.labels().isEmpty()) {
             throw new IllegalArgumentException("The model " + base.name() + " has no class names, so it cannot classify;"

@@ -9,6 +9,7 @@ import dev.transferkit.predict.TransferModel;
 import dev.transferkit.store.FeatureStore;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -24,8 +25,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PREDICTOR.zip", description = "The saved predictor.")
-    Path model;
+    @Mixin
+    SavedPredictorOption savedPredictor;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Input input;
@@ -47,7 +48,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TransferModel predictor = TransferModel.load(model);
+        TransferModel predictor = savedPredictor.load();
         ClassificationReport report;
         if (input.store != null) {
             try (FeatureStore store = FeatureStore.open(input.store)) {

@@ -2,12 +2,11 @@ package dev.transferkit.cli;
 
 import dev.transferkit.core.TransferKitIOException;
 
-import dev.transferkit.image.ImagePaths;
 import dev.transferkit.predict.PredictionWriter;
 import dev.transferkit.predict.TransferModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 import java.io.IOException;
@@ -26,8 +25,8 @@ final class PredictCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PREDICTOR.zip", description = "The saved predictor.")
-    Path model;
+    @Mixin
+    SavedPredictorOption savedPredictor;
 
     @Option(names = "--csv", description = "Write CSV rows: file,label,score,...,error.")
     boolean csv;
@@ -38,13 +37,13 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write the lines to this file instead of standard output.")
     Path output;
 
-    @Parameters(arity = "1..*", paramLabel = "IMAGE", description = "Image files or folders (searched recursively).")
-    List<Path> inputs;
+    @Mixin
+    ImageArguments imageArguments;
 
     @Override
     public Integer call() {
-        List<Path> images = ImagePaths.expand(inputs);
-        PredictionWriter writer = PredictionWriter.builder().setModel(TransferModel.load(model))
+        List<Path> images = imageArguments.images();
+        PredictionWriter writer = PredictionWriter.builder().setModel(savedPredictor.load())
                 .optFormat(csv ? PredictionWriter.Format.CSV : PredictionWriter.Format.TEXT).optTopK(k).build();
         PredictionWriter.Summary s;
         if (output == null) {

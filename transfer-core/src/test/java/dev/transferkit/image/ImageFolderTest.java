@@ -18,25 +18,19 @@ class ImageFolderTest {
     @TempDir
     Path root;
 
-    private Path touch(String relative) throws IOException {
-        Path p = root.resolve(relative);
-        Files.createDirectories(p.getParent());
-        return Files.write(p, new byte[]{1});
-    }
-
     private void layout() throws IOException {
-        touch("train/dog/b.png");
-        touch("train/dog/a.PNG");
-        touch("train/cat/z.jpg");
-        touch("train/cat/sub/x.webp");
-        touch("train/cat/.hidden.png");
-        touch("train/cat/notes.txt");
-        touch("train/cat/.thumbs/y.png");
-        touch("train/loose.png");
+        TestImages.touch(root, "train/dog/b.png");
+        TestImages.touch(root, "train/dog/a.PNG");
+        TestImages.touch(root, "train/cat/z.jpg");
+        TestImages.touch(root, "train/cat/sub/x.webp");
+        TestImages.touch(root, "train/cat/.hidden.png");
+        TestImages.touch(root, "train/cat/notes.txt");
+        TestImages.touch(root, "train/cat/.thumbs/y.png");
+        TestImages.touch(root, "train/loose.png");
         Files.createDirectories(root.resolve("train/empty"));
-        touch("validation/cat/1.jpeg");
-        touch("validation/cat/2.GIF");
-        touch(".git/objects/o.png");
+        TestImages.touch(root, "validation/cat/1.jpeg");
+        TestImages.touch(root, "validation/cat/2.GIF");
+        TestImages.touch(root, ".git/objects/o.png");
         // A link back to an ancestor folder: following it would loop forever.
         Files.createSymbolicLink(root.resolve("train/cat/sub/loop"), root.resolve("train/cat"));
     }
@@ -73,8 +67,8 @@ class ImageFolderTest {
 
     @Test
     void usesTheClassesOfAllSplitsWithoutATrainSplit() throws IOException {
-        touch("a/x/1.png");
-        touch("b/y/1.png");
+        TestImages.touch(root, "a/x/1.png");
+        TestImages.touch(root, "b/y/1.png");
         ImageFolder folder = ImageFolder.open(root);
         assertEquals(LabelEncoder.of("x", "y"), folder.labelEncoder());
         assertEquals(List.of("y"), folder.missingClasses("a"));
@@ -92,13 +86,13 @@ class ImageFolderTest {
     void rejectsFoldersThatAreNotDatasets() throws IOException {
         TransferKitException missing = assertThrows(TransferKitException.class, () -> ImageFolder.open(root.resolve("nope")));
         assertEquals("The dataset folder " + root.resolve("nope") + " does not exist.", missing.getMessage());
-        Path file = touch("file.png");
+        Path file = TestImages.touch(root, "file.png");
         TransferKitException notDir = assertThrows(TransferKitException.class, () -> ImageFolder.open(file));
         assertTrue(notDir.getMessage().contains(file + " is a file, not a folder"), notDir.getMessage());
         Path empty = Files.createDirectories(root.resolve("empty-dataset"));
         TransferKitException noSplits = assertThrows(TransferKitException.class, () -> ImageFolder.open(empty));
         assertTrue(noSplits.getMessage().contains(empty + " has no split folders"), noSplits.getMessage());
-        touch("flat/train/cat/1.png");
+        TestImages.touch(root, "flat/train/cat/1.png");
         Path trainFolder = root.resolve("flat/train");
         TransferKitException wrongLevel = assertThrows(TransferKitException.class, () -> ImageFolder.open(trainFolder));
         assertTrue(wrongLevel.getMessage().contains(trainFolder.resolve("cat") + " holds image files directly (1)"), wrongLevel.getMessage());

@@ -254,6 +254,17 @@ public final class TestImages {
         out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
     }
 
+    /** Writes a one-byte file (not an image) at {@code root/relative}, creating its folders. */
+    static Path touch(Path root, String relative) {
+        Path file = root.resolve(relative);
+        try {
+            Files.createDirectories(file.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return writeBytes(file, new byte[]{1});
+    }
+
     static Path writeBytes(Path file, byte[] bytes) {
         try {
             return Files.write(file, bytes);

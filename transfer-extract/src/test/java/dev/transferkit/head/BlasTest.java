@@ -5,7 +5,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,17 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The matrix products of the solvers: OpenBLAS against ND4J. */
 class BlasTest {
-    private static double[] random(int n, long seed) {
-        Random r = new Random(seed);
-        double[] v = new double[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = r.nextGaussian();
-        }
-        return v;
-    }
-
     private static INDArray matrix(int rows, int cols) {
-        return Blas.matrix(Nd4j.create(random(rows * cols, 1), new long[]{rows, cols}, 'c'));
+        return Blas.matrix(Nd4j.create(TestVectors.gaussian(rows * cols, 1), new long[]{rows, cols}, 'c'));
     }
 
     @Test
@@ -31,8 +21,8 @@ class BlasTest {
         assertTrue(Blas.usesOpenBlas(), "ND4J's CPU backend ships OpenBLAS");
         INDArray m = matrix(37, 23);
         for (int r : new int[]{1, 3}) {
-            double[] v = random(23 * r, 2);
-            double[] u = random(37 * r, 3);
+            double[] v = TestVectors.gaussian(23 * r, 2);
+            double[] u = TestVectors.gaussian(37 * r, 3);
             for (int[] rows : new int[][]{{0, 37}, {5, 20}}) {
                 assertArrayEquals(Blas.multiplyByNd4j(m, rows[0], rows[1], false, v, r),
                         Blas.multiplyByOpenBlas(m, rows[0], rows[1], false, v, r), 1e-12);
@@ -43,7 +33,7 @@ class BlasTest {
             double[] bottom = Blas.multiply(m, 20, 37, true, u, r);
             assertArrayEquals(Blas.multiply(m, true, u, r), Coefficients.axpy(1, top, bottom), 1e-12, "blocks' shares add up");
         }
-        INDArray x = Nd4j.create(random(50 * 70, 4), new long[]{50, 70}, 'c').castTo(DataType.FLOAT);
+        INDArray x = Nd4j.create(TestVectors.gaussian(50 * 70, 4), new long[]{50, 70}, 'c').castTo(DataType.FLOAT);
         INDArray syrk = Blas.gramBySyrk(x);
         INDArray blocks = Blas.gramByBlocks(x);
         assertEquals(DataType.DOUBLE, syrk.dataType());
