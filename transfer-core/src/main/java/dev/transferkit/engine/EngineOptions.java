@@ -5,9 +5,17 @@ import java.util.Objects;
 /**
  * How an {@link InferenceEngine} runs a network in ONNX Runtime: threads, graph optimisation level, memory arena,
  * the CUDA execution provider, and whether parts that cannot be exported to ONNX may run through DL4J instead.
- * Immutable; {@link #defaults()} suits most uses.
+ * Immutable; {@link #defaults()} suits most uses, {@link #builder()} sets the rest.
+ *
+ * @param threads       threads ONNX Runtime uses within an operation; 0 for its default (one per physical core)
+ * @param optimization  ONNX Runtime's graph optimisation level
+ * @param arena         whether ONNX Runtime keeps freed memory in its arena for the next batch
+ * @param allowFallback whether a vertex that cannot be exported runs through DL4J (true) or makes compilation fail
+ * @param cudaDevice    the CUDA device the segments run on, or -1 for the CPU
+ * @param spinWait      whether ONNX Runtime's idle threads spin waiting for the next operation instead of sleeping
  */
-public final class EngineOptions {
+public record EngineOptions(int threads, Optimization optimization, boolean arena, boolean allowFallback, int cudaDevice,
+                            boolean spinWait) {
     /** System property that turns the engine off wherever TransferKit would use it automatically ({@code =false}). */
     public static final String ENABLED_PROPERTY = "transferkit.engine";
 
@@ -25,20 +33,31 @@ public final class EngineOptions {
         ALL
     }
 
-    private final int threads;
-    private final Optimization optimization;
-    private final boolean arena;
-    private final boolean allowFallback;
-    private final int cudaDevice;
-    private final boolean spinWait;
+    /**
+     * Checks the options.
+     *
+     * @throws IllegalArgumentException when the thread count is negative or the CUDA device is below -1
+     * @throws NullPointerException     when the optimisation level is null
+     */
+    public EngineOptions {
+        checkThreads(threads);
+        Objects.requireNonNull(optimization, "optimization");
+        checkCudaDevice(cudaDevice);
+    }
 
-    private EngineOptions(Builder b) {
-        this.spinWait = b.spinWait;
-        this.threads = b.threads;
-        this.optimization = b.optimization;
-        this.arena = b.arena;
-        this.allowFallback = b.allowFallback;
-        this.cudaDevice = b.cudaDevice;
+    private static int checkThreads(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("The engine's thread count must be 0 (ONNX Runtime's default) or more, "
+                    + "but was " + threads + ".");
+        }
+        return threads;
+    }
+
+    private static int checkCudaDevice(int device) {
+        if (device < -1) {
+            throw new IllegalArgumentException("The CUDA device must be -1 (CPU) or a device index, but was " + device + ".");
+        }
+        return device;
     }
 
     /**
@@ -66,36 +85,6 @@ public final class EngineOptions {
      */
     public static boolean enabledBySystemProperty() {
         return !"false".equalsIgnoreCase(System.getProperty(ENABLED_PROPERTY, "true").trim());
-    }
-
-    /** @return ONNX Runtime's intra-op thread count, or 0 for its default (one per physical core) */
-    public int threads() {
-        return threads;
-    }
-
-    /** @return the graph optimisation level */
-    public Optimization optimization() {
-        return optimization;
-    }
-
-    /** @return whether ONNX Runtime keeps freed memory in its arena for the next batch */
-    public boolean arena() {
-        return arena;
-    }
-
-    /** @return whether a vertex that cannot be exported runs through DL4J (true) or makes compilation fail (false) */
-    public boolean allowFallback() {
-        return allowFallback;
-    }
-
-    /** @return whether ONNX Runtime's idle threads spin waiting for the next operation instead of sleeping */
-    public boolean spinWait() {
-        return spinWait;
-    }
-
-    /** @return the CUDA device the segments run on, or -1 for the CPU */
-    public int cudaDevice() {
-        return cudaDevice;
     }
 
     @Override
@@ -138,11 +127,7 @@ public final class EngineOptions {
          * @throws IllegalArgumentException when negative
          */
         public Builder optThreads(int threads) {
-            if (threads < 0) {
-                throw new IllegalArgumentException("The engine's thread count must be 0 (ONNX Runtime's default) or more, "
-                        + "but was " + threads + ".");
-            }
-            this.threads = threads;
+            this.threads = checkThreads(threads);
             return this;
         }
 
@@ -189,16 +174,13 @@ public final class EngineOptions {
          * @throws IllegalArgumentException when below -1
          */
         public Builder optCudaDevice(int device) {
-            if (device < -1) {
-                throw new IllegalArgumentException("The CUDA device must be -1 (CPU) or a device index, but was " + device + ".");
-            }
-            this.cudaDevice = device;
+            this.cudaDevice = checkCudaDevice(device);
             return this;
         }
 
         /** @return the options */
         public EngineOptions build() {
-            return new EngineOptions(this);
+            return new EngineOptions(threads, optimization, arena, allowFallback, cudaDevice, spinWait);
         }
     }
 }

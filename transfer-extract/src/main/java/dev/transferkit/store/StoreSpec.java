@@ -19,26 +19,63 @@ import java.util.Objects;
  * <p>Two stores (or a store and an extractor) are compatible exactly when their specs are {@link #equals equal};
  * {@link #requireSame(StoreSpec, Path)} names the first field that differs. Instances are immutable; build them with
  * {@link #builder()}.
+ *
+ * @param model         the model name, e.g. {@code "mobilenet_v2"}
+ * @param layer         the layer whose activations were pooled
+ * @param pooling       how they were pooled
+ * @param preprocessing the preprocessing the images got
+ * @param inputSpec     the network input the images were resized to
+ * @param imageOptions  how images were decoded and fitted (resize policy, background, pixel limit, EXIF); images
+ *                      decoded with other options are not interchangeable with these rows
+ * @param featureDim    the length of one feature vector (the store's second dimension), at least 1
+ * @param labelNames    the class names, label {@code i} of a row meaning {@code labelNames().get(i)}: unmodifiable,
+ *                      non-empty, without duplicates
  */
-public final class StoreSpec {
-    private final String model;
-    private final String layer;
-    private final Pooling pooling;
-    private final Preprocessing preprocessing;
-    private final InputSpec inputSpec;
-    private final ImageOptions imageOptions;
-    private final int featureDim;
-    private final List<String> labelNames;
+public record StoreSpec(String model, String layer, Pooling pooling, Preprocessing preprocessing, InputSpec inputSpec,
+                        ImageOptions imageOptions, int featureDim, List<String> labelNames) {
+    /**
+     * Checks a spec.
+     *
+     * @throws MissingSettingException  naming the first missing field
+     * @throws IllegalArgumentException naming the first invalid field
+     */
+    public StoreSpec {
+        requireText(model, "model name");
+        requireText(layer, "layer name");
+        if (pooling == null) {
+            throw new MissingSettingException("A store spec needs a pooling (FLATTEN, AVG, MAX or AVG_MAX), but none was set.");
+        }
+        if (preprocessing == null) {
+            throw new MissingSettingException("A store spec needs the preprocessing the images got, but none was set.");
+        }
+        if (inputSpec == null) {
+            throw new MissingSettingException("A store spec needs the network's input spec, but none was set.");
+        }
+        Objects.requireNonNull(imageOptions, "imageOptions");
+        if (featureDim < 1) {
+            throw new IllegalArgumentException("A store spec needs a feature dimension of at least 1, but got "
+                    + featureDim + ".");
+        }
+        if (labelNames == null || labelNames.isEmpty()) {
+            throw new IllegalArgumentException("A store spec needs at least one label name, but got "
+                    + (labelNames == null ? "none" : "an empty list") + ".");
+        }
+        if (labelNames.stream().anyMatch(Objects::isNull)) {
+            throw new IllegalArgumentException("The label names " + labelNames + " contain null.");
+        }
+        if (labelNames.stream().distinct().count() != labelNames.size()) {
+            throw new IllegalArgumentException("The label names " + labelNames + " contain duplicates.");
+        }
+        labelNames = List.copyOf(labelNames);
+    }
 
-    private StoreSpec(Builder b) {
-        this.model = b.model;
-        this.layer = b.layer;
-        this.pooling = b.pooling;
-        this.preprocessing = b.preprocessing;
-        this.inputSpec = b.inputSpec;
-        this.imageOptions = b.imageOptions;
-        this.featureDim = b.featureDim;
-        this.labelNames = b.labelNames;
+    private static void requireText(String s, String what) {
+        if (s == null) {
+            throw new MissingSettingException("A store spec needs a " + what + ", but got none.");
+        }
+        if (s.isBlank()) {
+            throw new IllegalArgumentException("A store spec needs a " + what + ", but got '" + s + "'.");
+        }
     }
 
     /**
@@ -48,79 +85,6 @@ public final class StoreSpec {
      */
     public static Builder builder() {
         return new Builder();
-    }
-
-    /**
-     * Returns the model name, e.g. {@code "mobilenet_v2"}.
-     *
-     * @return the model name
-     */
-    public String model() {
-        return model;
-    }
-
-    /**
-     * Returns the layer whose activations were stored.
-     *
-     * @return the layer (vertex) name in the model's graph
-     */
-    public String layer() {
-        return layer;
-    }
-
-    /**
-     * Returns how the layer's activations were reduced to a vector.
-     *
-     * @return the pooling
-     */
-    public Pooling pooling() {
-        return pooling;
-    }
-
-    /**
-     * Returns the pixel preprocessing the images got.
-     *
-     * @return the preprocessing
-     */
-    public Preprocessing preprocessing() {
-        return preprocessing;
-    }
-
-    /**
-     * Returns the input size and layout the images were resized to.
-     *
-     * @return the input spec
-     */
-    public InputSpec inputSpec() {
-        return inputSpec;
-    }
-
-    /**
-     * Returns how the images were decoded and resized (resize policy, background, EXIF handling): features made with
-     * other options are not interchangeable with these rows.
-     *
-     * @return the image options
-     */
-    public ImageOptions imageOptions() {
-        return imageOptions;
-    }
-
-    /**
-     * Returns the length of one feature vector (the store's second dimension).
-     *
-     * @return the feature dimension, at least 1
-     */
-    public int featureDim() {
-        return featureDim;
-    }
-
-    /**
-     * Returns the class names; label {@code i} of a row means {@code labelNames().get(i)}.
-     *
-     * @return an unmodifiable, non-empty list without duplicates
-     */
-    public List<String> labelNames() {
-        return labelNames;
     }
 
     /**
@@ -320,42 +284,7 @@ public final class StoreSpec {
          * @throws IllegalArgumentException naming the first missing or invalid field
          */
         public StoreSpec build() {
-            requireText(model, "model name");
-            requireText(layer, "layer name");
-            if (pooling == null) {
-                throw new MissingSettingException("A store spec needs a pooling (FLATTEN, AVG, MAX or AVG_MAX), but none was set.");
-            }
-            if (preprocessing == null) {
-                throw new MissingSettingException("A store spec needs the preprocessing the images got, but none was set.");
-            }
-            if (inputSpec == null) {
-                throw new MissingSettingException("A store spec needs the network's input spec, but none was set.");
-            }
-            if (featureDim < 1) {
-                throw new IllegalArgumentException("A store spec needs a feature dimension of at least 1, but got "
-                        + featureDim + ".");
-            }
-            if (labelNames == null || labelNames.isEmpty()) {
-                throw new IllegalArgumentException("A store spec needs at least one label name, but got "
-                        + (labelNames == null ? "none" : "an empty list") + ".");
-            }
-            if (labelNames.stream().anyMatch(Objects::isNull)) {
-                throw new IllegalArgumentException("The label names " + labelNames + " contain null.");
-            }
-            if (labelNames.stream().distinct().count() != labelNames.size()) {
-                throw new IllegalArgumentException("The label names " + labelNames + " contain duplicates.");
-            }
-            labelNames = List.copyOf(labelNames);
-            return new StoreSpec(this);
-        }
-
-        private static void requireText(String s, String what) {
-            if (s == null) {
-                throw new MissingSettingException("A store spec needs a " + what + ", but got none.");
-            }
-            if (s.isBlank()) {
-                throw new IllegalArgumentException("A store spec needs a " + what + ", but got '" + s + "'.");
-            }
+            return new StoreSpec(model, layer, pooling, preprocessing, inputSpec, imageOptions, featureDim, labelNames);
         }
     }
 }
