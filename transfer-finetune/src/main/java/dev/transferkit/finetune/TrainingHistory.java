@@ -8,7 +8,6 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +46,7 @@ public final class TrainingHistory {
      * Writes the history as CSV ({@link #CSV_HEADER}, then one line per epoch), atomically.
      *
      * @param file the target file
-     * @throws UncheckedIOException when writing fails
+     * @throws TransferKitIOException naming the file when writing fails
      */
     public void writeCsv(Path file) {
         StringBuilder sb = new StringBuilder(CSV_HEADER).append('\n');
@@ -68,7 +67,7 @@ public final class TrainingHistory {
      *
      * @param file the CSV file
      * @return the history
-     * @throws UncheckedIOException when the file cannot be read
+     * @throws TransferKitIOException naming the file when it cannot be read
      * @throws IllegalArgumentException when the file is not such a history
      */
     public static TrainingHistory readCsv(Path file) {
@@ -99,7 +98,7 @@ public final class TrainingHistory {
      * Draws loss and accuracy (training and validation) over the epochs of both phases as a PNG line chart, atomically.
      *
      * @param file the target PNG file
-     * @throws UncheckedIOException when writing fails
+     * @throws TransferKitIOException naming the file when writing fails
      */
     public void writePng(Path file) {
         XYChart chart = new XYChartBuilder().width(800).height(500).title("Fine-tuning history")
