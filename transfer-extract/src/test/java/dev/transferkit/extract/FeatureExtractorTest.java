@@ -34,6 +34,26 @@ class FeatureExtractorTest {
     }
 
     @Test
+    void dl4jsForwardPassWritesTheEnginesRowsInsideTheBatchWorkspace(@TempDir Path dir) throws Exception {
+        // Batches run in a reused ND4J workspace; DL4J's own forward pass (the engine switched off) must work in it and
+        // give the rows the engine gives, over more batches than the workspace's first, learning one.
+        TestImages.write(dir.resolve("data"), "train", 9, 2);
+        ImageFolder folder = ImageFolder.open(dir.resolve("data"));
+        BaseModel dl4j = MODEL.toBuilder().optUseEngine(false).build();
+        try (FeatureStore engine = FeatureExtractor.of(ExtractionSettings.builder().setModel(MODEL).optBatchSize(4).build())
+                .extract(folder, "train", dir.resolve("engine.h5"));
+             FeatureStore plain = FeatureExtractor.of(ExtractionSettings.builder().setModel(dl4j).optBatchSize(4).build())
+                     .extract(folder, "train", dir.resolve("dl4j.h5"))) {
+            assertEquals(18, plain.rows());
+            assertEquals(engine.readPaths(0, 18), plain.readPaths(0, 18));
+            for (int i = 0; i < 18; i++) {
+                assertArrayEquals(engine.readFeatures(i, 1).toFloatVector(), plain.readFeatures(i, 1).toFloatVector(), 1e-5f,
+                        "row " + i);
+            }
+        }
+    }
+
+    @Test
     void writesOneRowPerReadableImageAndRecordsTheRest(@TempDir Path dir) throws Exception {
         TestImages.write(dir.resolve("data"), "train", 6, 1);
         Path bad = Files.writeString(dir.resolve("data/train/red/broken.png"), "not a png");

@@ -1,5 +1,7 @@
 package dev.transferkit.extract;
 
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import dev.transferkit.engine.BatchMemory;
 import dev.transferkit.core.TransferKitException;
 import dev.transferkit.engine.EngineException;
 import dev.transferkit.engine.InferenceEngine;
@@ -186,8 +188,11 @@ public final class FeaturePipeline {
         }
         ComputationGraph g = dl4jGraph();
         INDArray[] out;
+        // Inside a batch's workspace (BatchMemory) DL4J must be given it for its outputs: it refuses to start while a
+        // workspace it was not given is open.
+        MemoryWorkspace batchMemory = Nd4j.getMemoryManager().getCurrentWorkspace();
         synchronized (g) {
-            out = g.output(false, batch);
+            out = batchMemory != null && batchMemory.isScopeActive() ? g.output(false, batchMemory, batch) : g.output(false, batch);
         }
         Map<String, INDArray> result = new java.util.LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
@@ -202,7 +207,7 @@ public final class FeaturePipeline {
         if (g == null) {
             synchronized (this) {
                 if (truncated == null) {
-                    try (var outside = dev.transferkit.engine.BatchMemory.outside()) { // kept across batches
+                    try (var outside = BatchMemory.outside()) { // kept across batches
                         truncated = truncate(model.graph(), layers);
                     }
                 }
