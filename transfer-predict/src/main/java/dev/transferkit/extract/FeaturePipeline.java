@@ -1,8 +1,7 @@
 package dev.transferkit.extract;
 
-import org.nd4j.linalg.api.memory.MemoryWorkspace;
-import dev.transferkit.engine.BatchMemory;
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.BatchMemory;
 import dev.transferkit.engine.EngineException;
 import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.DataFormat;
@@ -10,6 +9,7 @@ import dev.transferkit.model.BaseModel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
