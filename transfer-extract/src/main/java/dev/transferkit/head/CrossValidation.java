@@ -44,8 +44,14 @@ final class CrossValidation {
         double bestScore = -1;
         int worse = 0;
         List<CrossValidationReport.Score> report = new java.util.ArrayList<>();
+        // Without a patience the whole grid is fitted in one call (each fold's rows prepared once); with one, a C at a time.
+        int step = patience >= cs.length ? cs.length : 1;
+        int fitted = 0;
         for (int ci = 0; ci < cs.length && worse < patience; ci++) {
-            paths = solver.extend(folds, paths, cs[ci]);
+            if (ci == fitted) {
+                fitted = Math.min(cs.length, ci + step);
+                paths = solver.extend(folds, paths, java.util.Arrays.copyOfRange(cs, ci, fitted));
+            }
             long[] correct = new long[classes];
             long[] support = new long[classes];
             double[] foldAccuracy = new double[folds.count()];

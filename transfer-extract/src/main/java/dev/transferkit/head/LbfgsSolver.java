@@ -141,12 +141,19 @@ final class LbfgsSolver implements LinearSolver<LbfgsSolver.Path> {
     }
 
     @Override
-    public List<Path> extend(Folds folds, List<Path> paths, double c) {
+    public List<Path> extend(Folds folds, List<Path> paths, double[] cs) {
         List<Callable<Path>> tasks = new ArrayList<>();
         for (int f = 0; f < folds.count(); f++) {
             int fold = f;
             Path previous = paths.isEmpty() ? null : paths.get(f);
-            tasks.add(() -> step(design(folds.train(fold), folds.heldOut(fold)), folds.train(fold), previous, c));
+            tasks.add(() -> {
+                Design design = design(folds.train(fold), folds.heldOut(fold));
+                Path path = previous;
+                for (double c : cs) {
+                    path = step(design, folds.train(fold), path, c);
+                }
+                return path;
+            });
         }
         return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }

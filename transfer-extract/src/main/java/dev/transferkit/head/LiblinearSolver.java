@@ -119,19 +119,26 @@ final class LiblinearSolver implements LinearSolver<LiblinearSolver.Path> {
     }
 
     @Override
-    public List<Path> extend(Folds folds, List<Path> paths, double c) {
+    public List<Path> extend(Folds folds, List<Path> paths, double[] cs) {
         List<java.util.concurrent.Callable<Path>> tasks = new java.util.ArrayList<>();
         for (int f = 0; f < folds.count(); f++) {
             int fold = f;
             Path previous = paths.isEmpty() ? null : paths.get(f);
-            tasks.add(() -> step(folds.train(fold), folds.heldOut(fold), previous, c));
+            tasks.add(() -> {
+                Problem problem = problem(folds.train(fold));
+                Path path = previous;
+                for (double c : cs) {
+                    path = step(problem, folds.heldOut(fold), path, c);
+                }
+                return path;
+            });
         }
         return BlasThreads.runAll(tasks, Math.min(threads, folds.count()));
     }
 
     /** Fits one C on a fold, starting from the fold's previous model, and predicts its held-out rows. */
-    private Path step(int[] train, int[] heldOut, Path previous, double c) {
-        Model model = Linear.train(problem(train), parameter(c, previous == null ? null : previous.last()));
+    private Path step(Problem problem, int[] heldOut, Path previous, double c) {
+        Model model = Linear.train(problem, parameter(c, previous == null ? null : previous.last()));
         int[] predictions = new int[heldOut.length];
         for (int i = 0; i < heldOut.length; i++) {
             predictions[i] = (int) Linear.predict(model, rows[heldOut[i]]);

@@ -21,15 +21,16 @@ interface LinearSolver<P extends LinearSolver.FoldPath> {
     }
 
     /**
-     * Continues every fold's path by one C: fits it on the fold's training rows, starting from the fold's solution
-     * at the previous C, and predicts the fold's held-out rows.
+     * Continues every fold's path by one or more C values: fits each in turn on the fold's training rows, starting
+     * from the fold's solution at the previous C, and predicts the fold's held-out rows. A fold's rows are prepared once
+     * per call, so a whole grid in one call costs less than one call per C.
      *
      * @param folds the split
      * @param paths the folds' paths so far, in fold order; empty to start them
-     * @param c     the next C, larger than the previous one
-     * @return the folds' paths, one C longer, in fold order
+     * @param cs    the next C values, ascending, each larger than the paths' last
+     * @return the folds' paths, {@code cs.length} C values longer, in fold order
      */
-    List<P> extend(Folds folds, List<P> paths, double c);
+    List<P> extend(Folds folds, List<P> paths, double[] cs);
 
     /**
      * Fits all rows.
