@@ -4,10 +4,11 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * k-fold cross-validation of a grid of C: one path per fold (run in parallel by the solver), grown one C at a time,
- * the held-out predictions of all folds pooled and scored by accuracy or balanced accuracy (the mean recall of the
- * classes). The smallest C with the best score wins. With a patience, the grid stops once the score has not improved
- * for that many C values in a row; the larger C values, the slowest to fit, are then never tried.
+ * k-fold cross-validation of a grid of C: one path per fold (run in parallel by the solver), the held-out predictions
+ * of all folds pooled and scored by accuracy or balanced accuracy (the mean recall of the classes). The smallest C with
+ * the best score wins. Without a patience the whole grid is fitted in one pass per fold; with one, the paths grow a C at
+ * a time and stop once the score has not improved for that many C values in a row, so the larger C values, the
+ * slowest to fit, are never tried.
  */
 final class CrossValidation {
     /**

@@ -3,9 +3,9 @@ package dev.transferkit.head;
 import java.util.List;
 
 /**
- * Trains one kind of linear model. Cross-validation grows a path per fold one C at a time (a fit for each C of an
- * ascending grid, each starting from the fold's previous solution, scored on the fold's held-out rows), so that it can
- * stop early, then asks for the final fit on every row, which may start from the folds' solutions. The solver runs the
+ * Trains one kind of linear model. Cross-validation grows a path per fold (a fit for each C of an ascending grid, each
+ * starting from the fold's previous solution, scored on the fold's held-out rows), the whole grid at once or a C at a
+ * time when it may stop early, then asks for the final fit on every row, which may start from the folds' solutions. The solver runs the
  * folds in parallel as suits it.
  *
  * @param <P> the fold paths
