@@ -3,6 +3,7 @@ package dev.transferkit.finetune;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
@@ -135,7 +136,7 @@ final class GraphSurgery {
      * @return the initialised tail network
      */
     ComputationGraph tail(Set<String> prefix, List<String> boundary) {
-        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        ComputationGraphConfiguration conf = copyConfiguration();
         for (String v : prefix) {
             conf.getVertices().remove(v);
             conf.getVertexInputs().remove(v);
@@ -206,7 +207,7 @@ final class GraphSurgery {
         if (names.isEmpty()) {
             return graph;
         }
-        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        ComputationGraphConfiguration conf = copyConfiguration();
         for (String n : names) {
             LayerVertex v = (LayerVertex) conf.getVertices().get(n);
             BatchNormalization bn = (BatchNormalization) v.getLayerConf().getLayer();
@@ -240,7 +241,7 @@ final class GraphSurgery {
      * of a convolution in NHWC layout fails on their mask. Parameters are copied unchanged.
      */
     ComputationGraph withoutNoOpDropout() {
-        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        ComputationGraphConfiguration conf = copyConfiguration();
         boolean changed = false;
         for (String name : conf.getVertices().keySet()) {
             Layer l = layer(conf, name);
@@ -271,7 +272,7 @@ final class GraphSurgery {
         if (updaters.isEmpty()) {
             return graph;
         }
-        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        ComputationGraphConfiguration conf = copyConfiguration();
         for (Map.Entry<String, IUpdater> e : updaters.entrySet()) {
             Layer l = layer(conf, e.getKey());
             if (!(l instanceof BaseLayer bl)) {
@@ -325,7 +326,39 @@ final class GraphSurgery {
             b.addLayer(h.name(), h.layer().clone(), h.input());
             last = h.name();
         }
-        return b.setOutputs(last).build();
+        ComputationGraph built = b.setOutputs(last).build();
+        if (!restoreMergeAxes(graph.getConfiguration(), built.getConfiguration())) {
+            return built;
+        }
+        ComputationGraph fixed = new ComputationGraph(built.getConfiguration()); // the vertices read the axes at init
+        fixed.init(built.params().dup(), false);
+        return fixed;
+    }
+
+    /** @return a copy of the graph's configuration, with the merge axes DL4J's {@code clone()} forgets */
+    private ComputationGraphConfiguration copyConfiguration() {
+        ComputationGraphConfiguration conf = graph.getConfiguration().clone();
+        restoreMergeAxes(graph.getConfiguration(), conf);
+        return conf;
+    }
+
+    /**
+     * DL4J 1.0.0-M2.1's {@code MergeVertex.clone()} resets the merge axis to 1, which concatenates the images of an
+     * NHWC network (axis 3) along their height. Sets each merge vertex of {@code copy} to the axis of the vertex of the
+     * same name in {@code original}.
+     *
+     * @return whether any axis had to be restored
+     */
+    static boolean restoreMergeAxes(ComputationGraphConfiguration original, ComputationGraphConfiguration copy) {
+        boolean changed = false;
+        for (Map.Entry<String, GraphVertex> e : copy.getVertices().entrySet()) {
+            if (e.getValue() instanceof MergeVertex m && original.getVertices().get(e.getKey()) instanceof MergeVertex o
+                    && m.getMergeAxis() != o.getMergeAxis()) {
+                m.setMergeAxis(o.getMergeAxis());
+                changed = true;
+            }
+        }
+        return changed;
     }
 
     /** Builds an inference-only network whose output is the activation of {@code cut}. */

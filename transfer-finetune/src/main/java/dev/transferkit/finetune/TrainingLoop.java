@@ -2,7 +2,6 @@ package dev.transferkit.finetune;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +27,7 @@ final class TrainingLoop {
     private final int batchSize;
     private final long seed;
     private final FineTuneListener listener;
+    private TailTrainer trainer; // chosen on the first batch, which the SameDiff form is checked on
 
     TrainingLoop(int phase, ComputationGraph network, int patience, int batchSize, long seed, FineTuneListener listener) {
         this.phase = phase;
@@ -58,9 +58,12 @@ final class TrainingLoop {
                 int[] idx = Arrays.copyOfRange(order, b * batchSize, Math.min(order.length, (b + 1) * batchSize));
                 INDArray[] x = source.train(idx, random);
                 INDArray y = train.labels(idx);
-                correct += correct(network.output(false, x)[0], y);
-                network.fit(new MultiDataSet(x, new INDArray[]{y}));
-                lossSum += network.score() * idx.length;
+                if (trainer == null) {
+                    trainer = TailTrainer.of(network, x);
+                }
+                TailTrainer.Result r = trainer.fit(x, y);
+                correct += correct(r.probabilities(), y);
+                lossSum += r.score() * idx.length;
                 listener.onBatchEnd(phase, epoch, b + 1, batches);
             }
             double valLoss = Double.NaN;
@@ -72,8 +75,12 @@ final class TrainingLoop {
                     int[] idx = IntStream.range(start, Math.min(validation.size(), start + batchSize)).toArray();
                     INDArray[] x = source.validation(idx);
                     INDArray y = validation.labels(idx);
-                    sum += network.score(new MultiDataSet(x, new INDArray[]{y}), false) * idx.length;
-                    ok += correct(network.output(false, x)[0], y);
+                    if (trainer == null) {
+                        trainer = TailTrainer.of(network, x);
+                    }
+                    TailTrainer.Result r = trainer.evaluate(x, y);
+                    sum += r.score() * idx.length;
+                    ok += correct(r.probabilities(), y);
                 }
                 valLoss = sum / validation.size();
                 valAcc = (double) ok / validation.size();

@@ -1,0 +1,192 @@
+package dev.transferkit.finetune;
+
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.autodiff.samediff.api.OutAndGrad;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Trains the tail network of a fine-tuning phase one batch at a time and scores it.
+ *
+ * <p>The fast way ({@link #of}) computes each step's loss and gradients in the SameDiff form of the network
+ * ({@link TailGraph}: ND4J's native convolution ops) and hands the gradients to the network's own DL4J updater, which
+ * applies per-layer learning rates, regularisation, gradient normalisation and the updater state exactly as
+ * {@code ComputationGraph.fit} would, so parameters, updater state and checkpoints stay DL4J's. Before it is used, the
+ * SameDiff form's outputs are compared with DL4J's on a real batch. A network it cannot write, or whose outputs
+ * differ, trains through DL4J's {@code fit}, and the reason is logged. System property {@value #PROPERTY}{@code =dl4j}
+ * forces DL4J's way (for comparisons).
+ */
+abstract class TailTrainer {
+    private static final Logger LOG = LoggerFactory.getLogger(TailTrainer.class);
+    static final String PROPERTY = "transferkit.tail";
+    /** Largest accepted difference between the two forms' output probabilities on the check batch. */
+    static final double TOLERANCE = 1e-4;
+
+    /** A batch's mean loss (with the regularisation term, as DL4J scores) and its output probabilities. */
+    record Result(double score, INDArray probabilities) {
+    }
+
+    /**
+     * One training step on a batch.
+     *
+     * @return the loss before the step and the probabilities it was computed from (training mode: dropout applied)
+     */
+    abstract Result fit(INDArray[] x, INDArray y);
+
+    /** @return the loss and probabilities of a batch in inference mode, changing nothing */
+    abstract Result evaluate(INDArray[] x, INDArray y);
+
+    /** @return "SameDiff" or "DL4J": how the steps are computed */
+    abstract String kind();
+
+    /**
+     * Picks the fastest way that trains this network correctly.
+     *
+     * @param network the tail network
+     * @param example a real batch of its inputs, used to check the fast way against DL4J
+     * @return the trainer
+     */
+    static TailTrainer of(ComputationGraph network, INDArray[] example) {
+        if ("dl4j".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim())) {
+            return new Dl4j(network);
+        }
+        try {
+            SameDiffSteps steps = new SameDiffSteps(network, TailGraph.translate(network, example));
+            steps.check(example);
+            return steps;
+        } catch (TailGraph.Unsupported e) {
+            LOG.info("The trainable part trains through DL4J's layers, the slower way: {}.", e.getMessage());
+            return new Dl4j(network);
+        }
+    }
+
+    /** DL4J's own training step. */
+    static final class Dl4j extends TailTrainer {
+        private final ComputationGraph network;
+
+        Dl4j(ComputationGraph network) {
+            this.network = network;
+        }
+
+        @Override
+        Result fit(INDArray[] x, INDArray y) {
+            INDArray p = network.output(false, x)[0];
+            network.fit(new MultiDataSet(x, new INDArray[]{y}));
+            return new Result(network.score(), p);
+        }
+
+        @Override
+        Result evaluate(INDArray[] x, INDArray y) {
+            return new Result(network.score(new MultiDataSet(x, new INDArray[]{y}), false), network.output(false, x)[0]);
+        }
+
+        @Override
+        String kind() {
+            return "DL4J";
+        }
+    }
+
+    /** Gradients from the SameDiff form, updates by the network's DL4J updater. */
+    static final class SameDiffSteps extends TailTrainer {
+        private final ComputationGraph network;
+        private final TailGraph graph;
+        private final List<String> trained;
+        private final List<String> outputs = List.of(TailGraph.PROBABILITIES, TailGraph.LOSS);
+
+        SameDiffSteps(ComputationGraph network, TailGraph graph) {
+            this.network = network;
+            this.graph = graph;
+            this.trained = graph.trainedVariables();
+            for (TailGraph.Param p : graph.params) {
+                if (!p.trained()) {
+                    p.gradient().assign(0); // updated by a zero learning rate or not at all: no gradient to apply
+                }
+            }
+        }
+
+        @Override
+        Result fit(INDArray[] x, INDArray y) {
+            long n = y.size(0);
+            OutAndGrad r = graph.sd.calculateGradientsAndOutputs(placeholders(x, y, true), outputs, trained);
+            double regularisation = network.calcRegularizationScore(true); // before the step, as DL4J scores
+            Map<String, INDArray> grads = r.getGradients();
+            Gradient gradient = new DefaultGradient(network.getGradientsViewArray());
+            for (TailGraph.Param p : graph.params) {
+                if (p.trained()) {
+                    p.gradientFromSameDiff(grads.get(p.variable()));
+                    gradient.setGradientFor(p.key(), p.gradient());
+                }
+            }
+            int iteration = network.getConfiguration().getIterationCount();
+            network.getUpdater().update(gradient, iteration, network.getConfiguration().getEpochCount(), (int) n,
+                    LayerWorkspaceMgr.noWorkspaces());
+            network.params().subi(network.getGradientsViewArray().reshape(network.params().shape()));
+            network.getConfiguration().setIterationCount(iteration + 1);
+            return new Result(r.getOutputs().get(TailGraph.LOSS).getDouble(0) / n + regularisation,
+                    r.getOutputs().get(TailGraph.PROBABILITIES));
+        }
+
+        @Override
+        Result evaluate(INDArray[] x, INDArray y) {
+            Map<String, INDArray> out = graph.sd.output(placeholders(x, y, false), outputs);
+            return new Result(out.get(TailGraph.LOSS).getDouble(0) / y.size(0) + network.calcRegularizationScore(true),
+                    out.get(TailGraph.PROBABILITIES));
+        }
+
+        @Override
+        String kind() {
+            return "SameDiff";
+        }
+
+        /** Compares the SameDiff form's probabilities with DL4J's on one batch. */
+        void check(INDArray[] example) throws TailGraph.Unsupported {
+            INDArray expected = network.output(false, example)[0];
+            INDArray y = Nd4j.zeros(DataType.FLOAT, expected.shape());
+            INDArray actual = evaluate(example, y).probabilities();
+            double diff = Math.abs(actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).maxNumber().doubleValue());
+            diff = Math.max(diff, Math.abs(actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).minNumber().doubleValue()));
+            if (!(diff <= TOLERANCE)) {
+                throw new TailGraph.Unsupported("its SameDiff form's outputs differ from DL4J's by " + diff);
+            }
+            LOG.info("The trainable part trains through ND4J's native ops (SameDiff); outputs checked against DL4J's (max difference {}).",
+                    String.format("%.1e", diff));
+        }
+
+        private Map<String, INDArray> placeholders(INDArray[] x, INDArray y, boolean training) {
+            for (TailGraph.Param p : graph.params) { // the updater changed the network's values: copy them in
+                graph.sd.getArrForVarName(p.variable()).assign(p.toSameDiff());
+            }
+            Map<String, INDArray> ph = new HashMap<>();
+            for (int i = 0; i < x.length; i++) {
+                ph.put(graph.inputs.get(i), x[i].castTo(DataType.FLOAT));
+            }
+            ph.put(graph.labels, y.castTo(DataType.FLOAT));
+            long n = y.size(0);
+            for (TailGraph.Mask m : graph.masks) {
+                long[] shape = graph.sd.getVariable(m.placeholder()).getShape().clone();
+                shape[0] = n;
+                INDArray mask = Nd4j.createUninitialized(DataType.FLOAT, shape);
+                if (training) { // inverted dropout: keep with the retain probability, scaled by its inverse
+                    Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, m.retain()));
+                    mask.divi(m.retain());
+                } else {
+                    mask.assign(1);
+                }
+                ph.put(m.placeholder(), mask);
+            }
+            return ph;
+        }
+    }
+}
