@@ -104,6 +104,17 @@ final class FrozenPrefix implements AutoCloseable {
     }
 
     /**
+     * Runs the frozen prefix on a batch of images.
+     *
+     * @param images a preprocessed batch
+     * @return the boundary values of the batch, one array per {@link #boundary()} value; the images themselves when
+     *         nothing is frozen
+     */
+    INDArray[] forward(INDArray images) {
+        return forward == null ? new INDArray[]{images} : forward.apply(images);
+    }
+
+    /**
      * The tail's inputs for the images of two splits.
      *
      * @param train        the training images
