@@ -166,21 +166,6 @@ final class BoundaryCache implements AutoCloseable {
         }
     }
 
-    /**
-     * Deletes the files of the cache {@code NAME} in {@code dir}, where they exist.
-     *
-     * @throws TransferKitIOException naming the file that cannot be deleted
-     */
-    static void delete(Path dir, String name) {
-        for (Path file : List.of(dir.resolve(name + META), dir.resolve(name + ROWS))) {
-            try {
-                Files.deleteIfExists(file);
-            } catch (IOException e) {
-                throw new TransferKitIOException("Could not delete the boundary cache file " + file + ".", e);
-            }
-        }
-    }
-
     /** @return the metadata of a cache that can be reused or continued for {@code key}, or null (saying why) */
     private static Meta usable(Path rowsFile, Path metaFile, Key key, int images) {
         if (!Files.exists(metaFile)) {
@@ -326,11 +311,6 @@ final class BoundaryCache implements AutoCloseable {
     /** @return the number of committed rows */
     int committed() {
         return committed;
-    }
-
-    /** @return the file of the rows */
-    Path file() {
-        return rowsFile;
     }
 
     private void layout(long[][] perImage) {

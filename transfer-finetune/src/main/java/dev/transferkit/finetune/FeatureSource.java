@@ -46,14 +46,14 @@ abstract class FeatureSource implements AutoCloseable {
      * into a {@link BoundaryCache} on disk, and read back a batch at a time; with augmentation they are computed from
      * freshly augmented images every time. The validation activations are always cached.
      *
-     * @param prefix     the frozen prefix's forward pass (inference mode): a batch of images to its boundary values
-     * @param train      the training images
-     * @param validation the validation images, or null
+     * @param prefix       the frozen prefix's forward pass (inference mode): a batch of images to its boundary values
+     * @param train        the training images
+     * @param validation   the validation images, or null
      * @param augmentation applied to training images only; the identity lets them be cached
-     * @param key        what the caches are computed for (its batch size is that of the caching forward passes)
-     * @param dir        the directory of the cache files {@code phaseP-train} and {@code phaseP-validation}
-     * @param temporary  whether {@code dir} is deleted, with everything in it, when the source is closed or cannot be
-     *                   made; otherwise the cache files stay for a resumed run to reuse
+     * @param key          what the caches are computed for (its batch size is that of the caching forward passes)
+     * @param dir          the directory of the cache files {@code phaseP-train} and {@code phaseP-validation}
+     * @param temporary    whether {@code dir} is deleted, with everything in it, when the source is closed or cannot
+     *                     be made; otherwise the cache files stay for a resumed run to reuse
      * @return the source; close it to release the cache files
      */
     static FeatureSource prefixed(Function<INDArray, INDArray[]> prefix, ImageSet train, ImageSet validation,
@@ -112,16 +112,28 @@ abstract class FeatureSource implements AutoCloseable {
 
         @Override
         public void close() {
-            try (BoundaryCache t = trainCache; BoundaryCache v = validationCache) {
-                // closes both caches, even when closing one fails
+            try {
+                if (trainCache != null) {
+                    trainCache.close();
+                }
             } finally {
-                if (temporary) {
-                    try {
-                        FileTrees.deleteRecursively(dir);
-                    } catch (IOException e) {
-                        throw new TransferKitIOException("Could not delete the temporary boundary cache directory " + dir + ".", e);
+                try {
+                    if (validationCache != null) {
+                        validationCache.close();
+                    }
+                } finally {
+                    if (temporary) {
+                        deleteDirectory();
                     }
                 }
+            }
+        }
+
+        private void deleteDirectory() {
+            try {
+                FileTrees.deleteRecursively(dir);
+            } catch (IOException e) {
+                throw new TransferKitIOException("Could not delete the temporary boundary cache directory " + dir + ".", e);
             }
         }
     }
