@@ -1,24 +1,29 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.core.TransferKitIOException;
+import dev.transferkit.io.FileTrees;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Random;
 import java.util.function.Function;
-import java.util.stream.IntStream;
 
 /**
  * Produces the inputs of the network being trained: the images themselves when nothing before the trainable part is
- * frozen, else the frozen prefix's activations of them (one array per boundary value).
+ * frozen, else the frozen prefix's activations of them (one array per boundary value). Close it when done.
  */
-abstract class FeatureSource {
+abstract class FeatureSource implements AutoCloseable {
     /** @return the training inputs of the given images, augmented when configured */
     abstract INDArray[] train(int[] idx, Random random);
 
     /** @return the validation inputs of the given images, never augmented */
     abstract INDArray[] validation(int[] idx);
+
+    /** Releases what the source holds: nothing unless it caches activations. */
+    @Override
+    public void close() {
+    }
 
     /** The images themselves (the network being trained starts at the input). */
     static FeatureSource images(ImageSet train, ImageSet validation, Augmentation augmentation) {
@@ -37,63 +42,99 @@ abstract class FeatureSource {
     }
 
     /**
-     * The activations of the frozen prefix. Without augmentation they are computed once per image; with augmentation
-     * the training activations are computed from freshly augmented images every time.
+     * The activations of the frozen prefix. Without augmentation the training activations are computed once per image
+     * into a {@link BoundaryCache} on disk, and read back a batch at a time; with augmentation they are computed from
+     * freshly augmented images every time. The validation activations are always cached.
      *
-     * @param prefix the frozen prefix's forward pass (inference mode): a batch of images to its boundary values
+     * @param prefix       the frozen prefix's forward pass (inference mode): a batch of images to its boundary values
+     * @param train        the training images
+     * @param validation   the validation images, or null
+     * @param augmentation applied to training images only; the identity lets them be cached
+     * @param key          what the caches are computed for (its batch size is that of the caching forward passes)
+     * @param dir          the directory of the cache files {@code phaseP-train} and {@code phaseP-validation}
+     * @param temporary    whether {@code dir} is deleted, with everything in it, when the source is closed or cannot
+     *                     be made; otherwise the cache files stay for a resumed run to reuse
+     * @return the source; close it to release the cache files
      */
     static FeatureSource prefixed(Function<INDArray, INDArray[]> prefix, ImageSet train, ImageSet validation,
-                                  Augmentation augmentation, int batchSize) {
-        INDArray[][] trainCache = augmentation.isIdentity() ? activations(prefix, train, batchSize) : null;
-        INDArray[][] validationCache = validation == null ? null : activations(prefix, validation, batchSize);
-        return new FeatureSource() {
-            @Override
-            INDArray[] train(int[] idx, Random random) {
-                if (trainCache == null) {
-                    return prefix.apply(train.batch(idx, augmentation, random));
-                }
-                return gather(trainCache, idx);
+                                  Augmentation augmentation, BoundaryCache.Key key, Path dir, boolean temporary) {
+        Prefixed source = new Prefixed(prefix, train, augmentation, dir, temporary);
+        try {
+            if (augmentation.isIdentity()) {
+                source.trainCache = BoundaryCache.open(dir, "phase" + key.phase() + "-train", key, train.size(),
+                        idx -> prefix.apply(train.batch(idx, null, null)));
             }
-
-            @Override
-            INDArray[] validation(int[] idx) {
-                return gather(validationCache, idx);
+            if (validation != null) {
+                source.validationCache = BoundaryCache.open(dir, "phase" + key.phase() + "-validation", key,
+                        validation.size(), idx -> prefix.apply(validation.batch(idx, null, null)));
             }
-        };
+            return source;
+        } catch (RuntimeException | Error e) {
+            try {
+                source.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
-    /** @return per image, its boundary values (each with a batch dimension of 1) */
-    private static INDArray[][] activations(Function<INDArray, INDArray[]> prefix, ImageSet set, int batchSize) {
-        INDArray[][] out = new INDArray[set.size()][];
-        for (int start = 0; start < set.size(); start += batchSize) {
-            int[] idx = IntStream.range(start, Math.min(set.size(), start + batchSize)).toArray();
-            INDArray[] a = prefix.apply(set.batch(idx, null, null));
-            for (int i = 0; i < idx.length; i++) {
-                out[idx[i]] = new INDArray[a.length];
-                for (int k = 0; k < a.length; k++) {
-                    out[idx[i]][k] = a[k].slice(i).dup().reshape(prepend(a[k].shape()));
+    /** The frozen prefix's activations, from its caches where there are some. */
+    private static final class Prefixed extends FeatureSource {
+        private final Function<INDArray, INDArray[]> prefix;
+        private final ImageSet train;
+        private final Augmentation augmentation;
+        private final Path dir;
+        private final boolean temporary;
+        private BoundaryCache trainCache;
+        private BoundaryCache validationCache;
+
+        Prefixed(Function<INDArray, INDArray[]> prefix, ImageSet train, Augmentation augmentation, Path dir, boolean temporary) {
+            this.prefix = prefix;
+            this.train = train;
+            this.augmentation = augmentation;
+            this.dir = dir;
+            this.temporary = temporary;
+        }
+
+        @Override
+        INDArray[] train(int[] idx, Random random) {
+            if (trainCache == null) {
+                return prefix.apply(train.batch(idx, augmentation, random));
+            }
+            return trainCache.rows(idx);
+        }
+
+        @Override
+        INDArray[] validation(int[] idx) {
+            return validationCache.rows(idx);
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (trainCache != null) {
+                    trainCache.close();
+                }
+            } finally {
+                try {
+                    if (validationCache != null) {
+                        validationCache.close();
+                    }
+                } finally {
+                    if (temporary) {
+                        deleteDirectory();
+                    }
                 }
             }
         }
-        return out;
-    }
 
-    private static long[] prepend(long[] shape) {
-        long[] s = shape.clone();
-        s[0] = 1;
-        return s;
-    }
-
-    private static INDArray[] gather(INDArray[][] cache, int[] idx) {
-        int inputs = cache[idx[0]].length;
-        INDArray[] out = new INDArray[inputs];
-        for (int k = 0; k < inputs; k++) {
-            List<INDArray> rows = new ArrayList<>(idx.length);
-            for (int i : idx) {
-                rows.add(cache[i][k]);
+        private void deleteDirectory() {
+            try {
+                FileTrees.deleteRecursively(dir);
+            } catch (IOException e) {
+                throw new TransferKitIOException("Could not delete the temporary boundary cache directory " + dir + ".", e);
             }
-            out[k] = rows.size() == 1 ? rows.get(0) : Nd4j.concat(0, rows.toArray(INDArray[]::new));
         }
-        return out;
     }
 }

@@ -6,6 +6,7 @@ import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.ImagePipeline;
 import dev.transferkit.image.LabelEncoder;
 import dev.transferkit.image.LabeledImage;
+import dev.transferkit.io.FileTrees;
 import dev.transferkit.model.BaseModel;
 import dev.transferkit.predict.TransferModel;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -25,6 +26,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,6 +47,8 @@ final class FineTuneRun {
     private static final Logger LOG = LoggerFactory.getLogger(FineTuneRun.class);
     static final String LAST_CHECKPOINT = "last.ckpt";
     static final String BEST_MODEL = "best-model.zip";
+    /** The checkpoint directory's folder of the frozen prefix's cached activations, while a phase trains. */
+    static final String BOUNDARY_CACHE = "boundary-cache";
 
     private final FineTuner t;
     private final FineTuner.Settings s;
@@ -61,6 +65,7 @@ final class FineTuneRun {
     private final Set<String> unfrozen1;
     private final Set<String> unfrozen2;
     private final RunFingerprint fingerprint;
+    private final Path cacheDir;
     private final List<EpochStats> history = new ArrayList<>();
     private final double[] seconds = new double[2];
     private double bestRunLoss = Double.POSITIVE_INFINITY;
@@ -100,6 +105,7 @@ final class FineTuneRun {
         this.unfrozen2 = s.phase2().epochs() == 0 ? Set.of() : unfrozenFrom(t.unfreezeFrom);
         this.fingerprint = t.checkpointDir == null ? null : new RunFingerprint(RunFingerprint.ofSettings(s), RunFingerprint.ofModel(t.base),
                 RunFingerprint.ofData(data.root(), trainSplit, trainImages, validationSplit, validationImages));
+        this.cacheDir = t.checkpointDir == null ? null : t.checkpointDir.resolve(BOUNDARY_CACHE);
     }
 
     /** The base layers from {@code first} up to the cut layer. */
@@ -142,10 +148,13 @@ final class FineTuneRun {
                 }
                 TrainingLoop loop = new TrainingLoop(1, trained, s.training().patience(), s.training().batchSize(), s.training().seed(), t.listener);
                 if (!progress.finished(s.phase1().epochs())) {
-                    loop.run(progress, s.phase1().epochs(), train, validation,
-                            split.source(train, validation, phase1Augmentation(), s.training().batchSize()),
-                            stats -> afterEpoch(stats, trained, phase1, progress, t0));
+                    try (FeatureSource source = split.source(train, validation, phase1Augmentation(), s.training().batchSize(),
+                            cacheDir, fingerprint, 1)) {
+                        loop.run(progress, s.phase1().epochs(), train, validation, source,
+                                stats -> afterEpoch(stats, trained, phase1, progress, t0));
+                    }
                 }
+                deleteBoundaryCaches();
                 loop.restoreBest(progress);
                 GraphSurgery.copyMatching(trained, phase1);
             }
@@ -171,8 +180,14 @@ final class FineTuneRun {
                     restoreTraining(trained, resume, progress);
                 }
                 TrainingLoop loop = new TrainingLoop(2, trained, s.training().patience(), s.training().batchSize(), s.training().seed(), t.listener);
-                loop.run(progress, s.phase2().epochs(), train, validation, split.source(train, validation, s.augmentation(), s.training().batchSize()),
-                        stats -> afterEpoch(stats, trained, phase2, progress, t1));
+                if (!progress.finished(s.phase2().epochs())) {
+                    try (FeatureSource source = split.source(train, validation, s.augmentation(), s.training().batchSize(),
+                            cacheDir, fingerprint, 2)) {
+                        loop.run(progress, s.phase2().epochs(), train, validation, source,
+                                stats -> afterEpoch(stats, trained, phase2, progress, t1));
+                    }
+                }
+                deleteBoundaryCaches();
                 loop.restoreBest(progress);
                 GraphSurgery.copyMatching(trained, phase2);
             }
@@ -231,6 +246,21 @@ final class FineTuneRun {
             new Checkpoint(state, network.params(), updater, progress.bestParams).write(t.checkpointDir.resolve(LAST_CHECKPOINT));
         }
         t.listener.onEpochEnd(stats);
+    }
+
+    /**
+     * Deletes the checkpoint directory's cached prefix activations once a phase has finished: no resumed run needs
+     * them any more. A failure to delete is logged, not thrown; the training result does not depend on it.
+     */
+    private void deleteBoundaryCaches() {
+        if (cacheDir == null) {
+            return;
+        }
+        try {
+            FileTrees.deleteRecursively(cacheDir);
+        } catch (IOException e) {
+            LOG.warn("Could not delete the cached prefix activations in {}: {}", cacheDir, e.getMessage());
+        }
     }
 
     /**

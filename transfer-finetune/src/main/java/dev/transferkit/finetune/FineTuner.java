@@ -441,7 +441,9 @@ public final class FineTuner {
          * checkpoint's epoch; every epoch draws its randomness from (seed, phase, epoch), so the resumed run ends
          * with the same history and parameters as an uninterrupted one. A finished run's checkpoint stays, so
          * calling {@code fit} again returns the result without training; delete the directory to train afresh. A
-         * checkpoint of another run, or a damaged one, is refused with a {@link CheckpointException}.
+         * checkpoint of another run, or a damaged one, is refused with a {@link CheckpointException}. While a phase
+         * trains, {@code dir/boundary-cache/} holds the frozen layers' activations of the images (computed once when
+         * there is no augmentation), which a resumed run reuses or completes; it is deleted when the phase ends.
          *
          * @param dir the checkpoint directory (created when missing); default none (no checkpoints)
          * @return this builder

@@ -1,17 +1,27 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.core.TransferKitIOException;
 import dev.transferkit.engine.EngineException;
 import dev.transferkit.engine.EngineOptions;
 import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.InputSpec;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
@@ -24,13 +34,17 @@ import java.util.function.Function;
 final class FrozenPrefix implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FrozenPrefix.class);
 
+    private final ComputationGraph network;
+    private final Set<String> prefix;
     private final ComputationGraph tail;
     private final List<String> boundary;
     private final Function<INDArray, INDArray[]> forward;
     private final InferenceEngine engine;
 
-    private FrozenPrefix(ComputationGraph tail, List<String> boundary, Function<INDArray, INDArray[]> forward,
-                         InferenceEngine engine) {
+    private FrozenPrefix(ComputationGraph network, Set<String> prefix, ComputationGraph tail, List<String> boundary,
+                         Function<INDArray, INDArray[]> forward, InferenceEngine engine) {
+        this.network = network;
+        this.prefix = prefix;
         this.tail = tail;
         this.boundary = boundary;
         this.forward = forward;
@@ -51,7 +65,7 @@ final class FrozenPrefix implements AutoCloseable {
         List<String> boundary = surgery.boundary(prefix);
         ComputationGraph tail = surgery.tail(prefix, boundary);
         if (prefix.isEmpty()) {
-            return new FrozenPrefix(tail, boundary, null, null);
+            return new FrozenPrefix(network, prefix, tail, boundary, null, null);
         }
         InferenceEngine engine = null;
         Function<INDArray, INDArray[]> forward;
@@ -76,7 +90,7 @@ final class FrozenPrefix implements AutoCloseable {
         }
         LOG.info("Training {} of {} parameters: the frozen prefix ({} vertices) runs in inference mode up to {}.",
                 tail.numParams(), network.numParams(), prefix.size(), boundary);
-        return new FrozenPrefix(tail, boundary, forward, engine);
+        return new FrozenPrefix(network, prefix, tail, boundary, forward, engine);
     }
 
     /** @return the trainable part, a network whose inputs are {@link #boundary()} */
@@ -90,18 +104,70 @@ final class FrozenPrefix implements AutoCloseable {
     }
 
     /**
+     * Runs the frozen prefix on a batch of images.
+     *
+     * @param images a preprocessed batch
+     * @return the boundary values of the batch, one array per {@link #boundary()} value; the images themselves when
+     *         nothing is frozen
+     */
+    INDArray[] forward(INDArray images) {
+        return forward == null ? new INDArray[]{images} : forward.apply(images);
+    }
+
+    /**
      * The tail's inputs for the images of two splits.
      *
      * @param train        the training images
      * @param validation   the validation images, or null
      * @param augmentation applied to training images only
      * @param batchSize    images per forward pass when computing cached prefix activations
-     * @return the images themselves when nothing is frozen, else the prefix's activations (computed once when there is
-     *         no augmentation, per batch when there is)
+     * @param cacheDir     where the cached prefix activations are kept for a resumed run to reuse (a checkpoint
+     *                     directory's), or null to keep them in a temporary directory deleted when the source is closed
+     * @param run          the run's fingerprint, which the kept caches must match; null when {@code cacheDir} is
+     * @param phase        the training phase, 1 or 2
+     * @return the images themselves when nothing is frozen, else the prefix's activations (computed once into a cache
+     *         on disk when there is no augmentation, per batch when there is); close it when done
+     * @throws TransferKitIOException when the temporary directory cannot be created
      */
-    FeatureSource source(ImageSet train, ImageSet validation, Augmentation augmentation, int batchSize) {
-        return forward == null ? FeatureSource.images(train, validation, augmentation)
-                : FeatureSource.prefixed(forward, train, validation, augmentation, batchSize);
+    FeatureSource source(ImageSet train, ImageSet validation, Augmentation augmentation, int batchSize, Path cacheDir,
+                         RunFingerprint run, int phase) {
+        if (forward == null) {
+            return FeatureSource.images(train, validation, augmentation);
+        }
+        if (cacheDir != null) {
+            return FeatureSource.prefixed(forward, train, validation, augmentation,
+                    new BoundaryCache.Key(run, phase, boundary, prefixDigest(), batchSize), cacheDir, false);
+        }
+        Path temporary;
+        try {
+            temporary = Files.createTempDirectory("transferkit-boundary-cache-");
+        } catch (IOException e) {
+            throw new TransferKitIOException("Could not create a temporary directory for the frozen prefix's activations in "
+                    + System.getProperty("java.io.tmpdir") + ": " + e.getMessage(), e);
+        }
+        return FeatureSource.prefixed(forward, train, validation, augmentation,
+                new BoundaryCache.Key(null, phase, boundary, null, batchSize), temporary, true);
+    }
+
+    /**
+     * @return the forward pass that computes the prefix (the inference engine or DL4J) and a hash of the frozen
+     *         prefix's parameters, batch-normalisation statistics included
+     */
+    private String prefixDigest() {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this Java runtime.", e);
+        }
+        for (String name : new TreeSet<>(prefix)) {
+            GraphVertex v = network.getVertex(name);
+            if (v.hasLayer() && v.getLayer().numParams() > 0) {
+                md.update(name.getBytes(StandardCharsets.UTF_8));
+                md.update(v.getLayer().params().dup('c').data().asNio());
+            }
+        }
+        return (engine != null ? "onnxruntime" : "dl4j") + " sha256:" + HexFormat.of().formatHex(md.digest());
     }
 
     @Override

@@ -32,7 +32,10 @@ class FrozenPrefixTest {
             assertEquals(List.of("bn1"), split.tail().getConfiguration().getNetworkInputs());
             assertTrue(split.tail().numParams() < net.numParams(), split.tail().numParams() + " of " + net.numParams());
             INDArray x = images.batch(new int[]{0, 1, 2}, null, null);
-            INDArray[] boundary = split.source(images, null, Augmentation.none(), 8).train(new int[]{0, 1, 2}, new Random(1));
+            INDArray[] boundary;
+            try (FeatureSource source = split.source(images, null, Augmentation.none(), 8, null, null, 1)) {
+                boundary = source.train(new int[]{0, 1, 2}, new Random(1));
+            }
             assertEquals(1, boundary.length);
             INDArray expected = net.outputSingle(false, x);
             assertTrue(expected.equalsWithEps(split.tail().output(false, boundary)[0], 1e-4));
