@@ -28,6 +28,9 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.InferenceSession;
+import org.nd4j.autodiff.samediff.internal.memory.ArrayCacheMemoryMgr;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.enums.PadMode;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationELU;
@@ -72,6 +75,7 @@ final class TailGraph {
     static final String PROBABILITIES = "tail:probabilities";
     static final String LOSS = "tail:loss";
     private static final String LABELS = "tail:labels";
+    private static final long CACHE_BYTES = Long.getLong("transferkit.tail.cacheBytes", 256L << 20);
 
     /**
      * One parameter of the network: its DL4J views and the SameDiff variable holding a copy, laid out as the DL4J
@@ -112,6 +116,8 @@ final class TailGraph {
         }
     }
 
+    /** Bytes of all the network's activations for one image, inputs included. */
+    long activationBytesPerImage;
     final SameDiff sd;
     final List<String> inputs;
     final String labels = LABELS;
@@ -148,6 +154,7 @@ final class TailGraph {
         }
         Map<String, long[]> shapes = new HashMap<>();
         network.feedForward(example, false).forEach((name, a) -> shapes.put(name, a.shape()));
+        long perImage = shapes.values().stream().mapToLong(s -> java.util.Arrays.stream(s).skip(1).reduce(4, (a, b) -> a * b)).sum();
         SameDiff sd = SameDiff.create();
         Map<String, SDVariable> values = new HashMap<>();
         List<String> inputs = new ArrayList<>();
@@ -183,7 +190,23 @@ final class TailGraph {
             values.put(name, out);
         }
         createGradients(sd);
+        g.limitArrayCache(CACHE_BYTES);
+        g.activationBytesPerImage = perImage;
         return g;
+    }
+
+    /**
+     * Gives this thread's sessions of the graph and of its gradient function an array cache of at most {@code bytes}.
+     * SameDiff's default cache keeps up to a quarter of ND4J's memory limit per session, which is more than a step's
+     * working set for a tail; arrays the cache does not keep are freed when released.
+     */
+    private void limitArrayCache(long bytes) {
+        double fraction = Math.min(0.25, (double) bytes / Math.max(bytes, Pointer.maxBytes()));
+        for (SameDiff f : List.of(sd, sd.getFunction("grad"))) {
+            InferenceSession session = new InferenceSession(f);
+            session.setMmgr(new ArrayCacheMemoryMgr(fraction, 1024, 2.0));
+            f.getSessions().put(Thread.currentThread().getId(), session);
+        }
     }
 
     /**

@@ -154,6 +154,13 @@ class TailTrainerTest {
         assertFalse(before.equals(net.params()));
     }
 
+    @Test
+    void aSameDiffStepThatWouldNotFitInMemoryTrainsThroughDl4j() {
+        ComputationGraph net = tail(CNN2DFormat.NHWC, 1.0, false);
+        assertEquals("DL4J", TailTrainer.of(net, inputs(CNN2DFormat.NHWC, 1), 1 << 20).kind());
+        assertEquals("SameDiff", TailTrainer.of(net, inputs(CNN2DFormat.NHWC, 1), 1L << 30).kind());
+    }
+
     private static void assertClose(INDArray expected, INDArray actual, String what) {
         double scale = Math.max(1e-3, expected.amaxNumber().doubleValue());
         double diff = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
