@@ -236,7 +236,12 @@ final class BoundaryCache implements AutoCloseable {
             FloatBuffer floats = rows.asFloatBuffer();
             float[][] data = new float[values.length][];
             for (int k = 0; k < values.length; k++) {
-                data[k] = values[k].dup('c').data().asFloat();
+                INDArray c = values[k].dup('c');
+                data[k] = c.data().asFloat();
+                c.close(); // freed now rather than when the garbage collector runs
+                if (values[k].closeable()) {
+                    values[k].close();
+                }
             }
             for (int i = 0; i < idx.length; i++) {
                 for (int k = 0; k < values.length; k++) {

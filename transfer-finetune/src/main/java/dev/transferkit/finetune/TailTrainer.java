@@ -57,6 +57,9 @@ abstract class TailTrainer {
     /** @return the loss and probabilities of a batch in inference mode, changing nothing */
     abstract Result evaluate(INDArray[] x, INDArray y);
 
+    /** Frees a batch's arrays once its step or evaluation is done, where nothing else holds them. */
+    abstract void release(INDArray[] x, INDArray y);
+
     /** @return "SameDiff" or "DL4J": how the steps are computed */
     abstract String kind();
 
@@ -121,6 +124,11 @@ abstract class TailTrainer {
         }
 
         @Override
+        void release(INDArray[] x, INDArray y) {
+            // DL4J's network keeps references to its last inputs and labels
+        }
+
+        @Override
         String kind() {
             return "DL4J";
         }
@@ -132,6 +140,8 @@ abstract class TailTrainer {
         private final TailGraph graph;
         private final List<String> trained;
         private final List<String> outputs = List.of(TailGraph.PROBABILITIES, TailGraph.LOSS);
+        private static final long GROWTH = 256L << 20;
+        private long collectedAt = Pointer.physicalBytes();
 
         SameDiffSteps(ComputationGraph network, TailGraph graph) {
             this.network = network;
@@ -166,8 +176,23 @@ abstract class TailTrainer {
                     LayerWorkspaceMgr.noWorkspaces());
             network.params().subi(network.getGradientsViewArray().reshape(network.params().shape()));
             network.getConfiguration().setIterationCount(iteration + 1);
+            collectIfGrown();
             return new Result(r.getOutputs().get(TailGraph.LOSS).getDouble(0) / n + regularisation,
                     r.getOutputs().get(TailGraph.PROBABILITIES));
+        }
+
+        /**
+         * SameDiff's operations leave arrays that ND4J frees only when the garbage collector finds them, and with a
+         * small Java heap it rarely runs: a step of the last two MobileNetV2 blocks at batch 16 grew the process to
+         * 2.5 GB this way, against 1.1 GB when collected. Collects whenever the process has grown by more than
+         * {@link #GROWTH} since the last collection.
+         */
+        private void collectIfGrown() {
+            long now = Pointer.physicalBytes();
+            if (now > collectedAt + GROWTH) {
+                System.gc();
+                collectedAt = Pointer.physicalBytes();
+            }
         }
 
         @Override
@@ -175,8 +200,21 @@ abstract class TailTrainer {
             Map<String, INDArray> ph = placeholders(x, y, false);
             Map<String, INDArray> out = graph.sd.output(ph, outputs);
             closeCreated(ph, x, y);
+            collectIfGrown();
             return new Result(out.get(TailGraph.LOSS).getDouble(0) / y.size(0) + network.calcRegularizationScore(true),
                     out.get(TailGraph.PROBABILITIES));
+        }
+
+        @Override
+        void release(INDArray[] x, INDArray y) {
+            for (INDArray a : x) {
+                if (a.closeable()) {
+                    a.close();
+                }
+            }
+            if (y.closeable()) {
+                y.close();
+            }
         }
 
         @Override
