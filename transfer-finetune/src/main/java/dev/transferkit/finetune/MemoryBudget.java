@@ -42,8 +42,9 @@ import java.util.Set;
  *   libraries), and {@value #TRAINED_BASE_BYTES} more when layers of the base train (DL4J's workspaces and native
  *   buffers of a convolutional training step beyond the per-image part);</li>
  *   <li>parameters: {@value #PARAMETER_COPIES} copies of the whole phase network's (the base model, the networks of
- *   both phases, the frozen prefix's engine session), and for the trained part its gradients, the copy of its best
- *   epoch and its updater state (Adam two values per parameter, SGD with momentum one);</li>
+ *   both phases, the frozen prefix exported to and loaded by the inference engine, reads of the parameters for
+ *   checkpoints), and for the trained part its own network's copy, its gradients, the copy of its best epoch and
+ *   its updater state (Adam two values per parameter, SGD with momentum one);</li>
  *   <li>per image of a batch: {@value #TRAINED_FACTOR} times the trained vertices' activations and activation
  *   gradients, plus {@value #WORKING_FACTOR} times the largest working memory of one trained layer (im2col buffers
  *   and the like), both from DL4J's {@link ComputationGraphConfiguration#getMemoryReport memory report}; plus
@@ -64,14 +65,16 @@ import java.util.Set;
  * alone (head only, prefix in ONNX Runtime) with {@code -Xmx2g}, 408 MB at batch 4 and 679 MB at batch 32. Per image
  * of those, DL4J's report gives 8.3 MB of trained activations and gradients and 7.8 MB of working memory (last 2
  * blocks; 9.9 MB of prefix working set) and 155.6 and 31.0 MB (whole base). The factors and fixed parts solve those
- * figures: the estimate gives 411, 687, 824, 1,271 and 6,019 MB. Shorter runs peak lower (the whole base at batch 16
- * for one epoch of 43 images: 4.5 to 4.8 GB; last 2 blocks at batch 32: 1.5 to 1.6 GB against 1.8 GB estimated), so
- * the estimate errs on the safe side by up to a quarter.
+ * figures: the estimate gives 407, 684, 820, 1,266 and 5,990 MB for them. The parameter copies come from an ONNX
+ * ResNet18 (11.7 million parameters) at 64x64 with its last block trainable at batch 64: about 1.2 GB estimated,
+ * 1,266 and 1,552 MB measured in two runs of the same command. Peaks vary that much between runs, and shorter runs
+ * peak lower (MobileNetV2's whole base at batch 16 for one epoch of 43 images: 4.5 to 4.8 GB; its last 2 blocks at
+ * batch 32: 1.5 to 1.6 GB against 1.8 GB estimated), so read the estimate as good to about a fifth either way.
  */
 final class MemoryBudget {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryBudget.class);
     /** The fixed part: the JVM, its heap, the native libraries. */
-    static final long FIXED_BYTES = 330L << 20;
+    static final long FIXED_BYTES = 340L << 20;
     /** The fixed part added when layers of the base train, beyond the per-image part. */
     static final long TRAINED_BASE_BYTES = 300L << 20;
     /** Bytes held at the peak per byte of a trained vertex's activations and activation gradients for one image. */
@@ -85,7 +88,7 @@ final class MemoryBudget {
     /** How the names of the new head's vertices start ({@link FineTuner#POOL}, {@link FineTuner#DENSE}, ...). */
     private static final String HEAD_PREFIX = "ft_";
     /** Copies of the whole phase network's parameters in the process. */
-    static final int PARAMETER_COPIES = 4;
+    static final int PARAMETER_COPIES = 10;
     /** Bytes per cached image beyond its values: the arrays' shape information and Java objects. */
     static final long CACHED_IMAGE_BYTES = 2048;
 
@@ -166,7 +169,7 @@ final class MemoryBudget {
                 }
             }
         }
-        long fixed = FIXED_BYTES + (trainsBase ? TRAINED_BASE_BYTES : 0) + 4 * (PARAMETER_COPIES * network.numParams() + 2 * trainedParams + updaterState);
+        long fixed = FIXED_BYTES + (trainsBase ? TRAINED_BASE_BYTES : 0) + 4 * (PARAMETER_COPIES * network.numParams() + 3 * trainedParams + updaterState);
         long cached = prefix.isEmpty() ? 0 : cachedImages * (4 * boundary + CACHED_IMAGE_BYTES);
         long perImage = (long) (TRAINED_FACTOR * trainedBytes + WORKING_FACTOR * workingBytes
                 + PREFIX_FACTOR * 4 * (prefixElements + inputElements + boundary));
@@ -207,6 +210,7 @@ final class MemoryBudget {
                     .forEach((v, t) -> out.put(v, t.arrayElementsPerExample()));
             return out;
         } catch (RuntimeException e) {
+            LOG.debug("DL4J cannot infer the network's activation sizes ({}); measuring them with a forward pass.", e.toString());
             return forwardElements(network, input);
         }
     }
