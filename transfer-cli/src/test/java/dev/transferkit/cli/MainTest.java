@@ -184,6 +184,10 @@ class MainTest {
         Run r = ok("fine-tune", "-m", model.toString(), "-d", data.toString(), "--cut-layer", "conv2", "--dense", "4",
                 "--epochs", "1", "-b", "4", "--validation-split", "test", "-o", out.toString());
         assertTrue(r.out().contains("phase 1 epoch 1"), r.out());
+        assertFalse(r.err().contains("memory check off"), r.err());
+        Run unchecked = ok("fine-tune", "-m", model.toString(), "-d", data.toString(), "--cut-layer", "conv2", "--dense", "4",
+                "--epochs", "1", "-b", "4", "--validation-split", "test", "--no-memory-check", "-o", dir.resolve("ft/unchecked.zip").toString());
+        assertTrue(unchecked.err().contains("memory check off"), unchecked.err());
         Run p = ok("predict", "-m", out.toString(), data.resolve("test/red/1.png").toString());
         assertTrue(p.out().contains("1.png"), p.out());
     }

@@ -1,6 +1,7 @@
 package dev.transferkit.finetune;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.EngineOptions;
 import dev.transferkit.engine.InferenceEngine;
 import dev.transferkit.image.ImageFolder;
 import dev.transferkit.image.ImagePipeline;
@@ -74,6 +75,8 @@ final class FineTuneRun {
     private ComputationGraph phase1Network;
     private double phase1Loss = Double.NaN;
     private boolean phase2Kept = true;
+    /** The memory estimates of the phases this run trains, made before training (tests read them). */
+    List<MemoryBudget> memoryBudgets = List.of();
 
     FineTuneRun(FineTuner tuner, ImageFolder data, String trainSplit, String validationSplit) {
         this.t = tuner;
@@ -134,9 +137,13 @@ final class FineTuneRun {
         UnaryOperator<INDArray> trunk = trunk();
         cutShape = trunk.apply(train.batch(new int[]{0}, null, null)).shape();
         head = headLayers();
+        // Both phases' networks are built, and their memory checked, before anything trains.
+        ComputationGraph phase1 = resume == null || resume.state.phase() == 1
+                ? network(frozen(unfrozen1), unfrozen1, new Adam(s.phase1().learningRate())) : null;
+        ComputationGraph phase2 = s.phase2().epochs() > 0 ? network(frozen(unfrozen2), unfrozen2, phase2Updater()) : null;
+        checkMemory(phase1, phase2);
         ComputationGraph network = null; // not needed when resuming in phase 2: the checkpoint holds every parameter
-        if (resume == null || resume.state.phase() == 1) {
-            ComputationGraph phase1 = network(frozen(unfrozen1), unfrozen1, new Adam(s.phase1().learningRate()));
+        if (phase1 != null) {
             PhaseProgress progress = new PhaseProgress();
             if (resume != null) {
                 restoreParams(phase1, resume);
@@ -166,7 +173,6 @@ final class FineTuneRun {
 
         if (s.phase2().epochs() > 0) {
             long t1 = System.nanoTime();
-            ComputationGraph phase2 = network(frozen(unfrozen2), unfrozen2, phase2Updater());
             PhaseProgress progress = new PhaseProgress();
             boolean resuming = resume != null && resume.state.phase() == 2;
             if (resuming) {
@@ -208,6 +214,37 @@ final class FineTuneRun {
             trainingHistory.writePng(t.outputDir.resolve("history.png"));
         }
         return new FineTuneResult(model(network), trainingHistory, seconds[0], seconds[1]);
+    }
+
+    /**
+     * Estimates the peak memory of the phases still to run (null where a phase does not run), logs the estimates and,
+     * unless the check is off, refuses a batch size whose estimate exceeds the memory available.
+     */
+    private void checkMemory(ComputationGraph phase1, ComputationGraph phase2) {
+        boolean engine = InferenceEngine.available() && EngineOptions.enabledBySystemProperty();
+        int batch = s.training().batchSize();
+        List<MemoryBudget> budgets = new ArrayList<>();
+        if (phase1 != null) {
+            budgets.add(MemoryBudget.of(1, phase1, frozen(unfrozen1), t.base.inputSpec(), engine, cachedImages(phase1Augmentation())));
+        }
+        if (phase2 != null) {
+            budgets.add(MemoryBudget.of(2, phase2, frozen(unfrozen2), t.base.inputSpec(), engine, cachedImages(s.augmentation())));
+        }
+        MemoryBudget.Available available = t.availableMemory.get();
+        for (MemoryBudget b : budgets) {
+            LOG.info("Fine-tuning phase {} at batch size {} needs about {} ({}); {} is available ({}){}.", b.phase(), batch,
+                    MemoryBudget.size(b.bytes(batch)), b, MemoryBudget.size(available.bytes()), available.source(),
+                    t.memoryCheck ? "" : "; the memory check is off");
+        }
+        memoryBudgets = budgets;
+        if (t.memoryCheck) {
+            MemoryBudget.check(budgets, batch, available);
+        }
+    }
+
+    /** @return how many images' frozen-prefix outputs a phase with this augmentation caches */
+    private int cachedImages(Augmentation augmentation) {
+        return (augmentation.isIdentity() ? train.size() : 0) + (validation == null ? 0 : validation.size());
     }
 
     /**

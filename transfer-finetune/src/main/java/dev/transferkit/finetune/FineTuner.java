@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -133,6 +134,8 @@ public final class FineTuner {
     final Path outputDir;
     final Path checkpointDir;
     final FineTuneListener listener;
+    final boolean memoryCheck;
+    final Supplier<MemoryBudget.Available> availableMemory;
 
     private FineTuner(Builder b, Settings settings, String trainableFrom, String unfreezeFrom, Pattern blockPattern) {
         this.base = b.base;
@@ -143,6 +146,8 @@ public final class FineTuner {
         this.outputDir = b.outputDir;
         this.checkpointDir = b.checkpointDir;
         this.listener = b.listener;
+        this.memoryCheck = b.memoryCheck;
+        this.availableMemory = b.availableMemory;
     }
 
     /** @return a builder; {@code setBaseModel} is required */
@@ -186,7 +191,9 @@ public final class FineTuner {
      *                        ({@link Builder#optValidationHoldout}, 10 % by default; with a hold-out of 0 there is no
      *                        validation and early stopping is not allowed)
      * @return the fine-tuned predictor, history and timings
-     * @throws TransferKitException when a split is missing or empty, or early stopping has no validation data
+     * @throws TransferKitException when a split is missing or empty, early stopping has no validation data, or a
+     *                              phase's estimated peak memory exceeds the memory available
+     *                              ({@link Builder#optMemoryCheck(boolean)})
      * @throws CheckpointException  when the checkpoint directory holds a damaged checkpoint or one of another run
      */
     public FineTuneResult fit(ImageFolder data, String trainSplit, String validationSplit) {
@@ -223,6 +230,8 @@ public final class FineTuner {
         b.outputDir = outputDir;
         b.checkpointDir = checkpointDir;
         b.listener = listener;
+        b.memoryCheck = memoryCheck;
+        b.availableMemory = availableMemory;
         return b;
     }
 
@@ -230,7 +239,7 @@ public final class FineTuner {
     public String toString() {
         return "FineTuner(base=" + base.name() + ", " + settings
                 + (checkpointDir != null ? ", checkpoints in " + checkpointDir : "")
-                + (outputDir != null ? ", output in " + outputDir : "") + ")";
+                + (outputDir != null ? ", output in " + outputDir : "") + (memoryCheck ? "" : ", memory check off") + ")";
     }
 
     /** Builds a {@link FineTuner}. */
@@ -248,6 +257,8 @@ public final class FineTuner {
         private Path checkpointDir;
         private FineTuneListener listener = new FineTuneListener() {
         };
+        private boolean memoryCheck = true;
+        private Supplier<MemoryBudget.Available> availableMemory = MemoryBudget::available;
 
         private Builder() {
         }
@@ -562,6 +573,27 @@ public final class FineTuner {
          */
         public Builder optOutputDir(Path dir) {
             this.outputDir = Objects.requireNonNull(dir, "dir");
+            return this;
+        }
+
+        /**
+         * Before training, {@link FineTuner#fit} estimates each phase's peak memory from its network, its freeze
+         * boundary and the batch size, and refuses to start when the estimate exceeds the memory available (on Linux
+         * the free memory plus what the process holds; elsewhere the physical memory; at most javacpp's
+         * {@code maxPhysicalBytes}), naming the largest batch size that fits, instead of being killed by the operating
+         * system half-way. The estimate is logged either way; see docs/FINETUNING.md.
+         *
+         * @param check false to skip the check, for a machine where the estimate is too cautious; default true
+         * @return this builder
+         */
+        public Builder optMemoryCheck(boolean check) {
+            this.memoryCheck = check;
+            return this;
+        }
+
+        /** Replaces where the memory check reads the memory available (tests simulate a small machine with it). */
+        Builder availableMemory(Supplier<MemoryBudget.Available> source) {
+            this.availableMemory = Objects.requireNonNull(source, "source");
             return this;
         }
 

@@ -32,9 +32,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class RunFingerprintTest {
     /** The fields of a FineTuner that are not settings: the base (fingerprinted on its own), what is derived from the
-     * settings and the base, and what does not change the result. */
+     * settings and the base, and what does not change the result (the memory check only decides whether a run starts,
+     * so a run resumed with the check switched off or on continues from its checkpoint). */
     private static final Set<String> NOT_SETTINGS = Set.of("base", "trainableFrom", "unfreezeFrom", "blockPattern",
-            "outputDir", "checkpointDir", "listener");
+            "outputDir", "checkpointDir", "listener", "memoryCheck", "availableMemory");
 
     private static FineTuner tuner() {
         return FineTuner.builder().setBaseModel(TestData.tinyModel()).optHead(new int[]{8}, 0.2).optBatchSize(8).optSeed(5)
