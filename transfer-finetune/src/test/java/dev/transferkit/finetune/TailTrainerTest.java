@@ -159,6 +159,12 @@ class TailTrainerTest {
         ComputationGraph net = tail(CNN2DFormat.NHWC, 1.0, false);
         assertEquals("DL4J", TailTrainer.of(net, inputs(CNN2DFormat.NHWC, 1), 1 << 20).kind());
         assertEquals("SameDiff", TailTrainer.of(net, inputs(CNN2DFormat.NHWC, 1), 1L << 30).kind());
+        System.setProperty(TailTrainer.PROPERTY, "samediff");
+        try {
+            assertEquals("SameDiff", TailTrainer.of(net, inputs(CNN2DFormat.NHWC, 1), 1 << 20).kind(), "forced");
+        } finally {
+            System.clearProperty(TailTrainer.PROPERTY);
+        }
     }
 
     private static void assertClose(INDArray expected, INDArray actual, String what) {
