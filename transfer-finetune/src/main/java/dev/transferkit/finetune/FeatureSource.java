@@ -62,11 +62,11 @@ abstract class FeatureSource implements AutoCloseable {
         try {
             if (augmentation.isIdentity()) {
                 source.trainCache = BoundaryCache.open(dir, "phase" + key.phase() + "-train", key, train.size(),
-                        idx -> run(prefix, train.batch(idx, null, null)));
+                        idx -> prefix.apply(train.batch(idx, null, null)));
             }
             if (validation != null) {
                 source.validationCache = BoundaryCache.open(dir, "phase" + key.phase() + "-validation", key,
-                        validation.size(), idx -> run(prefix, validation.batch(idx, null, null)));
+                        validation.size(), idx -> prefix.apply(validation.batch(idx, null, null)));
             }
             return source;
         } catch (RuntimeException | Error e) {
@@ -77,18 +77,6 @@ abstract class FeatureSource implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    /**
-     * Runs the prefix on a batch of images and frees the images (ND4J frees a closed array at once, a dropped one only
-     * when the garbage collector runs).
-     */
-    private static INDArray[] run(Function<INDArray, INDArray[]> prefix, INDArray images) {
-        INDArray[] out = prefix.apply(images);
-        if (images.closeable()) {
-            images.close();
-        }
-        return out;
     }
 
     /** The frozen prefix's activations, from its caches where there are some. */
@@ -112,7 +100,7 @@ abstract class FeatureSource implements AutoCloseable {
         @Override
         INDArray[] train(int[] idx, Random random) {
             if (trainCache == null) {
-                return run(prefix, train.batch(idx, augmentation, random));
+                return prefix.apply(train.batch(idx, augmentation, random));
             }
             return trainCache.rows(idx);
         }

@@ -116,8 +116,6 @@ final class TailGraph {
         }
     }
 
-    /** Bytes of all the network's activations for one image, inputs included. */
-    long activationBytesPerImage;
     final SameDiff sd;
     final List<String> inputs;
     final String labels = LABELS;
@@ -145,16 +143,30 @@ final class TailGraph {
      * @throws Unsupported naming the first vertex, layer, activation or setting it cannot write
      */
     static TailGraph translate(ComputationGraph network, INDArray[] example) throws Unsupported {
+        return translate(network, example, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #translate(ComputationGraph, INDArray[])}, refusing before anything is built when a SameDiff step on a
+     * batch of the example's size would need more than {@code maxBytes} ({@link TailTrainer#MEMORY_PER_ACTIVATION_BYTE}).
+     */
+    static TailGraph translate(ComputationGraph network, INDArray[] example, long maxBytes) throws Unsupported {
         ComputationGraphConfiguration conf = network.getConfiguration();
         if (conf.getNetworkOutputs().size() != 1) {
             throw new Unsupported("the network has " + conf.getNetworkOutputs().size() + " outputs");
         }
-        if (network.getGradientsViewArray() == null) {
-            network.initGradientsView();
-        }
         Map<String, long[]> shapes = new HashMap<>();
         network.feedForward(example, false).forEach((name, a) -> shapes.put(name, a.shape()));
         long perImage = shapes.values().stream().mapToLong(s -> java.util.Arrays.stream(s).skip(1).reduce(4, (a, b) -> a * b)).sum();
+        long need = TailTrainer.MEMORY_PER_ACTIVATION_BYTE * perImage * example[0].size(0);
+        if (need > maxBytes) {
+            throw new Unsupported(String.format(
+                    "its SameDiff form would need about %.1f GB for a batch of %d (%.1f MB of activations per image), more than %.1f GB",
+                    need / 1e9, example[0].size(0), perImage / 1e6, maxBytes / 1e9));
+        }
+        if (network.getGradientsViewArray() == null) {
+            network.initGradientsView();
+        }
         SameDiff sd = SameDiff.create();
         Map<String, SDVariable> values = new HashMap<>();
         List<String> inputs = new ArrayList<>();
@@ -191,7 +203,6 @@ final class TailGraph {
         }
         createGradients(sd);
         g.limitArrayCache(CACHE_BYTES);
-        g.activationBytesPerImage = perImage;
         return g;
     }
 

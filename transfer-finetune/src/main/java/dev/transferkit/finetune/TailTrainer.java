@@ -1,8 +1,6 @@
 package dev.transferkit.finetune;
 
 import org.bytedeco.javacpp.Pointer;
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -60,9 +58,6 @@ abstract class TailTrainer {
     /** @return the loss and probabilities of a batch in inference mode, changing nothing */
     abstract Result evaluate(INDArray[] x, INDArray y);
 
-    /** Frees a batch's arrays once its step or evaluation is done, where nothing else holds them. */
-    abstract void release(INDArray[] x, INDArray y);
-
     /** @return "SameDiff" or "DL4J": how the steps are computed */
     abstract String kind();
 
@@ -82,26 +77,17 @@ abstract class TailTrainer {
         if ("dl4j".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim())) {
             return new Dl4j(network);
         }
-        ComputationGraphConfiguration conf = network.getConfiguration();
-        WorkspaceMode inference = conf.getInferenceWorkspaceMode();
-        conf.setInferenceWorkspaceMode(WorkspaceMode.NONE); // DL4J's workspaces would outlive the check, unused
+        // Not with DL4J's inference workspaces switched off for the check: a DL4J fit after that crashed in native code
+        // (SIGSEGV in the depthwise convolution's backward pass, MobileNetV2's whole base).
         try {
-            TailGraph graph = TailGraph.translate(network, example);
-            long need = MEMORY_PER_ACTIVATION_BYTE * graph.activationBytesPerImage * example[0].size(0);
             boolean forced = "samediff".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
-            if (need > available / 2 && !forced) {
-                throw new TailGraph.Unsupported(String.format(
-                        "its SameDiff form would need about %.1f GB for a batch of %d (%.1f MB of activations per image), more than half of the %.1f GB available",
-                        need / 1e9, example[0].size(0), graph.activationBytesPerImage / 1e6, available / 1e9));
-            }
+            TailGraph graph = TailGraph.translate(network, example, forced ? Long.MAX_VALUE : available / 2);
             SameDiffSteps steps = new SameDiffSteps(network, graph);
             steps.check(example);
             return steps;
         } catch (TailGraph.Unsupported e) {
             LOG.info("The trainable part trains through DL4J's layers, the slower way: {}.", e.getMessage());
             return new Dl4j(network);
-        } finally {
-            conf.setInferenceWorkspaceMode(inference);
         }
     }
 
@@ -130,11 +116,6 @@ abstract class TailTrainer {
         @Override
         Result evaluate(INDArray[] x, INDArray y) {
             return new Result(network.score(new MultiDataSet(x, new INDArray[]{y}), false), network.output(false, x)[0]);
-        }
-
-        @Override
-        void release(INDArray[] x, INDArray y) {
-            // DL4J's network keeps references to its last inputs and labels
         }
 
         @Override
@@ -168,15 +149,12 @@ abstract class TailTrainer {
             long n = y.size(0);
             Map<String, INDArray> ph = placeholders(x, y, true);
             OutAndGrad r = graph.sd.calculateGradientsAndOutputs(ph, outputs, trained);
-            closeCreated(ph, x, y);
             double regularisation = network.calcRegularizationScore(true); // before the step, as DL4J scores
             Map<String, INDArray> grads = r.getGradients();
             Gradient gradient = new DefaultGradient(network.getGradientsViewArray());
             for (TailGraph.Param p : graph.params) {
                 if (p.trained()) {
-                    INDArray g = grads.get(p.variable());
-                    p.gradientFromSameDiff(g);
-                    g.close(); // ND4J frees a closed array at once, a dropped one only when the garbage collector runs
+                    p.gradientFromSameDiff(grads.get(p.variable()));
                     gradient.setGradientFor(p.key(), p.gradient());
                 }
             }
@@ -208,22 +186,9 @@ abstract class TailTrainer {
         Result evaluate(INDArray[] x, INDArray y) {
             Map<String, INDArray> ph = placeholders(x, y, false);
             Map<String, INDArray> out = graph.sd.output(ph, outputs);
-            closeCreated(ph, x, y);
             collectIfGrown();
             return new Result(out.get(TailGraph.LOSS).getDouble(0) / y.size(0) + network.calcRegularizationScore(true),
                     out.get(TailGraph.PROBABILITIES));
-        }
-
-        @Override
-        void release(INDArray[] x, INDArray y) {
-            for (INDArray a : x) {
-                if (a.closeable()) {
-                    a.close();
-                }
-            }
-            if (y.closeable()) {
-                y.close();
-            }
         }
 
         @Override
@@ -243,18 +208,6 @@ abstract class TailTrainer {
             }
             LOG.info("The trainable part trains through ND4J's native ops (SameDiff); outputs checked against DL4J's (max difference {}).",
                     String.format("%.1e", diff));
-        }
-
-        /** Closes the placeholder arrays made for a step (masks, type casts), leaving the caller's. */
-        private static void closeCreated(Map<String, INDArray> ph, INDArray[] x, INDArray y) {
-            java.util.Set<INDArray> callers = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            callers.addAll(List.of(x));
-            callers.add(y);
-            for (INDArray a : ph.values()) {
-                if (!callers.contains(a) && a.closeable()) {
-                    a.close();
-                }
-            }
         }
 
         private Map<String, INDArray> placeholders(INDArray[] x, INDArray y, boolean training) {

@@ -64,7 +64,6 @@ final class TrainingLoop {
                 TailTrainer.Result r = trainer.fit(x, y);
                 correct += correct(r.probabilities(), y);
                 lossSum += r.score() * idx.length;
-                trainer.release(x, y);
                 listener.onBatchEnd(phase, epoch, b + 1, batches);
             }
             double valLoss = Double.NaN;
@@ -82,7 +81,6 @@ final class TrainingLoop {
                     TailTrainer.Result r = trainer.evaluate(x, y);
                     sum += r.score() * idx.length;
                     ok += correct(r.probabilities(), y);
-                    trainer.release(x, y);
                 }
                 valLoss = sum / validation.size();
                 valAcc = (double) ok / validation.size();
