@@ -8,10 +8,10 @@ import org.nd4j.linalg.api.memory.enums.ResetPolicy;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Native memory for the arrays of one batch, reused by the next. ND4J (1.0.0-M2.1) does not free an array's native
- * buffer on {@code close()}, only when the garbage collector finds the array, and a batch loop makes little heap
- * garbage: a long extraction grew by one input batch per batch between collections (405 to 1,761 MB over 1,000
- * batches). Inside {@link #open()}, ND4J allocates from one per-thread workspace that the first batches size and every
+ * Native memory for the arrays of one batch, reused by the next. An array's native buffer goes back to the C
+ * allocator when it is closed or when the garbage collector finds the array (and a batch loop makes little heap
+ * garbage), and glibc keeps blocks below its mmap threshold (up to 32 MB) rather than returning them: a long extraction
+ * grew by one input batch per batch between collections (405 to 1,761 MB over 1,000 batches). Inside {@link #open()}, ND4J allocates from one per-thread workspace that the first batches size and every
  * later batch reuses, so resident memory stays flat.
  *
  * <p>Arrays allocated inside are valid until the scope closes; nothing that outlives the batch may be created there.

@@ -149,7 +149,7 @@ public final class ExtractionLoop {
                 while (loader.hasNext()) {
                     ImageBatch batch;
                     // Every array of the batch (input, activations, pooled rows, the writer's) comes from one
-                    // workspace that the next batch reuses: ND4J's close() does not return native memory.
+                    // workspace that the next batch reuses: blocks freed by close() stay with the C allocator.
                     try (MemoryWorkspace memory = BatchMemory.open()) {
                         batch = loader.next();
                         batch.failures().forEach(f -> recordFailure(f, byFile.get(f.path()), writers));

@@ -30,12 +30,14 @@ import java.util.Random;
  * {@link FeaturePipeline} forward pass and pooling, and an HDF5 {@link FeatureStoreWriter} append per batch) and
  * prints, every 100 batches, the resident set size, the committed Java heap (part of the RSS), their difference (native
  * memory: ND4J, HDF5, the JVM itself), JavaCPP's tracked native bytes ({@code Pointer.totalBytes()}) and the heap in
- * use. No GC is forced: the numbers are what a real run sees. Run it in its own JVM with a fixed heap (exec:java runs
- * inside Maven's JVM; give it {@code MAVEN_OPTS=-Xmx512m}) so that a growing heap is not taken for a native leak.
+ * use. No GC is forced: the numbers are what a real run sees. Run it in its own JVM with a fixed, pre-touched heap
+ * ({@code -Xms128m -Xmx128m -XX:+AlwaysPreTouch}) so that neither a growing heap nor committed heap pages touched for the
+ * first time (which a long run does as it allocates through its young generation) are taken for a native leak; it says
+ * when the heap is not pre-touched.
  *
  * <p>Each batch runs in {@link BatchMemory}'s workspace, as in {@code ExtractionLoop}; with {@code no-workspace} it
- * allocates and closes its arrays instead, as the loop did before (ND4J's {@code close()} does not return native
- * memory, so that grows until a garbage collection).
+ * allocates and closes its arrays instead, as the loop did before (the blocks
+ * it frees stay with the C allocator; see docs/PERFORMANCE.md).
  *
  * <p>Usage: {@code OffHeapBench [BATCHES=1000] [work-dir] [gc] [no-workspace]}; with {@code gc} a full GC runs before
  * each sample, which separates memory still referenced from memory merely not yet collected:
@@ -70,6 +72,10 @@ public final class OffHeapBench {
         Random random = new Random(1);
         float[] buffer = new float[BATCH * images.valuesPerImage()];
         int[] labels = new int[BATCH];
+        if (!java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().contains("-XX:+AlwaysPreTouch")) {
+            System.out.println("# the heap is not pre-touched (-XX:+AlwaysPreTouch): its pages count in the RSS only once"
+                    + " touched, so RSS grows while the young generation is first used, without any native growth");
+        }
         System.out.println("batch,images,rssMB,heapCommittedMB,rssMinusHeapMB,javacppTotalMB,heapUsedMB");
         List<double[]> samples = new ArrayList<>();
         long t0 = System.nanoTime();
