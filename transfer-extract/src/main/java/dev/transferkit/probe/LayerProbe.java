@@ -45,6 +45,13 @@ public final class LayerProbe {
     public static final String AUTO = "auto";
     /** C values in a row without a better cross-validated score after which a candidate's C grid stops. */
     static final int PATIENCE = 1;
+    /**
+     * The L-BFGS iteration limit of the probe's fits (the head's own is 100). Ranking layers needs less: on
+     * Fashion-MNIST (2,000 images, MobileNetV2's 4 declared candidates) the cross-validated balanced accuracies with 50
+     * iterations equal those with 100 to 0.001, the choice is the same, and the cross-validation takes 3.0 s instead of
+     * 5.5 s.
+     */
+    static final int MAX_ITERATIONS = 50;
 
     private static final Logger LOG = LoggerFactory.getLogger(LayerProbe.class);
 
@@ -177,15 +184,15 @@ public final class LayerProbe {
 
     /**
      * Cross-validates the linear head on one candidate's store over the C grid; the row holds the chosen C's scores.
-     * The grid stops once a larger C has not scored better ({@link #PATIENCE}): the least regularised fits are the
-     * slowest, and a probe ranks layers rather than tuning C to the last digit (the head trained afterwards
-     * cross-validates its own grid).
+     * The grid stops once a larger C has not scored better ({@link #PATIENCE}), and each fit after
+     * {@link #MAX_ITERATIONS} iterations: the least regularised fits are the slowest, and a probe ranks layers rather
+     * than tuning C to the last digit (the head trained afterwards cross-validates its own grid with its own limit).
      */
     private ProbeRow score(FeatureTarget target, int depth, FeatureStore store) {
         long t0 = System.nanoTime();
         LoadedFeatures data = store.loadAll();
         CrossValidationReport report = LinearHeadTrainer.builder().setKind(LinearHeadTrainer.Kind.LOGISTIC_REGRESSION)
-                .optCrossValidation(cGrid, folds).optCrossValidationPatience(PATIENCE).optClassWeights(ClassWeights.balanced())
+                .optCrossValidation(cGrid, folds).optCrossValidationPatience(PATIENCE).optMaxIterations(MAX_ITERATIONS).optClassWeights(ClassWeights.balanced())
                 .optSeed(seed).build().crossValidate(data.features(), data.labels(), data.labelNames());
         CrossValidationReport.Score best = report.chosen();
         return new ProbeRow(target, depth, (int) data.features().columns(), best.accuracy(), best.accuracySpread(),
