@@ -75,7 +75,7 @@ final class TailGraph {
     static final String PROBABILITIES = "tail:probabilities";
     static final String LOSS = "tail:loss";
     private static final String LABELS = "tail:labels";
-    private static final long CACHE_BYTES = Long.getLong("transferkit.tail.cacheBytes", 256L << 20);
+    private static final long CACHE_BYTES = 256L << 20;
 
     /**
      * One parameter of the network: its DL4J views and the SameDiff variable holding a copy, laid out as the DL4J
@@ -137,18 +137,12 @@ final class TailGraph {
     /**
      * Writes a network as a SameDiff graph.
      *
-     * @param network the tail network; one output, an {@link OutputLayer} with softmax and {@link LossMCXENT}
-     * @param example one batch of its inputs (their ranks and sizes, not their values, are used)
+     * @param network  the tail network; one output, an {@link OutputLayer} with softmax and {@link LossMCXENT}
+     * @param example  one batch of its inputs (their ranks and sizes, not their values, are used)
+     * @param maxBytes the most a SameDiff step on a batch of the example's size may need
+     *                 ({@link TailTrainer#MEMORY_PER_ACTIVATION_BYTE}); checked before anything is built
      * @return the graph
-     * @throws Unsupported naming the first vertex, layer, activation or setting it cannot write
-     */
-    static TailGraph translate(ComputationGraph network, INDArray[] example) throws Unsupported {
-        return translate(network, example, Long.MAX_VALUE);
-    }
-
-    /**
-     * {@link #translate(ComputationGraph, INDArray[])}, refusing before anything is built when a SameDiff step on a
-     * batch of the example's size would need more than {@code maxBytes} ({@link TailTrainer#MEMORY_PER_ACTIVATION_BYTE}).
+     * @throws Unsupported naming the first vertex, layer, activation or setting it cannot write, or the memory needed
      */
     static TailGraph translate(ComputationGraph network, INDArray[] example, long maxBytes) throws Unsupported {
         ComputationGraphConfiguration conf = network.getConfiguration();
