@@ -91,11 +91,9 @@ abstract class TailTrainer {
         }
     }
 
-    /** @return the memory ND4J may still use: its limit less what it uses, and no more than the machine has free */
+    /** @return the memory this process may still take: what fine-tuning has available less what it holds already */
     static long availableBytes() {
-        long free = Pointer.availablePhysicalBytes();
-        long max = Pointer.maxPhysicalBytes();
-        return max > 0 ? Math.min(free, max - Pointer.physicalBytes()) : free;
+        return MemoryBudget.available().bytes() - Pointer.physicalBytes();
     }
 
     /** DL4J's own training step. */

@@ -27,7 +27,7 @@ final class TrainingLoop {
     private final int batchSize;
     private final long seed;
     private final FineTuneListener listener;
-    private TailTrainer trainer; // chosen on the first batch, which the SameDiff form is checked on
+    private TailTrainer trainer;
 
     TrainingLoop(int phase, ComputationGraph network, int patience, int batchSize, long seed, FineTuneListener listener) {
         this.phase = phase;
@@ -58,10 +58,7 @@ final class TrainingLoop {
                 int[] idx = Arrays.copyOfRange(order, b * batchSize, Math.min(order.length, (b + 1) * batchSize));
                 INDArray[] x = source.train(idx, random);
                 INDArray y = train.labels(idx);
-                if (trainer == null) {
-                    trainer = TailTrainer.of(network, x);
-                }
-                TailTrainer.Result r = trainer.fit(x, y);
+                TailTrainer.Result r = trainer(x).fit(x, y);
                 correct += correct(r.probabilities(), y);
                 lossSum += r.score() * idx.length;
                 listener.onBatchEnd(phase, epoch, b + 1, batches);
@@ -75,10 +72,7 @@ final class TrainingLoop {
                     int[] idx = IntStream.range(start, Math.min(validation.size(), start + batchSize)).toArray();
                     INDArray[] x = source.validation(idx);
                     INDArray y = validation.labels(idx);
-                    if (trainer == null) {
-                        trainer = TailTrainer.of(network, x);
-                    }
-                    TailTrainer.Result r = trainer.evaluate(x, y);
+                    TailTrainer.Result r = trainer(x).evaluate(x, y);
                     sum += r.score() * idx.length;
                     ok += correct(r.probabilities(), y);
                 }
@@ -101,6 +95,14 @@ final class TrainingLoop {
             }
             afterEpoch.accept(stats);
         }
+    }
+
+    /** @return the trainer, chosen on the first batch it sees (the SameDiff form is checked on that batch) */
+    private TailTrainer trainer(INDArray[] firstBatch) {
+        if (trainer == null) {
+            trainer = TailTrainer.of(network, firstBatch);
+        }
+        return trainer;
     }
 
     /** Sets the network to the parameters of its best epoch on validation, when there was validation data. */
