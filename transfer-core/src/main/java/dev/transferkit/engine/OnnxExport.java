@@ -685,10 +685,16 @@ final class OnnxExport {
      */
     private static long[] pads(int[] kernel, int[] stride, int[] padding, int[] dilation, ConvolutionMode mode,
                                InputType.InputTypeConvolutional in) {
+        return pads(kernel, stride, padding, dilation, mode, in.getHeight(), in.getWidth());
+    }
+
+    /** {@link #pads(int[], int[], int[], int[], ConvolutionMode, InputType.InputTypeConvolutional)} for an input of the given height and width. */
+    static long[] pads(int[] kernel, int[] stride, int[] padding, int[] dilation, ConvolutionMode mode, long height,
+                       long width) {
         if (mode != ConvolutionMode.Same) {
             return new long[]{padding[0], padding[1], padding[0], padding[1]};
         }
-        long[] size = {in.getHeight(), in.getWidth()};
+        long[] size = {height, width};
         long[] before = new long[2];
         long[] after = new long[2];
         for (int a = 0; a < 2; a++) {

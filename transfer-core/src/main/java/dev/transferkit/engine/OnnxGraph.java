@@ -51,7 +51,7 @@ final class OnnxGraph {
      */
     void input(String name, long[] perExample) {
         names.add(name);
-        graph.addInput(valueInfo(name, perExample));
+        graph.addInput(valueInfo(name, perExample, true));
     }
 
     /**
@@ -61,7 +61,28 @@ final class OnnxGraph {
      * @param perExample the shape of one example (a size of 0 or less: not known)
      */
     void output(String name, long[] perExample) {
-        graph.addOutput(valueInfo(name, perExample));
+        graph.addOutput(valueInfo(name, perExample, true));
+    }
+
+    /**
+     * Declares a float input of a fixed shape (no batch dimension), e.g. a parameter fed at every run.
+     *
+     * @param name  the tensor name
+     * @param shape its shape
+     */
+    void fixedInput(String name, long[] shape) {
+        names.add(name);
+        graph.addInput(valueInfo(name, shape, false));
+    }
+
+    /**
+     * Declares a float output of a fixed shape (no batch dimension), e.g. a gradient or a scalar.
+     *
+     * @param name  a tensor some node produces
+     * @param shape its shape
+     */
+    void fixedOutput(String name, long[] shape) {
+        graph.addOutput(valueInfo(name, shape, false));
     }
 
     /**
@@ -176,9 +197,11 @@ final class OnnxGraph {
         return graph.getNodeCount();
     }
 
-    private static Onnx.ValueInfoProto valueInfo(String name, long[] perExample) {
+    private static Onnx.ValueInfoProto valueInfo(String name, long[] perExample, boolean batched) {
         Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
-        shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(BATCH));
+        if (batched) {
+            shape.addDim(Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(BATCH));
+        }
         for (int i = 0; i < perExample.length; i++) {
             long d = perExample[i];
             shape.addDim(d > 0 ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d)

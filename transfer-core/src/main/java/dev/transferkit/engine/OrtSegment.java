@@ -124,7 +124,8 @@ final class OrtSegment implements AutoCloseable {
         }
     }
 
-    private static INDArray contiguous(INDArray x) {
+    /** @return the array as a whole C-ordered float buffer (itself when it is one) */
+    static INDArray contiguous(INDArray x) {
         INDArray f = x.dataType() == DataType.FLOAT ? x : x.castTo(DataType.FLOAT);
         if (f.ordering() != 'c' || f.offset() != 0 || f.data().length() != f.length()
                 || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(f)) {
@@ -134,7 +135,7 @@ final class OrtSegment implements AutoCloseable {
     }
 
     /** @return the array's own memory as a direct float buffer (the array must be a whole, C-ordered float buffer) */
-    private static FloatBuffer floats(INDArray x) {
+    static FloatBuffer floats(INDArray x) {
         return x.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
     }
 

@@ -1,5 +1,9 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.engine.EngineException;
+import dev.transferkit.engine.EngineOptions;
+import dev.transferkit.engine.GradientGraph;
+import dev.transferkit.engine.TrainingSession;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -79,6 +83,16 @@ abstract class TailTrainer {
         }
         // Not with DL4J's inference workspaces switched off for the check: a DL4J fit after that crashed in native code
         // (SIGSEGV in the depthwise convolution's backward pass, MobileNetV2's whole base).
+        if (!"samediff".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim())) {
+            try {
+                OnnxSteps steps = new OnnxSteps(network, GradientGraph.of(network, example));
+                steps.check(example);
+                return steps;
+            } catch (GradientGraph.Unsupported | TailGraph.Unsupported | EngineException e) {
+                LOG.info("The trainable part trains through DL4J's layers, the slower way: {}.", e.getMessage());
+                return new Dl4j(network);
+            }
+        }
         try {
             boolean forced = "samediff".equalsIgnoreCase(System.getProperty(PROPERTY, "").trim());
             TailGraph graph = TailGraph.translate(network, example, forced ? Long.MAX_VALUE : available / 2);
@@ -119,6 +133,87 @@ abstract class TailTrainer {
         @Override
         String kind() {
             return "DL4J";
+        }
+    }
+
+    /** Gradients from the ONNX Runtime training graph, updates by the network's DL4J updater. */
+    static final class OnnxSteps extends TailTrainer {
+        private final ComputationGraph network;
+        private final TrainingSession session;
+
+        OnnxSteps(ComputationGraph network, GradientGraph graph) {
+            this.network = network;
+            this.session = TrainingSession.open(graph, EngineOptions.defaults());
+            for (GradientGraph.Param p : graph.params()) {
+                if (!p.trained()) {
+                    p.gradient().assign(0); // updated by a zero learning rate or not at all: no gradient to apply
+                }
+            }
+        }
+
+        @Override
+        Result fit(INDArray[] x, INDArray y) {
+            long n = y.size(0);
+            TrainingSession.Result r = session.train(x, y, masks(n, true));
+            double regularisation = network.calcRegularizationScore(true); // before the step, as DL4J scores
+            Gradient gradient = new DefaultGradient(network.getGradientsViewArray());
+            for (GradientGraph.Param p : session.graph().params()) {
+                if (p.trained()) {
+                    gradient.setGradientFor(p.key(), p.gradient());
+                }
+            }
+            int iteration = network.getConfiguration().getIterationCount();
+            network.getUpdater().update(gradient, iteration, network.getConfiguration().getEpochCount(), (int) n,
+                    LayerWorkspaceMgr.noWorkspaces());
+            network.params().subi(network.getGradientsViewArray().reshape(network.params().shape()));
+            network.getConfiguration().setIterationCount(iteration + 1);
+            return new Result(r.loss() / n + regularisation, r.probabilities());
+        }
+
+        @Override
+        Result evaluate(INDArray[] x, INDArray y) {
+            TrainingSession.Result r = session.evaluate(x, y, masks(y.size(0), false));
+            return new Result(r.loss() / y.size(0) + network.calcRegularizationScore(true), r.probabilities());
+        }
+
+        @Override
+        String kind() {
+            return "ONNX Runtime";
+        }
+
+        /** Compares the graph's probabilities with DL4J's on one batch. */
+        void check(INDArray[] example) throws TailGraph.Unsupported {
+            INDArray expected = network.output(false, example)[0];
+            INDArray y = Nd4j.zeros(DataType.FLOAT, expected.shape());
+            INDArray actual = evaluate(example, y).probabilities();
+            double diff = actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
+            if (!(diff <= TOLERANCE)) {
+                session.close();
+                throw new TailGraph.Unsupported("its ONNX form's outputs differ from DL4J's by " + diff);
+            }
+            LOG.info("The trainable part trains through ONNX Runtime; outputs checked against DL4J's (max difference {}).",
+                    String.format("%.1e", diff));
+        }
+
+        /** Inverted-dropout masks from ND4J's seeded generator (training), or ones. */
+        private INDArray[] masks(long n, boolean training) {
+            List<GradientGraph.Mask> masks = session.graph().masks();
+            INDArray[] out = new INDArray[masks.size()];
+            for (int i = 0; i < out.length; i++) {
+                GradientGraph.Mask m = masks.get(i);
+                long[] shape = new long[m.perExample().length + 1];
+                shape[0] = n;
+                System.arraycopy(m.perExample(), 0, shape, 1, m.perExample().length);
+                INDArray mask = Nd4j.createUninitialized(DataType.FLOAT, shape);
+                if (training) { // keep with the retain probability, scaled by its inverse
+                    Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, m.retain()));
+                    mask.divi(m.retain());
+                } else {
+                    mask.assign(1);
+                }
+                out[i] = mask;
+            }
+            return out;
         }
     }
 

@@ -99,14 +99,14 @@ class TailTrainerTest {
     }
 
     @Test
-    void sameDiffStepsTrainLikeDl4jInBothLayouts() {
+    void onnxStepsTrainLikeDl4jInBothLayouts() {
         for (CNN2DFormat format : CNN2DFormat.values()) {
             ComputationGraph reference = tail(format, 1.0, false);
             assertEquals(reference.params(), tail(format, 1.0, false).params(), "the seed fixes the initial parameters");
             ComputationGraph fast = tail(format, 1.0, false); // not clone(): it loses a merge axis
             TailTrainer dl4j = new TailTrainer.Dl4j(reference);
             TailTrainer trainer = TailTrainer.of(fast, inputs(format, 1));
-            assertInstanceOf(TailTrainer.SameDiffSteps.class, trainer, format.toString());
+            assertInstanceOf(TailTrainer.OnnxSteps.class, trainer, format.toString());
             for (int step = 0; step < 4; step++) {
                 INDArray[] x = inputs(format, 10 + step);
                 INDArray y = labels(step);
@@ -130,7 +130,7 @@ class TailTrainerTest {
         ComputationGraph net = tail(CNN2DFormat.NHWC, 0.5, false);
         ComputationGraph copy = tail(CNN2DFormat.NHWC, 0.5, false);
         TailTrainer trainer = TailTrainer.of(net, inputs(CNN2DFormat.NHWC, 1));
-        assertEquals("SameDiff", trainer.kind());
+        assertEquals("ONNX Runtime", trainer.kind());
         INDArray[] x = inputs(CNN2DFormat.NHWC, 2);
         INDArray y = labels(2);
         INDArray inference = new TailTrainer.Dl4j(copy).evaluate(x, y).probabilities();

@@ -1,0 +1,907 @@
+package dev.transferkit.engine;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.dropout.IDropout;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.DepthwiseConvolution2D;
+import org.deeplearning4j.nn.conf.layers.DropoutLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
+import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.activations.impl.ActivationELU;
+import org.nd4j.linalg.activations.impl.ActivationHardSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationHardTanH;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationLReLU;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.activations.impl.ActivationReLU6;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.activations.impl.ActivationSwish;
+import org.nd4j.linalg.activations.impl.ActivationTanH;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A DL4J network's training step (forward pass, softmax cross-entropy and the backward pass to every trained
+ * parameter) written out as one ONNX graph of standard operators, for ONNX Runtime.
+ *
+ * <p>The graph's inputs are the network's inputs (DL4J's layout), the labels, one mask per dropout and the trained
+ * parameters (DL4J's shapes, so that their values are copied in as they are); the frozen parameters are constants. Its
+ * outputs are the probabilities, the loss summed over the batch (the gradient DL4J's updater expects before it divides
+ * by the batch size) and one gradient per trained parameter, in the parameter's DL4J shape. Inside, image activations
+ * are NCHW. Gradients are written by hand per operator, in reverse order, and only where a trained parameter lies
+ * upstream: no gradient is computed for the network's inputs or for frozen layers before the first trained one.
+ *
+ * <p>A parameter counts as trained unless its layer is frozen or its updater is {@code NoOp} or SGD with learning rate
+ * 0 (fine-tuning's batch-normalisation stand-ins). Only what the translation understands is accepted; {@link #of}
+ * throws {@link Unsupported} naming the first vertex it does not.
+ */
+public final class GradientGraph {
+    /** The output holding the softmax probabilities, [batch, classes]. */
+    public static final String PROBABILITIES = "tk:probabilities";
+    /** The output holding the loss summed over the batch, a scalar. */
+    public static final String LOSS = "tk:loss";
+    /** The input holding the labels, [batch, classes]. */
+    public static final String LABELS = "tk:labels";
+
+    /**
+     * One parameter of the network.
+     *
+     * @param key      DL4J's key for it in the network's gradient ({@code layer_W})
+     * @param value    the DL4J parameter view
+     * @param gradient the DL4J gradient view
+     * @param input    the graph input it is fed through, or null when it is a constant of the graph (not trained)
+     * @param output   the graph output of its gradient, or null when not trained
+     */
+    public record Param(String key, INDArray value, INDArray gradient, String input, String output) {
+        /** @return whether the parameter is trained (fed each step, its gradient computed) */
+        public boolean trained() {
+            return input != null;
+        }
+    }
+
+    /**
+     * A dropout on a layer's input.
+     *
+     * @param input      the graph input of its mask (kept entries {@code 1 / retain}, dropped ones 0)
+     * @param perExample the mask's shape for one example, in DL4J's layout
+     * @param retain     the probability of keeping an activation
+     */
+    public record Mask(String input, long[] perExample, double retain) {
+    }
+
+    /** Why a network cannot be written out, naming the vertex. */
+    public static final class Unsupported extends Exception {
+        Unsupported(String message) {
+            super(message);
+        }
+    }
+
+    private final byte[] forward;
+    private final byte[] onnx;
+    private final List<String> inputs;
+    private final List<Param> params;
+    private final List<Mask> masks;
+    private final long activationBytesPerExample;
+
+    private GradientGraph(byte[] forward, byte[] onnx, List<String> inputs, List<Param> params, List<Mask> masks,
+                          long activationBytes) {
+        this.forward = forward;
+        this.onnx = onnx;
+        this.inputs = List.copyOf(inputs);
+        this.params = List.copyOf(params);
+        this.masks = List.copyOf(masks);
+        this.activationBytesPerExample = activationBytes;
+    }
+
+    /** @return the serialised ONNX model of the training step: forward pass, loss and gradients */
+    public byte[] onnx() {
+        return onnx.clone();
+    }
+
+    /**
+     * @return the serialised ONNX model of the forward pass and loss alone (no gradient outputs), with the same inputs
+     *         as {@link #onnx()}, for evaluation
+     */
+    public byte[] forwardOnnx() {
+        return forward.clone();
+    }
+
+    /** @return the graph inputs of the network's inputs, in the network's order */
+    public List<String> inputs() {
+        return inputs;
+    }
+
+    /** @return every parameter of the network, trained or not */
+    public List<Param> params() {
+        return params;
+    }
+
+    /** @return the dropout masks the graph takes */
+    public List<Mask> masks() {
+        return masks;
+    }
+
+    /** @return the bytes of all the network's activations (DL4J's vertices) for one example, as float32 */
+    public long activationBytesPerExample() {
+        return activationBytesPerExample;
+    }
+
+    /**
+     * Writes a network's training step as an ONNX graph.
+     *
+     * @param network the network; one output, an {@link OutputLayer} with softmax and {@link LossMCXENT}
+     * @param example one batch of its inputs (their shapes, not their values, are used)
+     * @return the graph
+     * @throws Unsupported naming the first vertex, layer, activation or setting it cannot write
+     */
+    public static GradientGraph of(ComputationGraph network, INDArray[] example) throws Unsupported {
+        return new Builder(network, example).build();
+    }
+
+    /** Emits the forward nodes in DL4J's order, recording each one's backward step, then replays them in reverse. */
+    private static final class Builder {
+        private final ComputationGraph network;
+        private final ComputationGraphConfiguration conf;
+        private final OnnxGraph g = new OnnxGraph("transferkit_training_step");
+        private final Map<String, long[]> dl4jShapes = new HashMap<>();
+        private final boolean nhwc;
+        private final Map<String, String> values = new HashMap<>();
+        private final Map<String, long[]> shapes = new HashMap<>(); // tensor -> per-example shape inside (NCHW)
+        private final Set<String> needsGradient = new HashSet<>();
+        private final List<Step> tape = new ArrayList<>();
+        private final Map<String, List<String>> gradients = new HashMap<>();
+        private final List<Param> constants = new ArrayList<>();
+        private final Map<String, Trained> trained = new java.util.LinkedHashMap<>(); // by the tensor used inside
+        private final List<Mask> masks = new ArrayList<>();
+        private final List<String> inputs = new ArrayList<>();
+        private long activationBytes;
+        private String zero;
+
+        /** The backward step of one forward node: receives the gradient of its output. */
+        private interface Backward {
+            void apply(String dy) throws Unsupported;
+        }
+
+        private record Step(String output, Backward backward) {
+        }
+
+        Builder(ComputationGraph network, INDArray[] example) throws Unsupported {
+            this.network = network;
+            this.conf = network.getConfiguration();
+            if (conf.getNetworkOutputs().size() != 1) {
+                throw new Unsupported("the network has " + conf.getNetworkOutputs().size() + " outputs");
+            }
+            network.feedForward(example, false).forEach((name, a) -> dl4jShapes.put(name, a.shape()));
+            for (int i = 0; i < example.length; i++) {
+                dl4jShapes.put(conf.getNetworkInputs().get(i), example[i].shape());
+            }
+            activationBytes = dl4jShapes.values().stream()
+                    .mapToLong(s -> Arrays.stream(s).skip(1).reduce(4, (a, b) -> a * b)).sum();
+            this.nhwc = layout();
+            if (network.getGradientsViewArray() == null) {
+                network.initGradientsView();
+            }
+        }
+
+        /** @return whether the network's image activations are NHWC; every layer that says must say the same */
+        private boolean layout() throws Unsupported {
+            CNN2DFormat found = null;
+            for (String name : conf.getVertices().keySet()) {
+                Layer l = unwrap(conf.getVertices().get(name));
+                CNN2DFormat f = l instanceof ConvolutionLayer c ? c.getCnn2dDataFormat()
+                        : l instanceof ZeroPaddingLayer z ? z.getDataFormat() : null;
+                if (f == null) {
+                    continue;
+                }
+                if (found != null && f != found) {
+                    throw new Unsupported("the layer '" + name + "' is " + f + " but others are " + found);
+                }
+                found = f;
+            }
+            return found == CNN2DFormat.NHWC;
+        }
+
+        private static Layer unwrap(GraphVertex v) {
+            if (!(v instanceof LayerVertex lv)) {
+                return null;
+            }
+            Layer l = lv.getLayerConf().getLayer();
+            if (l instanceof FrozenLayer f) {
+                return f.getLayer();
+            }
+            return l instanceof FrozenLayerWithBackprop f ? f.getUnderlying() : l;
+        }
+
+        private static boolean frozen(GraphVertex v) {
+            Layer l = ((LayerVertex) v).getLayerConf().getLayer();
+            return l instanceof FrozenLayer || l instanceof FrozenLayerWithBackprop;
+        }
+
+        GradientGraph build() throws Unsupported {
+            for (int i = 0; i < conf.getNetworkInputs().size(); i++) {
+                String name = conf.getNetworkInputs().get(i);
+                long[] perExample = perExample(dl4jShapes.get(name));
+                g.input(name, perExample);
+                inputs.add(name);
+                String t = name;
+                if (perExample.length == 3 && nhwc) {
+                    t = g.node("Transpose", name + ":nchw", new String[]{name}, OnnxGraph.attr("perm", new long[]{0, 3, 1, 2}));
+                }
+                values.put(name, t);
+                shapes.put(t, inside(perExample));
+            }
+            String output = conf.getNetworkOutputs().get(0);
+            for (String name : conf.getTopologicalOrderStr()) {
+                if (values.containsKey(name)) {
+                    continue;
+                }
+                GraphVertex v = conf.getVertices().get(name);
+                List<String> in = conf.getVertexInputs().get(name).stream().map(values::get).toList();
+                String out;
+                if (v instanceof LayerVertex lv) {
+                    if (in.size() != 1) {
+                        throw new Unsupported("the layer '" + name + "' has " + in.size() + " inputs");
+                    }
+                    if (lv.getPreProcessor() != null) {
+                        throw new Unsupported("the layer '" + name + "' has the input preprocessor "
+                                + lv.getPreProcessor().getClass().getSimpleName());
+                    }
+                    out = layer(name, lv, in.get(0), name.equals(output));
+                } else if (v instanceof ElementWiseVertex ew) {
+                    out = elementWise(name, ew.getOp(), in);
+                } else if (v instanceof MergeVertex m) {
+                    out = merge(name, m, in);
+                } else {
+                    throw new Unsupported("the vertex '" + name + "' is a " + v.getClass().getSimpleName());
+                }
+                values.put(name, out);
+            }
+            byte[] forward = g.toBytes();
+            backward();
+            List<Param> params = new ArrayList<>(constants);
+            for (Trained t : trained.values()) {
+                if (t.output == null) {
+                    throw new Unsupported("the parameter " + t.key + " does not reach the loss");
+                }
+                params.add(new Param(t.key, t.value, t.gradient, t.input, t.output));
+            }
+            return new GradientGraph(forward, g.toBytes(), inputs, params, masks, activationBytes);
+        }
+
+        // ------------------------------------------------------------ bookkeeping
+
+        private static long[] perExample(long[] shape) {
+            return Arrays.copyOfRange(shape, 1, shape.length);
+        }
+
+        /** @return a per-example DL4J shape as the NCHW shape used inside */
+        private long[] inside(long[] perExample) {
+            return perExample.length == 3 && nhwc ? new long[]{perExample[2], perExample[0], perExample[1]} : perExample;
+        }
+
+        /** Records a forward node's output shape, whether it needs a gradient, and its backward step. */
+        private String record(String out, long[] shape, boolean gradient, Backward backward) {
+            shapes.put(out, shape);
+            if (gradient) {
+                needsGradient.add(out);
+                tape.add(new Step(out, backward));
+            }
+            return out;
+        }
+
+        private void addGradient(String tensor, String gradient) {
+            if (needsGradient.contains(tensor)) {
+                gradients.computeIfAbsent(tensor, k -> new ArrayList<>()).add(gradient);
+            }
+        }
+
+        private void backward() throws Unsupported {
+            for (int i = tape.size() - 1; i >= 0; i--) {
+                Step s = tape.get(i);
+                List<String> parts = gradients.remove(s.output());
+                if (parts == null) {
+                    continue; // nothing downstream of it reaches the loss through a gradient
+                }
+                String dy = parts.size() == 1 ? parts.get(0) : g.node("Sum", s.output() + ":dsum", parts.toArray(String[]::new));
+                s.backward().apply(dy);
+            }
+        }
+
+        private String zero() {
+            if (zero == null) {
+                zero = g.scalar("zero", 0f);
+            }
+            return zero;
+        }
+
+        private String ints(String hint, long... v) {
+            return g.int64s(hint, v);
+        }
+
+        /**
+         * A parameter: a graph input in its DL4J shape when trained, else a constant; returned in the shape the graph
+         * uses ({@code shape}; for a permuted one, the DL4J array permuted by {@code perm}, which must be its own inverse).
+         */
+        private String param(String layer, String key, GraphVertex v, long[] perm, long... shape) {
+            org.deeplearning4j.nn.api.Layer rt = network.getLayer(layer);
+            INDArray value = rt.getParam(key);
+            BaseLayer conf = (BaseLayer) unwrap(v);
+            INDArray gradient = conf.initializer().getGradientsFromFlattened(rt.conf(), rt.getGradientsViewArray()).get(key);
+            IUpdater updater = key.equals("b") && conf.getBiasUpdater() != null ? conf.getBiasUpdater() : conf.getIUpdater();
+            boolean isTrained = !frozen(v) && !(updater instanceof NoOp)
+                    && !(updater instanceof Sgd sgd && sgd.getLearningRate() == 0 && sgd.getLearningRateSchedule() == null);
+            if (!isTrained) {
+                constants.add(new Param(layer + "_" + key, value, gradient, null, null));
+                INDArray inGraph = perm == null ? value : value.permute(Arrays.stream(perm).mapToInt(i -> (int) i).toArray());
+                return g.weights(layer + ":" + key, inGraph, shape);
+            }
+            String input = g.fresh(layer + "/" + key);
+            g.fixedInput(input, value.shape());
+            String t = perm != null ? g.node("Transpose", input + ":t", new String[]{input}, OnnxGraph.attr("perm", perm))
+                    : Arrays.equals(value.shape(), shape) ? input
+                    : g.node("Reshape", input + ":r", new String[]{input, ints(input + ":shape", shape)});
+            trained.put(t, new Trained(layer + "_" + key, value, gradient, input, perm));
+            needsGradient.add(t);
+            return t;
+        }
+
+        /** Writes the gradient of a trained parameter (given in the graph's shape) as an output, in DL4J's shape. */
+        private void paramGradient(String tensor, String gradient) {
+            Trained p = trained.get(tensor);
+            String out = p.perm == null ? gradient
+                    : g.node("Transpose", p.input + ":gt", new String[]{gradient}, OnnxGraph.attr("perm", p.perm));
+            p.output = g.node("Reshape", p.input + ":grad", new String[]{out, ints(p.input + ":gshape", p.value.shape())});
+            g.fixedOutput(p.output, p.value.shape());
+        }
+
+        /** A trained parameter while the graph is built; its gradient output is set by the backward pass. */
+        private static final class Trained {
+            final String key;
+            final INDArray value;
+            final INDArray gradient;
+            final String input;
+            final long[] perm;
+            String output;
+
+            Trained(String key, INDArray value, INDArray gradient, String input, long[] perm) {
+                this.key = key;
+                this.value = value;
+                this.gradient = gradient;
+                this.input = input;
+                this.perm = perm;
+            }
+        }
+
+        // ------------------------------------------------------------ vertices
+
+        private String layer(String name, LayerVertex vertex, String x, boolean output) throws Unsupported {
+            Layer layer = unwrap(vertex);
+            if (layer instanceof BaseLayer bl && bl.getWeightNoise() != null) {
+                throw new Unsupported("the layer '" + name + "' has weight noise");
+            }
+            if (layer.getConstraints() != null && !layer.getConstraints().isEmpty()) {
+                throw new Unsupported("the layer '" + name + "' has parameter constraints");
+            }
+            x = dropout(name, layer.getIDropout(), x);
+            if (output) {
+                if (layer.getClass() != OutputLayer.class) {
+                    throw new Unsupported("the output layer '" + name + "' is a " + layer.getClass().getSimpleName());
+                }
+                return softmaxCrossEntropy(name, vertex, (OutputLayer) layer, x);
+            }
+            Class<?> kind = layer.getClass();
+            if (kind == ConvolutionLayer.class || kind == DepthwiseConvolution2D.class) {
+                return convolution(name, vertex, (ConvolutionLayer) layer, x);
+            }
+            if (kind == DenseLayer.class) {
+                DenseLayer d = (DenseLayer) layer;
+                if (d.hasLayerNorm()) {
+                    throw new Unsupported("the dense layer '" + name + "' has layer normalisation");
+                }
+                return activation(name, d.getActivationFn(), dense(name, vertex, x, d.getNIn(), d.getNOut(), d.hasBias()));
+            }
+            if (kind == ActivationLayer.class) {
+                return activation(name, ((ActivationLayer) layer).getActivationFn(), x);
+            }
+            if (kind == DropoutLayer.class) {
+                return x; // its dropout was applied to its input above
+            }
+            if (kind == GlobalPoolingLayer.class) {
+                return globalPooling(name, (GlobalPoolingLayer) layer, x);
+            }
+            if (kind == ZeroPaddingLayer.class) {
+                return zeroPadding(name, ((ZeroPaddingLayer) layer).getPadding(), x);
+            }
+            throw new Unsupported("the layer '" + name + "' is a " + kind.getSimpleName());
+        }
+
+        private String dropout(String name, IDropout dropout, String x) throws Unsupported {
+            if (dropout == null) {
+                return x;
+            }
+            if (dropout.getClass() != Dropout.class || ((Dropout) dropout).getPSchedule() != null) {
+                throw new Unsupported("the layer '" + name + "' has the dropout " + dropout);
+            }
+            double retain = ((Dropout) dropout).getP();
+            if (retain >= 1) {
+                return x;
+            }
+            long[] shape = shapes.get(x);
+            long[] dl4j = shape.length == 3 && nhwc ? new long[]{shape[1], shape[2], shape[0]} : shape;
+            String mask = g.fresh(name + "/dropout");
+            g.input(mask, dl4j);
+            masks.add(new Mask(mask, dl4j, retain));
+            String m = shape.length == 3 && nhwc
+                    ? g.node("Transpose", mask + ":nchw", new String[]{mask}, OnnxGraph.attr("perm", new long[]{0, 3, 1, 2}))
+                    : mask;
+            String y = g.node("Mul", name + ":dropout", new String[]{x, m});
+            return record(y, shape, needsGradient.contains(x), dy -> addGradient(x, g.node("Mul", name + ":ddropout", new String[]{dy, m})));
+        }
+
+        private String convolution(String name, LayerVertex v, ConvolutionLayer c, String x) throws Unsupported {
+            boolean depthwise = c instanceof DepthwiseConvolution2D;
+            long[] in = shapes.get(x);
+            long[] out = inside(perExample(dl4jShapes.get(name)));
+            long channels = in[0];
+            int[] k = c.getKernelSize();
+            int[] s = c.getStride();
+            int[] d = c.getDilation();
+            if (c.getConvolutionMode() != ConvolutionMode.Same && c.getConvolutionMode() != ConvolutionMode.Truncate
+                    && c.getConvolutionMode() != ConvolutionMode.Strict) {
+                throw new Unsupported("the convolution '" + name + "' uses the convolution mode " + c.getConvolutionMode());
+            }
+            long[] pads = OnnxExport.pads(k, s, c.getPadding(), d, c.getConvolutionMode(), in[1], in[2]);
+            long group = 1;
+            String w;
+            if (depthwise) {
+                INDArray dw = network.getLayer(name).getParam("W"); // [kH, kW, in, multiplier]
+                if (dw.size(3) != 1) {
+                    throw new Unsupported("the depthwise convolution '" + name + "' has depth multiplier " + dw.size(3));
+                }
+                group = channels;
+                if (k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && Arrays.stream(pads).allMatch(p -> p == 0)) {
+                    return channelScale(name, v, c, x, in);
+                }
+                w = param(name, "W", v, new long[]{2, 3, 0, 1}, channels, 1, k[0], k[1]);
+            } else {
+                w = param(name, "W", v, null, out[0], channels, k[0], k[1]);
+            }
+            String b = c.hasBias() ? param(name, "b", v, null, out[0]) : null;
+            String[] args = b == null ? new String[]{x, w} : new String[]{x, w, b};
+            String z = g.node("Conv", name + ":conv", args, OnnxGraph.attr("kernel_shape", new long[]{k[0], k[1]}),
+                    OnnxGraph.attr("strides", new long[]{s[0], s[1]}), OnnxGraph.attr("dilations", new long[]{d[0], d[1]}),
+                    OnnxGraph.attr("pads", pads), OnnxGraph.attr("group", group));
+            boolean grad = needsGradient.contains(x) || needsGradient.contains(w) || (b != null && needsGradient.contains(b));
+            long groups = group;
+            record(z, out, grad, dz -> convolutionBackward(name, x, w, b, dz, in, out, k, s, d, pads, groups));
+            return activation(name, c.getActivationFn(), z);
+        }
+
+        /** A 1x1 depthwise convolution with multiplier 1 and no padding: {@code x * w + b} per channel. */
+        private String channelScale(String name, GraphVertex v, ConvolutionLayer c, String x, long[] in) throws Unsupported {
+            long ch = in[0];
+            String w = param(name, "W", v, null, 1, ch, 1, 1);
+            String b = c.hasBias() ? param(name, "b", v, null, 1, ch, 1, 1) : null;
+            String z = g.node("Mul", name + ":scale", new String[]{x, w});
+            if (b != null) {
+                z = g.node("Add", name + ":shift", new String[]{z, b});
+            }
+            boolean grad = needsGradient.contains(x) || needsGradient.contains(w) || (b != null && needsGradient.contains(b));
+            String bias = b;
+            record(z, in, grad, dz -> {
+                addGradient(x, g.node("Mul", name + ":dx", new String[]{dz, w}));
+                if (needsGradient.contains(w)) {
+                    paramGradient(w, g.node("ReduceSum", name + ":dW", new String[]{g.node("Mul", name + ":dzx",
+                            new String[]{dz, x}), ints(name + ":axes", 0, 2, 3)}));
+                }
+                if (bias != null && needsGradient.contains(bias)) {
+                    paramGradient(bias, g.node("ReduceSum", name + ":db", new String[]{dz, ints(name + ":baxes", 0, 2, 3)}));
+                }
+            });
+            return activation(name, c.getActivationFn(), z);
+        }
+
+        private void convolutionBackward(String name, String x, String w, String b, String dz, long[] in, long[] out,
+                                         int[] k, int[] s, int[] d, long[] pads, long group) throws Unsupported {
+            boolean pointwise = k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && Arrays.stream(pads).allMatch(p -> p == 0);
+            if (b != null && needsGradient.contains(b)) {
+                paramGradient(b, g.node("ReduceSum", name + ":db", new String[]{dz, ints(name + ":baxes", 0, 2, 3)},
+                        OnnxGraph.attr("keepdims", 0L)));
+            }
+            if (needsGradient.contains(w)) {
+                paramGradient(w, group == 1 ? weightGradient(name, x, dz, in, out, k, s, d, pads, pointwise)
+                        : depthwiseWeightGradient(name, x, dz, in, out, k, s, d, pads));
+            }
+            if (!needsGradient.contains(x)) {
+                return;
+            }
+            String dx;
+            if (s[0] == 1 && s[1] == 1) { // a stride-1 convolution of dz with the flipped kernel
+                long[] back = new long[4];
+                for (int a = 0; a < 2; a++) {
+                    long reach = (long) (k[a] - 1) * d[a];
+                    back[a] = reach - pads[a];
+                    back[a + 2] = reach - pads[a + 2];
+                }
+                if (Arrays.stream(back).anyMatch(p -> p < 0)) {
+                    throw new Unsupported("the convolution '" + name + "' pads more than its kernel reaches");
+                }
+                String kernel = group == 1 && pointwise ? w : flip(name, w);
+                if (group == 1) {
+                    kernel = g.node("Transpose", name + ":wt", new String[]{kernel}, OnnxGraph.attr("perm", new long[]{1, 0, 2, 3}));
+                }
+                dx = g.node("Conv", name + ":dx", new String[]{dz, kernel}, OnnxGraph.attr("kernel_shape", new long[]{k[0], k[1]}),
+                        OnnxGraph.attr("dilations", new long[]{d[0], d[1]}), OnnxGraph.attr("pads", back),
+                        OnnxGraph.attr("group", group));
+            } else {
+                long[] extra = new long[2];
+                for (int a = 0; a < 2; a++) {
+                    long reach = (long) (k[a] - 1) * d[a] + 1;
+                    extra[a] = in[a + 1] - (s[a] * (out[a + 1] - 1) + reach - pads[a] - pads[a + 2]);
+                    if (extra[a] < 0 || extra[a] >= s[a]) {
+                        throw new Unsupported("the strided convolution '" + name + "' leaves " + extra[a] + " input rows unread");
+                    }
+                }
+                dx = g.node("ConvTranspose", name + ":dx", new String[]{dz, w}, OnnxGraph.attr("kernel_shape", new long[]{k[0], k[1]}),
+                        OnnxGraph.attr("strides", new long[]{s[0], s[1]}), OnnxGraph.attr("dilations", new long[]{d[0], d[1]}),
+                        OnnxGraph.attr("pads", pads), OnnxGraph.attr("output_padding", extra), OnnxGraph.attr("group", group));
+            }
+            addGradient(x, dx);
+        }
+
+        /** @return the kernel rotated by 180 degrees in its two spatial axes */
+        private String flip(String name, String w) {
+            return g.node("Slice", name + ":flip", new String[]{w, ints(name + ":fs", -1, -1),
+                    ints(name + ":fe", Long.MIN_VALUE, Long.MIN_VALUE), ints(name + ":fa", 2, 3), ints(name + ":fst", -1, -1)});
+        }
+
+        /** @return x (padded) shifted by one kernel offset and subsampled by the stride: [N, C, outH, outW] */
+        private String tap(String name, String xp, long[] out, int[] s, int[] d, int i, int j) {
+            long h0 = (long) i * d[0];
+            long w0 = (long) j * d[1];
+            return g.node("Slice", name + ":tap", new String[]{xp, ints(name + ":ts", h0, w0),
+                    ints(name + ":te", h0 + (out[1] - 1) * s[0] + 1, w0 + (out[2] - 1) * s[1] + 1), ints(name + ":ta", 2, 3),
+                    ints(name + ":tst", s[0], s[1])});
+        }
+
+        private String padded(String name, String x, long[] pads) {
+            if (Arrays.stream(pads).allMatch(p -> p == 0)) {
+                return x;
+            }
+            return g.node("Pad", name + ":xpad", new String[]{x, ints(name + ":pads", 0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3])});
+        }
+
+        /** @return sum over the batch of dz[n] (O x P) times x[n] transposed (P x C): [O, C] */
+        private String contract(String name, String dz, String x, long outChannels, long inChannels) {
+            String xr = g.node("Reshape", name + ":xr", new String[]{x, ints(name + ":xs", 0, inChannels, -1)});
+            String xt = g.node("Transpose", name + ":xt", new String[]{xr}, OnnxGraph.attr("perm", new long[]{0, 2, 1}));
+            String zr = g.node("Reshape", name + ":zr", new String[]{dz, ints(name + ":zs", 0, outChannels, -1)});
+            String per = g.node("MatMul", name + ":dwn", new String[]{zr, xt});
+            return g.node("ReduceSum", name + ":dwsum", new String[]{per, ints(name + ":n", 0)}, OnnxGraph.attr("keepdims", 0L));
+        }
+
+        private String weightGradient(String name, String x, String dz, long[] in, long[] out, int[] k, int[] s, int[] d,
+                                      long[] pads, boolean pointwise) {
+            if (pointwise) {
+                return contract(name, dz, x, out[0], in[0]);
+            }
+            String xp = padded(name, x, pads);
+            List<String> taps = new ArrayList<>();
+            for (int i = 0; i < k[0]; i++) {
+                for (int j = 0; j < k[1]; j++) {
+                    String part = contract(name, dz, tap(name, xp, out, s, d, i, j), out[0], in[0]);
+                    taps.add(g.node("Unsqueeze", name + ":dwu", new String[]{part, ints(name + ":ua", 2)}));
+                }
+            }
+            String all = taps.size() == 1 ? taps.get(0) : g.node("Concat", name + ":dwcat", taps.toArray(String[]::new),
+                    OnnxGraph.attr("axis", 2L));
+            return g.node("Reshape", name + ":dw", new String[]{all, ints(name + ":dwshape", out[0], in[0], k[0], k[1])});
+        }
+
+        private String depthwiseWeightGradient(String name, String x, String dz, long[] in, long[] out, int[] k, int[] s,
+                                               int[] d, long[] pads) {
+            String xp = padded(name, x, pads);
+            List<String> taps = new ArrayList<>();
+            for (int i = 0; i < k[0]; i++) {
+                for (int j = 0; j < k[1]; j++) {
+                    String prod = g.node("Mul", name + ":dzx", new String[]{dz, tap(name, xp, out, s, d, i, j)});
+                    taps.add(g.node("ReduceSum", name + ":dwt", new String[]{prod, ints(name + ":axes", 0, 2, 3)},
+                            OnnxGraph.attr("keepdims", 0L)));
+                }
+            }
+            // taps: [C] each, in kernel order -> [kH*kW, C] -> [C, 1, kH, kW]
+            List<String> rows = new ArrayList<>();
+            for (String t : taps) {
+                rows.add(g.node("Unsqueeze", name + ":dwu", new String[]{t, ints(name + ":ua", 1)}));
+            }
+            String all = rows.size() == 1 ? rows.get(0) : g.node("Concat", name + ":dwcat", rows.toArray(String[]::new),
+                    OnnxGraph.attr("axis", 1L));
+            return g.node("Reshape", name + ":dw", new String[]{all, ints(name + ":dwshape", in[0], 1, k[0], k[1])});
+        }
+
+        private String dense(String name, GraphVertex v, String x, long nIn, long nOut, boolean bias) {
+            String w = param(name, "W", v, null, nIn, nOut);
+            String b = bias ? param(name, "b", v, null, nOut) : null;
+            String z = g.node("Gemm", name + ":gemm", b == null ? new String[]{x, w} : new String[]{x, w, b});
+            boolean grad = needsGradient.contains(x) || needsGradient.contains(w) || (b != null && needsGradient.contains(b));
+            return record(z, new long[]{nOut}, grad, dz -> {
+                if (needsGradient.contains(w)) {
+                    paramGradient(w, g.node("Gemm", name + ":dW", new String[]{x, dz}, OnnxGraph.attr("transA", 1L)));
+                }
+                if (b != null && needsGradient.contains(b)) {
+                    paramGradient(b, g.node("ReduceSum", name + ":db", new String[]{dz, ints(name + ":baxes", 0)},
+                            OnnxGraph.attr("keepdims", 0L)));
+                }
+                addGradient(x, g.node("Gemm", name + ":dx", new String[]{dz, w}, OnnxGraph.attr("transB", 1L)));
+            });
+        }
+
+        private String softmaxCrossEntropy(String name, GraphVertex v, OutputLayer layer, String x) throws Unsupported {
+            if (!(layer.getActivationFn() instanceof ActivationSoftmax) || layer.getLossFn().getClass() != LossMCXENT.class) {
+                throw new Unsupported("the output layer '" + name + "' is not softmax with multi-class cross-entropy");
+            }
+            long classes = layer.getNOut();
+            String logits = dense(name, v, x, layer.getNIn(), classes, layer.hasBias());
+            String p = g.node("Softmax", PROBABILITIES, new String[]{logits}, OnnxGraph.attr("axis", 1L));
+            g.output(p, new long[]{classes});
+            g.input(LABELS, new long[]{classes});
+            String y = LABELS;
+            INDArray weights = ((LossMCXENT) layer.getLossFn()).getWeights();
+            if (weights != null) {
+                y = g.node("Mul", name + ":weighted", new String[]{y, g.weights(name + ":classweights", weights, 1, classes)});
+            }
+            String logp = g.node("LogSoftmax", name + ":logp", new String[]{logits}, OnnxGraph.attr("axis", 1L));
+            String loss = g.node("Neg", LOSS, new String[]{g.node("ReduceSum", name + ":ylogp",
+                    new String[]{g.node("Mul", name + ":yl", new String[]{y, logp})}, OnnxGraph.attr("keepdims", 0L))});
+            g.fixedOutput(loss, new long[0]);
+            // d loss / d logits = p * sum_k(y_k w_k) - y w
+            String total = g.node("ReduceSum", name + ":ysum", new String[]{y, ints(name + ":classaxis", 1)});
+            String dz = g.node("Sub", name + ":dlogits", new String[]{g.node("Mul", name + ":py", new String[]{p, total}), y});
+            gradients.computeIfAbsent(logits, t -> new ArrayList<>()).add(dz);
+            return loss;
+        }
+
+        private String activation(String name, IActivation fn, String z) throws Unsupported {
+            if (fn == null || fn instanceof ActivationIdentity) {
+                return z;
+            }
+            long[] shape = shapes.get(z);
+            checkDerivative(name, fn, shape.length);
+            String y = ActivationExport.emit(g, name, fn, z);
+            String out = y;
+            return record(y, shape, needsGradient.contains(z), dy -> addGradient(z, derivative(name, fn, z, out, dy)));
+        }
+
+        /** Refuses an activation whose derivative is not written, before its forward node is. */
+        private static void checkDerivative(String name, IActivation fn, int rank) throws Unsupported {
+            boolean known = fn instanceof ActivationReLU6 || fn instanceof ActivationHardTanH || fn instanceof ActivationLReLU
+                    || fn instanceof ActivationSigmoid || fn instanceof ActivationTanH || fn instanceof ActivationHardSigmoid
+                    || fn instanceof ActivationSwish || (fn instanceof ActivationSoftmax && rank == 1)
+                    || (fn instanceof ActivationELU)
+                    || (fn instanceof ActivationReLU r && (r.getThreshold() == null || r.getThreshold() == 0.0));
+            if (!known) {
+                throw new Unsupported("the layer '" + name + "' has the activation " + fn);
+            }
+        }
+
+        /** @return the gradient of the activation's input, from its output {@code y} (or input {@code z}) */
+        private String derivative(String name, IActivation fn, String z, String y, String dy) {
+            if (fn instanceof ActivationReLU r) {
+                double slope = r.getNegativeSlope() == null ? 0 : r.getNegativeSlope();
+                if (slope == 0) {
+                    return r.getMax() == null ? where(name, g.node("Greater", name + ":pos", new String[]{y, zero()}), dy)
+                            : passBetween(name, y, 0, r.getMax().floatValue(), dy);
+                }
+                String leaky = leaky(name, y, (float) slope, dy);
+                return r.getMax() == null ? leaky : where(name, g.node("Less", name + ":belowmax", new String[]{y,
+                        g.scalar(name + ":max", r.getMax().floatValue())}), leaky);
+            }
+            if (fn instanceof ActivationReLU6) {
+                return passBetween(name, y, 0, 6, dy);
+            }
+            if (fn instanceof ActivationHardTanH) {
+                return passBetween(name, y, -1, 1, dy);
+            }
+            if (fn instanceof ActivationLReLU l) {
+                return leaky(name, y, (float) l.getAlpha(), dy);
+            }
+            if (fn instanceof ActivationELU e) { // y > 0: 1; else y + alpha
+                String slope = g.node("Add", name + ":eslope", new String[]{y, g.scalar(name + ":alpha", (float) e.getAlpha())});
+                return g.node("Where", name + ":delu", new String[]{g.node("Greater", name + ":pos", new String[]{y, zero()}),
+                        dy, g.node("Mul", name + ":dneg", new String[]{dy, slope})});
+            }
+            if (fn instanceof ActivationSigmoid) {
+                return g.node("Mul", name + ":dsig", new String[]{dy, sigmoidSlope(name, y)});
+            }
+            if (fn instanceof ActivationHardSigmoid) { // y = clip(0.2 z + 0.5, 0, 1)
+                return g.node("Mul", name + ":dhs", new String[]{passBetween(name, y, 0, 1, dy), g.scalar(name + ":a", 0.2f)});
+            }
+            if (fn instanceof ActivationTanH) {
+                String one = g.scalar(name + ":one", 1f);
+                return g.node("Mul", name + ":dtanh", new String[]{dy, g.node("Sub", name + ":1my2", new String[]{one,
+                        g.node("Mul", name + ":y2", new String[]{y, y})})});
+            }
+            if (fn instanceof ActivationSwish) { // y = z s(z): dy (s + y (1 - s))
+                String sig = g.node("Sigmoid", name + ":s", new String[]{z});
+                String one = g.scalar(name + ":one", 1f);
+                String slope = g.node("Add", name + ":sw", new String[]{sig, g.node("Mul", name + ":ys", new String[]{y,
+                        g.node("Sub", name + ":1ms", new String[]{one, sig})})});
+                return g.node("Mul", name + ":dswish", new String[]{dy, slope});
+            }
+            // softmax over features: y (dy - sum(dy y))
+            String dot = g.node("ReduceSum", name + ":dyy", new String[]{g.node("Mul", name + ":dyym", new String[]{dy, y}),
+                    ints(name + ":faxis", 1)});
+            return g.node("Mul", name + ":dsoftmax", new String[]{y, g.node("Sub", name + ":dmd", new String[]{dy, dot})});
+        }
+
+        private String sigmoidSlope(String name, String y) {
+            String one = g.scalar(name + ":one", 1f);
+            return g.node("Mul", name + ":ss", new String[]{y, g.node("Sub", name + ":1my", new String[]{one, y})});
+        }
+
+        private String where(String name, String condition, String dy) {
+            return g.node("Where", name + ":dact", new String[]{condition, dy, zero()});
+        }
+
+        /** @return dy where {@code low < y < high}, else 0 */
+        private String passBetween(String name, String y, float low, float high, String dy) {
+            String above = g.node("Greater", name + ":above", new String[]{y, g.scalar(name + ":low", low)});
+            String below = g.node("Less", name + ":below", new String[]{y, g.scalar(name + ":high", high)});
+            return where(name, g.node("And", name + ":inside", new String[]{above, below}), dy);
+        }
+
+        private String leaky(String name, String y, float slope, String dy) {
+            return g.node("Where", name + ":dleaky", new String[]{g.node("Greater", name + ":pos", new String[]{y, zero()}),
+                    dy, g.node("Mul", name + ":dslope", new String[]{dy, g.scalar(name + ":slope", slope)})});
+        }
+
+        private String globalPooling(String name, GlobalPoolingLayer p, String x) throws Unsupported {
+            long[] in = shapes.get(x);
+            if (!p.isCollapseDimensions() || in.length != 3) {
+                throw new Unsupported("the global pooling '" + name + "' is not over the spatial dimensions of an image");
+            }
+            int[] dims = p.getPoolingDimensions();
+            int[] spatial = nhwc ? new int[]{1, 2} : new int[]{2, 3};
+            if (dims != null && !Arrays.equals(dims, spatial)) {
+                throw new Unsupported("the global pooling '" + name + "' pools the dimensions " + Arrays.toString(dims));
+            }
+            String axes = ints(name + ":axes", 2, 3);
+            long[] out = {in[0]};
+            return switch (p.getPoolingType()) {
+                case AVG, SUM -> {
+                    boolean avg = p.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.AVG;
+                    String y = avg ? g.node("ReduceMean", name + ":gap", new String[]{x}, OnnxGraph.attr("axes", new long[]{2, 3}),
+                            OnnxGraph.attr("keepdims", 0L))
+                            : g.node("ReduceSum", name + ":gsp", new String[]{x, axes}, OnnxGraph.attr("keepdims", 0L));
+                    yield record(y, out, needsGradient.contains(x), dy -> {
+                        String spread = g.node("Unsqueeze", name + ":du", new String[]{dy, ints(name + ":uaxes", 2, 3)});
+                        if (avg) {
+                            spread = g.node("Mul", name + ":dmean", new String[]{spread, g.scalar(name + ":area", 1f / (in[1] * in[2]))});
+                        }
+                        addGradient(x, g.node("Expand", name + ":dx", new String[]{spread, g.node("Shape", name + ":xshape", new String[]{x})}));
+                    });
+                }
+                case MAX -> {
+                    String y = g.node("ReduceMax", name + ":gmp", new String[]{x}, OnnxGraph.attr("axes", new long[]{2, 3}),
+                            OnnxGraph.attr("keepdims", 0L));
+                    yield record(y, out, needsGradient.contains(x), dy -> {
+                        String max = g.node("Unsqueeze", name + ":mu", new String[]{y, ints(name + ":uaxes", 2, 3)});
+                        String spread = g.node("Unsqueeze", name + ":du", new String[]{dy, ints(name + ":duaxes", 2, 3)});
+                        addGradient(x, g.node("Where", name + ":dx", new String[]{g.node("Equal", name + ":argmax",
+                                new String[]{x, max}), spread, zero()}));
+                    });
+                }
+                default -> throw new Unsupported("the global pooling '" + name + "' is of type " + p.getPoolingType());
+            };
+        }
+
+        private String zeroPadding(String name, int[] p, String x) { // top, bottom, left, right
+            long[] in = shapes.get(x);
+            String y = g.node("Pad", name + ":pad", new String[]{x, ints(name + ":pads", 0, 0, p[0], p[2], 0, 0, p[1], p[3])});
+            long[] out = {in[0], in[1] + p[0] + p[1], in[2] + p[2] + p[3]};
+            return record(y, out, needsGradient.contains(x), dy -> addGradient(x, g.node("Slice", name + ":dx",
+                    new String[]{dy, ints(name + ":s", p[0], p[2]), ints(name + ":e", p[0] + in[1], p[2] + in[2]),
+                            ints(name + ":a", 2, 3)})));
+        }
+
+        private String elementWise(String name, ElementWiseVertex.Op op, List<String> in) throws Unsupported {
+            long[] shape = shapes.get(in.get(0));
+            boolean grad = in.stream().anyMatch(needsGradient::contains);
+            String[] args = in.toArray(String[]::new);
+            switch (op) {
+                case Add, Average -> {
+                    String y = in.size() == 2 ? g.node("Add", name, args) : g.node("Sum", name, args);
+                    if (op == ElementWiseVertex.Op.Average) {
+                        y = g.node("Mul", name + ":mean", new String[]{y, g.scalar(name + ":n", 1f / in.size())});
+                    }
+                    return record(y, shape, grad, dy -> {
+                        String d = op == ElementWiseVertex.Op.Add ? dy
+                                : g.node("Mul", name + ":dmean", new String[]{dy, g.scalar(name + ":dn", 1f / in.size())});
+                        for (String x : in) {
+                            addGradient(x, d);
+                        }
+                    });
+                }
+                case Subtract -> {
+                    if (in.size() != 2) {
+                        throw new Unsupported("the vertex '" + name + "' subtracts " + in.size() + " inputs");
+                    }
+                    return record(g.node("Sub", name, args), shape, grad, dy -> {
+                        addGradient(in.get(0), dy);
+                        addGradient(in.get(1), g.node("Neg", name + ":dneg", new String[]{dy}));
+                    });
+                }
+                case Product -> {
+                    if (in.size() != 2) {
+                        throw new Unsupported("the vertex '" + name + "' multiplies " + in.size() + " inputs");
+                    }
+                    return record(g.node("Mul", name, args), shape, grad, dy -> {
+                        addGradient(in.get(0), g.node("Mul", name + ":da", new String[]{dy, in.get(1)}));
+                        addGradient(in.get(1), g.node("Mul", name + ":db", new String[]{dy, in.get(0)}));
+                    });
+                }
+                case Max -> {
+                    if (in.size() != 2) {
+                        throw new Unsupported("the vertex '" + name + "' takes the maximum of " + in.size() + " inputs");
+                    }
+                    return record(g.node("Max", name, args), shape, grad, dy -> {
+                        String first = g.node("GreaterOrEqual", name + ":first", args);
+                        addGradient(in.get(0), g.node("Where", name + ":da", new String[]{first, dy, zero()}));
+                        addGradient(in.get(1), g.node("Where", name + ":db", new String[]{first, zero(), dy}));
+                    });
+                }
+                default -> throw new Unsupported("the vertex '" + name + "' is an element-wise " + op);
+            }
+        }
+
+        private String merge(String name, MergeVertex m, List<String> in) {
+            long[] first = shapes.get(in.get(0));
+            int axis = m.getMergeAxis();
+            if (first.length == 3 && nhwc) {
+                axis = new int[]{0, 2, 3, 1}[axis];
+            }
+            int a = axis;
+            long[] out = first.clone();
+            out[a - 1] = in.stream().mapToLong(t -> shapes.get(t)[a - 1]).sum();
+            String y = g.node("Concat", name, in.toArray(String[]::new), OnnxGraph.attr("axis", (long) a));
+            return record(y, out, in.stream().anyMatch(needsGradient::contains), dy -> {
+                long start = 0;
+                for (String x : in) {
+                    long size = shapes.get(x)[a - 1];
+                    addGradient(x, g.node("Slice", name + ":dx", new String[]{dy, ints(name + ":s", start),
+                            ints(name + ":e", start + size), ints(name + ":a", a)}));
+                    start += size;
+                }
+            });
+        }
+    }
+}
