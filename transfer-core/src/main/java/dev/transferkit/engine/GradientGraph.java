@@ -180,6 +180,8 @@ public final class GradientGraph {
         private final List<Step> tape = new ArrayList<>();
         private final Map<String, List<String>> gradients = new HashMap<>();
         private final List<Param> constants = new ArrayList<>();
+        private final Map<String, String> aliases = new HashMap<>(); // folded vertex -> the vertex computing its value
+        private final Map<String, List<String>> consumers = new HashMap<>();
         private final Map<String, Trained> trained = new java.util.LinkedHashMap<>(); // by the tensor used inside
         private final List<Mask> masks = new ArrayList<>();
         private final List<String> inputs = new ArrayList<>();
@@ -207,6 +209,8 @@ public final class GradientGraph {
             activationBytes = dl4jShapes.values().stream()
                     .mapToLong(s -> Arrays.stream(s).skip(1).reduce(4, (a, b) -> a * b)).sum();
             this.nhwc = layout();
+            conf.getVertexInputs().forEach((vertex, ins) -> ins.forEach(i ->
+                    consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(vertex)));
             if (network.getGradientsViewArray() == null) {
                 network.initGradientsView();
             }
@@ -262,6 +266,10 @@ public final class GradientGraph {
             String output = conf.getNetworkOutputs().get(0);
             for (String name : conf.getTopologicalOrderStr()) {
                 if (values.containsKey(name)) {
+                    continue;
+                }
+                if (aliases.containsKey(name)) {
+                    values.put(name, values.get(aliases.get(name)));
                     continue;
                 }
                 GraphVertex v = conf.getVertices().get(name);
@@ -352,18 +360,13 @@ public final class GradientGraph {
          * uses ({@code shape}; for a permuted one, the DL4J array permuted by {@code perm}, which must be its own inverse).
          */
         private String param(String layer, String key, GraphVertex v, long[] perm, long... shape) {
-            org.deeplearning4j.nn.api.Layer rt = network.getLayer(layer);
-            INDArray value = rt.getParam(key);
-            BaseLayer conf = (BaseLayer) unwrap(v);
-            INDArray gradient = conf.initializer().getGradientsFromFlattened(rt.conf(), rt.getGradientsViewArray()).get(key);
-            IUpdater updater = key.equals("b") && conf.getBiasUpdater() != null ? conf.getBiasUpdater() : conf.getIUpdater();
-            boolean isTrained = !frozen(v) && !(updater instanceof NoOp)
-                    && !(updater instanceof Sgd sgd && sgd.getLearningRate() == 0 && sgd.getLearningRateSchedule() == null);
-            if (!isTrained) {
-                constants.add(new Param(layer + "_" + key, value, gradient, null, null));
+            INDArray value = network.getLayer(layer).getParam(key);
+            if (!trained(layer, key, v)) {
+                constants.add(view(layer, key, v));
                 INDArray inGraph = perm == null ? value : value.permute(Arrays.stream(perm).mapToInt(i -> (int) i).toArray());
                 return g.weights(layer + ":" + key, inGraph, shape);
             }
+            INDArray gradient = view(layer, key, v).gradient();
             String input = g.fresh(layer + "/" + key);
             g.fixedInput(input, value.shape());
             String t = perm != null ? g.node("Transpose", input + ":t", new String[]{input}, OnnxGraph.attr("perm", perm))
@@ -372,6 +375,22 @@ public final class GradientGraph {
             trained.put(t, new Trained(layer + "_" + key, value, gradient, input, perm));
             needsGradient.add(t);
             return t;
+        }
+
+        /** @return whether a parameter is trained: its layer is not frozen and its updater is not NoOp or SGD with rate 0 */
+        private boolean trained(String layer, String key, GraphVertex v) {
+            BaseLayer conf = (BaseLayer) unwrap(v);
+            IUpdater updater = key.equals("b") && conf.getBiasUpdater() != null ? conf.getBiasUpdater() : conf.getIUpdater();
+            return !frozen(v) && !(updater instanceof NoOp)
+                    && !(updater instanceof Sgd sgd && sgd.getLearningRate() == 0 && sgd.getLearningRateSchedule() == null);
+        }
+
+        /** @return a parameter's DL4J value and gradient views, as an untrained parameter */
+        private Param view(String layer, String key, GraphVertex v) {
+            org.deeplearning4j.nn.api.Layer rt = network.getLayer(layer);
+            BaseLayer conf = (BaseLayer) unwrap(v);
+            INDArray gradient = conf.initializer().getGradientsFromFlattened(rt.conf(), rt.getGradientsViewArray()).get(key);
+            return new Param(layer + "_" + key, rt.getParam(key), gradient, null, null);
         }
 
         /** Writes the gradient of a trained parameter (given in the graph's shape) as an output, in DL4J's shape. */
@@ -496,14 +515,81 @@ public final class GradientGraph {
                 w = param(name, "W", v, null, out[0], channels, k[0], k[1]);
             }
             String b = c.hasBias() ? param(name, "b", v, null, out[0]) : null;
-            String[] args = b == null ? new String[]{x, w} : new String[]{x, w, b};
+            Fold fold = fold(name, c, out[0]);
+            String wc = w;
+            String bc = b;
+            String scaleW = null;
+            String scaleB = null;
+            if (fold != null) { // conv then scale and shift: one conv with scaled weights and shifted bias
+                scaleW = g.weights(name + ":foldw", fold.scale(), out[0], 1, 1, 1);
+                wc = g.node("Mul", name + ":wfold", new String[]{w, scaleW});
+                String shift = g.weights(name + ":foldshift", fold.shift(), out[0]);
+                if (b != null) {
+                    scaleB = g.weights(name + ":foldb", fold.scale(), out[0]);
+                    bc = g.node("Add", name + ":bfold", new String[]{g.node("Mul", name + ":bscale", new String[]{b, scaleB}), shift});
+                } else {
+                    bc = shift;
+                }
+                aliases.put(fold.vertex(), name);
+            }
+            String[] args = {x, wc, bc};
+            if (bc == null) {
+                args = new String[]{x, wc};
+            }
             String z = g.node("Conv", name + ":conv", args, OnnxGraph.attr("kernel_shape", new long[]{k[0], k[1]}),
                     OnnxGraph.attr("strides", new long[]{s[0], s[1]}), OnnxGraph.attr("dilations", new long[]{d[0], d[1]}),
                     OnnxGraph.attr("pads", pads), OnnxGraph.attr("group", group));
             boolean grad = needsGradient.contains(x) || needsGradient.contains(w) || (b != null && needsGradient.contains(b));
             long groups = group;
-            record(z, out, grad, dz -> convolutionBackward(name, x, w, b, dz, in, out, k, s, d, pads, groups));
+            Conv conv = new Conv(name, x, w, wc, scaleW, b, scaleB, in, out, k, s, d, pads, groups);
+            record(z, out, grad, dz -> convolutionBackward(conv, dz));
             return activation(name, c.getActivationFn(), z);
+        }
+
+        /** A convolution as the backward pass needs it; {@code wc} is the kernel used (w times scaleW when folded). */
+        private record Conv(String name, String x, String w, String wc, String scaleW, String b, String scaleB, long[] in,
+                            long[] out, int[] k, int[] s, int[] d, long[] pads, long group) {
+        }
+
+        /** A batch-normalisation stand-in folded into the convolution before it: its vertex, scale and shift. */
+        private record Fold(String vertex, INDArray scale, INDArray shift) {
+        }
+
+        /**
+         * @return the frozen per-channel scale and shift (a 1x1 depthwise convolution with multiplier 1, no padding, no
+         *         dropout, identity activation, parameters not trained) that is the only consumer of a convolution with
+         *         the identity activation, or null
+         */
+        private Fold fold(String conv, ConvolutionLayer c, long channels) {
+            List<String> users = consumers.getOrDefault(conv, List.of());
+            if (!(c.getActivationFn() == null || c.getActivationFn() instanceof ActivationIdentity) || users.size() != 1
+                    || conf.getNetworkOutputs().contains(conv)) {
+                return null;
+            }
+            String name = users.get(0);
+            GraphVertex v = conf.getVertices().get(name);
+            if (!(v instanceof LayerVertex lv) || lv.getPreProcessor() != null || !(unwrap(v) instanceof DepthwiseConvolution2D dw)
+                    || conf.getNetworkOutputs().contains(name)) {
+                return null;
+            }
+            boolean identity = dw.getActivationFn() == null || dw.getActivationFn() instanceof ActivationIdentity;
+            boolean noDropout = dw.getIDropout() == null
+                    || (dw.getIDropout() instanceof Dropout dr && dr.getP() >= 1 && dr.getPSchedule() == null);
+            INDArray w = network.getLayer(name).getParam("W");
+            long[] pads = OnnxExport.pads(dw.getKernelSize(), dw.getStride(), dw.getPadding(), dw.getDilation(),
+                    dw.getConvolutionMode(), 1, 1);
+            if (!identity || !noDropout || w.length() != channels || dw.getStride()[0] != 1 || dw.getStride()[1] != 1
+                    || Arrays.stream(pads).anyMatch(p -> p != 0) || trained(name, "W", v)
+                    || (dw.hasBias() && trained(name, "b", v))) {
+                return null;
+            }
+            constants.add(view(name, "W", v));
+            INDArray shift = org.nd4j.linalg.factory.Nd4j.zeros(w.dataType(), channels);
+            if (dw.hasBias()) {
+                constants.add(view(name, "b", v));
+                shift = network.getLayer(name).getParam("b").reshape(channels);
+            }
+            return new Fold(name, w.reshape(channels), shift);
         }
 
         /** A 1x1 depthwise convolution with multiplier 1 and no padding: {@code x * w + b} per channel. */
@@ -530,16 +616,25 @@ public final class GradientGraph {
             return activation(name, c.getActivationFn(), z);
         }
 
-        private void convolutionBackward(String name, String x, String w, String b, String dz, long[] in, long[] out,
-                                         int[] k, int[] s, int[] d, long[] pads, long group) throws Unsupported {
+        private void convolutionBackward(Conv c, String dz) throws Unsupported {
+            String name = c.name();
+            String x = c.x();
+            String w = c.wc();
+            long[] in = c.in();
+            long[] out = c.out();
+            int[] k = c.k();
+            int[] s = c.s();
+            int[] d = c.d();
+            long[] pads = c.pads();
+            long group = c.group();
             boolean pointwise = k[0] == 1 && k[1] == 1 && s[0] == 1 && s[1] == 1 && Arrays.stream(pads).allMatch(p -> p == 0);
-            if (b != null && needsGradient.contains(b)) {
-                paramGradient(b, g.node("ReduceSum", name + ":db", new String[]{dz, ints(name + ":baxes", 0, 2, 3)},
-                        OnnxGraph.attr("keepdims", 0L)));
+            if (c.b() != null && needsGradient.contains(c.b())) {
+                paramGradient(c.b(), scaled(name + ":dbs", g.node("ReduceSum", name + ":db", new String[]{dz,
+                        ints(name + ":baxes", 0, 2, 3)}, OnnxGraph.attr("keepdims", 0L)), c.scaleB()));
             }
-            if (needsGradient.contains(w)) {
-                paramGradient(w, group == 1 ? weightGradient(name, x, dz, in, out, k, s, d, pads, pointwise)
-                        : depthwiseWeightGradient(name, x, dz, in, out, k, s, d, pads));
+            if (needsGradient.contains(c.w())) {
+                paramGradient(c.w(), scaled(name + ":dws", group == 1 ? weightGradient(name, x, dz, in, out, k, s, d, pads, pointwise)
+                        : depthwiseWeightGradient(name, x, dz, in, out, k, s, d, pads), c.scaleW()));
             }
             if (!needsGradient.contains(x)) {
                 return;
@@ -578,6 +673,10 @@ public final class GradientGraph {
             addGradient(x, dx);
         }
 
+        private String scaled(String hint, String gradient, String scale) {
+            return scale == null ? gradient : g.node("Mul", hint, new String[]{gradient, scale});
+        }
+
         /** @return the kernel rotated by 180 degrees in its two spatial axes */
         private String flip(String name, String w) {
             return g.node("Slice", name + ":flip", new String[]{w, ints(name + ":fs", -1, -1),
@@ -612,7 +711,8 @@ public final class GradientGraph {
         private String weightGradient(String name, String x, String dz, long[] in, long[] out, int[] k, int[] s, int[] d,
                                       long[] pads, boolean pointwise) {
             if (pointwise) {
-                return contract(name, dz, x, out[0], in[0]);
+                return g.node("Reshape", name + ":dw", new String[]{contract(name, dz, x, out[0], in[0]),
+                        ints(name + ":dwshape", out[0], in[0], 1, 1)});
             }
             String xp = padded(name, x, pads);
             List<String> taps = new ArrayList<>();
@@ -718,7 +818,7 @@ public final class GradientGraph {
             if (fn instanceof ActivationReLU r) {
                 double slope = r.getNegativeSlope() == null ? 0 : r.getNegativeSlope();
                 if (slope == 0) {
-                    return r.getMax() == null ? where(name, g.node("Greater", name + ":pos", new String[]{y, zero()}), dy)
+                    return r.getMax() == null ? g.node("Mul", name + ":dact", new String[]{dy, g.node("Sign", name + ":pos", new String[]{y})})
                             : passBetween(name, y, 0, r.getMax().floatValue(), dy);
                 }
                 String leaky = leaky(name, y, (float) slope, dy);
@@ -772,11 +872,16 @@ public final class GradientGraph {
             return g.node("Where", name + ":dact", new String[]{condition, dy, zero()});
         }
 
-        /** @return dy where {@code low < y < high}, else 0 */
+        /**
+         * @return dy where {@code low < y < high}, else 0, for an output clipped to [low, high]: there
+         *         {@code (y - low)(high - y)} is positive inside and 0 at either bound, so its sign is the mask (two
+         *         arithmetic passes and a sign instead of comparisons and a select, which ONNX Runtime runs far slower)
+         */
         private String passBetween(String name, String y, float low, float high, String dy) {
-            String above = g.node("Greater", name + ":above", new String[]{y, g.scalar(name + ":low", low)});
-            String below = g.node("Less", name + ":below", new String[]{y, g.scalar(name + ":high", high)});
-            return where(name, g.node("And", name + ":inside", new String[]{above, below}), dy);
+            String above = low == 0 ? y : g.node("Sub", name + ":above", new String[]{y, g.scalar(name + ":low", low)});
+            String below = g.node("Sub", name + ":below", new String[]{g.scalar(name + ":high", high), y});
+            String mask = g.node("Sign", name + ":inside", new String[]{g.node("Mul", name + ":margin", new String[]{above, below})});
+            return g.node("Mul", name + ":dact", new String[]{dy, mask});
         }
 
         private String leaky(String name, String y, float slope, String dy) {

@@ -34,7 +34,7 @@ import java.util.Map;
  * trains through DL4J's {@code fit}, and the reason is logged. System property {@value #PROPERTY}{@code =dl4j} forces
  * DL4J's way, {@code =samediff} SameDiff's whatever the memory (for comparisons).
  */
-abstract class TailTrainer {
+abstract class TailTrainer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TailTrainer.class);
     static final String PROPERTY = "transferkit.tail";
     /** Largest accepted difference between the two forms' output probabilities on the check batch. */
@@ -62,8 +62,13 @@ abstract class TailTrainer {
     /** @return the loss and probabilities of a batch in inference mode, changing nothing */
     abstract Result evaluate(INDArray[] x, INDArray y);
 
-    /** @return "SameDiff" or "DL4J": how the steps are computed */
+    /** @return "ONNX Runtime", "SameDiff" or "DL4J": how the steps are computed */
     abstract String kind();
+
+    /** Releases what the trainer holds outside the network (native sessions); the network stays usable. */
+    @Override
+    public void close() {
+    }
 
     /**
      * Picks the fastest way that trains this network correctly.
@@ -179,6 +184,11 @@ abstract class TailTrainer {
         @Override
         String kind() {
             return "ONNX Runtime";
+        }
+
+        @Override
+        public void close() {
+            session.close();
         }
 
         /** Compares the graph's probabilities with DL4J's on one batch. */

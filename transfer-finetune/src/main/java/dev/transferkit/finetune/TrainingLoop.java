@@ -43,6 +43,18 @@ final class TrainingLoop {
      */
     void run(PhaseProgress progress, int epochs, ImageSet train, ImageSet validation, FeatureSource source,
              Consumer<EpochStats> afterEpoch) {
+        try {
+            epochs(progress, epochs, train, validation, source, afterEpoch);
+        } finally {
+            if (trainer != null) { // its native sessions and buffers are released with the phase
+                trainer.close();
+                trainer = null;
+            }
+        }
+    }
+
+    private void epochs(PhaseProgress progress, int epochs, ImageSet train, ImageSet validation, FeatureSource source,
+                        Consumer<EpochStats> afterEpoch) {
         while (!progress.finished(epochs)) {
             int epoch = progress.epochsDone + 1;
             long t0 = System.nanoTime();
