@@ -159,7 +159,7 @@ public final class GradientGraph {
      * Writes a network's training step as an ONNX graph.
      *
      * @param network the network; one output, an {@link OutputLayer} with softmax and {@link LossMCXENT}
-     * @param example one batch of its inputs (their shapes, not their values, are used)
+     * @param example one batch of its inputs (the shapes of one example, not their values, are used)
      * @return the graph
      * @throws Unsupported naming the first vertex, layer, activation or setting it cannot write
      */
@@ -202,7 +202,11 @@ public final class GradientGraph {
             if (conf.getNetworkOutputs().size() != 1) {
                 throw new Unsupported("the network has " + conf.getNetworkOutputs().size() + " outputs");
             }
-            network.feedForward(example, false).forEach((name, a) -> dl4jShapes.put(name, a.shape()));
+            INDArray[] one = new INDArray[example.length]; // shapes per example: one example is enough
+            for (int i = 0; i < example.length; i++) {
+                one[i] = example[i].get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1));
+            }
+            network.feedForward(one, false).forEach((name, a) -> dl4jShapes.put(name, a.shape()));
             for (int i = 0; i < example.length; i++) {
                 dl4jShapes.put(conf.getNetworkInputs().get(i), example[i].shape());
             }

@@ -15,6 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.random.impl.BernoulliDistribution;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,6 +144,7 @@ abstract class TailTrainer implements AutoCloseable {
 
     /** Gradients from the ONNX Runtime training graph, updates by the network's DL4J updater. */
     static final class OnnxSteps extends TailTrainer {
+        private static final int CHECKED = 2;
         private final ComputationGraph network;
         private final TrainingSession session;
 
@@ -191,8 +193,15 @@ abstract class TailTrainer implements AutoCloseable {
             session.close();
         }
 
-        /** Compares the graph's probabilities with DL4J's on one batch. */
-        void check(INDArray[] example) throws TailGraph.Unsupported {
+        /**
+         * Compares the graph's probabilities with DL4J's on the first {@value #CHECKED} examples of a batch (DL4J keeps
+         * the memory of its forward pass in workspaces sized by the batch it saw: a few examples keep that small).
+         */
+        void check(INDArray[] batch) throws TailGraph.Unsupported {
+            INDArray[] example = new INDArray[batch.length];
+            for (int i = 0; i < batch.length; i++) {
+                example[i] = batch[i].get(NDArrayIndex.interval(0, Math.min(CHECKED, batch[i].size(0))));
+            }
             INDArray expected = network.output(false, example)[0];
             INDArray y = Nd4j.zeros(DataType.FLOAT, expected.shape());
             INDArray actual = evaluate(example, y).probabilities();
