@@ -102,7 +102,6 @@ final class OrtRuntime {
                 case EXTENDED -> OrtSession.SessionOptions.OptLevel.EXTENDED_OPT;
                 case ALL -> OrtSession.SessionOptions.OptLevel.ALL_OPT;
             });
-            if (System.getProperty("tk.profile") != null) { so.enableProfiling(System.getProperty("tk.profile")); } // TEMP
             so.setCPUArenaAllocator(options.arena());
             so.setMemoryPatternOptimization(options.arena());
             if (options.cudaDevice() >= 0) {

@@ -109,7 +109,7 @@ final class TrainingLoop {
         }
     }
 
-    /** @return the trainer, chosen on the first batch it sees (the SameDiff form is checked on that batch) */
+    /** @return the trainer, chosen on the first batch it sees (the ONNX Runtime form is checked on that batch) */
     private TailTrainer trainer(INDArray[] firstBatch) {
         if (trainer == null) {
             trainer = TailTrainer.of(network, firstBatch);
