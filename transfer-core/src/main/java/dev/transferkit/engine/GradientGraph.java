@@ -155,6 +155,26 @@ public final class GradientGraph {
         return activationBytesPerExample;
     }
 
+    /** The layer kinds whose forward and backward passes the graph writes (as they are, or frozen). */
+    private static final Set<Class<?>> LAYERS = Set.of(ConvolutionLayer.class, DepthwiseConvolution2D.class,
+            DenseLayer.class, ActivationLayer.class, DropoutLayer.class, GlobalPoolingLayer.class, ZeroPaddingLayer.class,
+            OutputLayer.class);
+
+    /**
+     * Tells whether the graph writes a kind of vertex: the layers above without an input preprocessor, element-wise
+     * operations and merges. A vertex of such a kind can still be refused for its settings (an activation, a pooling
+     * over other dimensions, a dropout kind) when the graph is written.
+     *
+     * @param vertex a vertex of a network's configuration
+     * @return whether its kind is written
+     */
+    public static boolean writes(GraphVertex vertex) {
+        if (vertex instanceof LayerVertex lv) {
+            return lv.getPreProcessor() == null && LAYERS.contains(Builder.unwrap(vertex).getClass());
+        }
+        return vertex instanceof ElementWiseVertex || vertex instanceof MergeVertex;
+    }
+
     /**
      * Writes a network's training step as an ONNX graph.
      *
@@ -277,23 +297,22 @@ public final class GradientGraph {
                     continue;
                 }
                 GraphVertex v = conf.getVertices().get(name);
+                if (!writes(v)) {
+                    throw new Unsupported("the vertex '" + name + "' is a " + (v instanceof LayerVertex
+                            ? Builder.unwrap(v).getClass().getSimpleName() + (((LayerVertex) v).getPreProcessor() != null
+                            ? " with an input preprocessor" : "") : v.getClass().getSimpleName()));
+                }
                 List<String> in = conf.getVertexInputs().get(name).stream().map(values::get).toList();
                 String out;
                 if (v instanceof LayerVertex lv) {
                     if (in.size() != 1) {
                         throw new Unsupported("the layer '" + name + "' has " + in.size() + " inputs");
                     }
-                    if (lv.getPreProcessor() != null) {
-                        throw new Unsupported("the layer '" + name + "' has the input preprocessor "
-                                + lv.getPreProcessor().getClass().getSimpleName());
-                    }
                     out = layer(name, lv, in.get(0), name.equals(output));
                 } else if (v instanceof ElementWiseVertex ew) {
                     out = elementWise(name, ew.getOp(), in);
-                } else if (v instanceof MergeVertex m) {
-                    out = merge(name, m, in);
                 } else {
-                    throw new Unsupported("the vertex '" + name + "' is a " + v.getClass().getSimpleName());
+                    out = merge(name, (MergeVertex) v, in);
                 }
                 values.put(name, out);
             }
@@ -464,7 +483,7 @@ public final class GradientGraph {
             if (kind == ZeroPaddingLayer.class) {
                 return zeroPadding(name, ((ZeroPaddingLayer) layer).getPadding(), x);
             }
-            throw new Unsupported("the layer '" + name + "' is a " + kind.getSimpleName());
+            throw new IllegalStateException("writes() accepted the layer '" + name + "', a " + kind.getSimpleName());
         }
 
         private String dropout(String name, IDropout dropout, String x) throws Unsupported {

@@ -1,6 +1,7 @@
 package dev.transferkit.finetune;
 
 import dev.transferkit.core.TransferKitException;
+import dev.transferkit.engine.GradientGraph;
 import dev.transferkit.image.DataFormat;
 import dev.transferkit.image.InputSpec;
 import org.bytedeco.javacpp.Pointer;
@@ -39,15 +40,14 @@ import java.util.Set;
  * values, it adds up:
  * <ul>
  *   <li>a fixed {@value #FIXED_BYTES} bytes (the JVM with its heap in use, the ND4J, javacpp and ONNX Runtime
- *   libraries), and {@value #TRAINED_BASE_BYTES} more when layers of the base train (DL4J's workspaces and native
- *   buffers of a convolutional training step beyond the per-image part);</li>
+ *   libraries), and more when layers of the base train (the training step's buffers beyond the per-image part:
+ *   200 MB through ONNX Runtime, 300 MB through DL4J's layers);</li>
  *   <li>parameters: {@value #PARAMETER_COPIES} copies of the whole phase network's (the base model, the networks of
  *   both phases, the frozen prefix exported to and loaded by the inference engine, reads of the parameters for
  *   checkpoints), and for the trained part its own network's copy, its gradients, the copy of its best epoch and
  *   its updater state (Adam two values per parameter, SGD with momentum one);</li>
- *   <li>per image of a batch: {@value #TRAINED_FACTOR} times the trained vertices' activations and activation
- *   gradients, plus {@value #WORKING_FACTOR} times the largest working memory of one trained layer (im2col buffers
- *   and the like), both from DL4J's {@link ComputationGraphConfiguration#getMemoryReport memory report}; plus
+ *   <li>per image of a batch: a factor times the trained vertices' activations and activation gradients, plus a
+ *   factor times the largest working memory of one trained layer (im2col buffers and the like), both from DL4J's {@link ComputationGraphConfiguration#getMemoryReport memory report}; plus
  *   {@value #PREFIX_FACTOR} times the frozen prefix's working set: the input image, the boundary values and, in the
  *   inference engine, the largest operation's inputs and output (run by DL4J instead, every prefix activation);</li>
  *   <li>the frozen prefix's outputs cached for the run, when there is a prefix: for every validation image, and for
@@ -58,7 +58,17 @@ import java.util.Set;
  * blank image; where DL4J has no memory report for a vertex, its activation gradients are taken as large as its
  * activations and its working memory as {@value #FALLBACK_WORKING_FACTOR} times its inputs and output.
  *
- * <p>Calibration: peak RSS (VmHWM) of the nsfwjs MobileNetV2 at 224x224 cut after {@code block_13_expand_relu}, head
+ * <p>The factors depend on how the trained part's steps run ({@link Steps}): through ONNX Runtime, 0.74 and 0.74;
+ * where a trained vertex is of a kind {@link GradientGraph} does not write (so {@link TailTrainer} falls back to
+ * DL4J's layers), or with {@code -Dtransferkit.tail=dl4j}, DL4J's 1.8 and 1.6.
+ *
+ * <p>Calibration of the ONNX Runtime steps (2026-12-01, 2-core AMD EPYC with AVX-512, default JVM and allocator
+ * settings): {@code FineTuneBench --no-torch} with the last 2 blocks trainable, 652 MB at batch 4 and 913 MB at batch
+ * 16 (96 images, 4 epochs), and the whole base, 1,563 MB at batch 8 and 2,665 MB at batch 16 (64 images, 3 epochs);
+ * the estimate gives 658, 920, 1,688 and 2,797 MB. The slopes (21.8 and 137.8 MB per image) fix the two factors, the
+ * intercepts the fixed part.
+ *
+ * <p>Calibration of DL4J's steps: peak RSS (VmHWM) of the nsfwjs MobileNetV2 at 224x224 cut after {@code block_13_expand_relu}, head
  * dense 128, phase 1 one epoch, phase 2 with horizontal flips (so the prefix runs every batch), on a 2-core machine:
  * {@code FineTuneBench}'s figures (96 images, 4 phase-2 epochs, default JVM options) with the last 2 blocks trainable,
  * 822 MB at batch 4 and 1,269 MB at batch 16, and with the whole base trainable, 6,040 MB at batch 16; and phase 1
@@ -75,12 +85,24 @@ final class MemoryBudget {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryBudget.class);
     /** The fixed part: the JVM, its heap, the native libraries. */
     static final long FIXED_BYTES = 340L << 20;
-    /** The fixed part added when layers of the base train, beyond the per-image part. */
-    static final long TRAINED_BASE_BYTES = 300L << 20;
-    /** Bytes held at the peak per byte of a trained vertex's activations and activation gradients for one image. */
-    static final double TRAINED_FACTOR = 1.8;
-    /** Bytes held at the peak per byte of the largest working memory of a trained layer for one image. */
-    static final double WORKING_FACTOR = 1.6;
+
+    /**
+     * How the trained part's steps use memory: through ONNX Runtime ({@link TailTrainer}'s fast way, which keeps only
+     * what the backward pass reads and reuses its buffers) or through DL4J's layers (its fallback).
+     *
+     * @param name             how the steps run, for the log
+     * @param trainedBaseBytes the fixed part added when layers of the base train, beyond the per-image part
+     * @param trainedFactor    bytes held at the peak per byte of a trained vertex's activations and activation
+     *                         gradients (DL4J's memory report) for one image
+     * @param workingFactor    bytes held at the peak per byte of the largest working memory of a trained layer
+     */
+    record Steps(String name, long trainedBaseBytes, double trainedFactor, double workingFactor) {
+    }
+
+    /** Calibrated on ONNX Runtime's steps (see the class documentation). */
+    static final Steps ONNX_RUNTIME = new Steps("ONNX Runtime", 200L << 20, 0.74, 0.74);
+    /** Calibrated on DL4J's steps (see the class documentation). */
+    static final Steps DL4J = new Steps("DL4J", 300L << 20, 1.8, 1.6);
     /** Without DL4J's memory report: a trained vertex's working memory per byte of its inputs and output. */
     static final long FALLBACK_WORKING_FACTOR = 5;
     /** Bytes held at the peak per byte of the frozen prefix's working set and boundary values for one image. */
@@ -157,6 +179,12 @@ final class MemoryBudget {
             }
         }
         long boundary = prefix.isEmpty() ? 0 : surgery.boundary(prefix).stream().mapToLong(v -> values.getOrDefault(v, inputElements)).sum();
+        Steps steps = "dl4j".equalsIgnoreCase(System.getProperty(TailTrainer.PROPERTY, "").trim()) ? DL4J : ONNX_RUNTIME;
+        for (String v : conf.getVertices().keySet()) {
+            if (!prefix.contains(v) && !GradientGraph.writes(conf.getVertices().get(v))) {
+                steps = DL4J; // the trained part will fall back to DL4J's layers
+            }
+        }
         long trainedParams = 0;
         long updaterState = 0;
         boolean trainsBase = false;
@@ -169,12 +197,14 @@ final class MemoryBudget {
                 }
             }
         }
-        long fixed = FIXED_BYTES + (trainsBase ? TRAINED_BASE_BYTES : 0) + 4 * (PARAMETER_COPIES * network.numParams() + 3 * trainedParams + updaterState);
+        long fixed = FIXED_BYTES + (trainsBase ? steps.trainedBaseBytes() : 0)
+                + 4 * (PARAMETER_COPIES * network.numParams() + 3 * trainedParams + updaterState);
         long cached = prefix.isEmpty() ? 0 : cachedImages * (4 * boundary + CACHED_IMAGE_BYTES);
-        long perImage = (long) (TRAINED_FACTOR * trainedBytes + WORKING_FACTOR * workingBytes
+        long perImage = (long) (steps.trainedFactor() * trainedBytes + steps.workingFactor() * workingBytes
                 + PREFIX_FACTOR * 4 * (prefixElements + inputElements + boundary));
         LOG.debug("Phase {} per image: trained activations and gradients {} B, working memory {} B, prefix {} values, boundary {}"
-                + " values ({}).", phase, trainedBytes, workingBytes, prefixElements, boundary, report != null ? "DL4J's memory report" : "own estimate");
+                + " values ({}; steps through {}).", phase, trainedBytes, workingBytes, prefixElements, boundary,
+                report != null ? "DL4J's memory report" : "own estimate", steps.name());
         return new MemoryBudget(phase, fixed, cached, Math.max(1, perImage));
     }
 
