@@ -107,6 +107,16 @@ public record Augmentation(double rotation, double widthShift, double heightShif
 
         int[] src = image.getRGB(0, 0, w, h, null, 0, w);
         int[] out = new int[w * h];
+        if (theta == 0 && tx == 0 && ty == 0 && sh == 0 && zx == 1 && zy == 1) {
+            // No geometry but a possible flip: every output pixel samples one source pixel centre exactly, so copying
+            // it gives the same values as the bilinear resampling below, without it.
+            for (int y = 0; y < h; y++) {
+                for (int x = 0; x < w; x++) {
+                    out[y * w + x] = brighten(src[y * w + (flip ? w - 1 - x : x)], factor);
+                }
+            }
+            return toImage(out, w, h);
+        }
         double[] pt = new double[2];
         for (int y = 0; y < h; y++) {
             for (int x = 0; x < w; x++) {
@@ -116,8 +126,12 @@ public record Augmentation(double rotation, double widthShift, double heightShif
                 out[y * w + x] = brighten(sample(src, w, h, pt[0] - 0.5, pt[1] - 0.5), factor);
             }
         }
+        return toImage(out, w, h);
+    }
+
+    private static BufferedImage toImage(int[] rgb, int w, int h) {
         BufferedImage result = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        result.setRGB(0, 0, w, h, out, 0, w);
+        result.setRGB(0, 0, w, h, rgb, 0, w);
         return result;
     }
 
