@@ -110,16 +110,13 @@ public final class GradientGraph {
     private final List<String> inputs;
     private final List<Param> params;
     private final List<Mask> masks;
-    private final long activationBytesPerExample;
 
-    private GradientGraph(byte[] forward, byte[] onnx, List<String> inputs, List<Param> params, List<Mask> masks,
-                          long activationBytes) {
+    private GradientGraph(byte[] forward, byte[] onnx, List<String> inputs, List<Param> params, List<Mask> masks) {
         this.forward = forward;
         this.onnx = onnx;
         this.inputs = List.copyOf(inputs);
         this.params = List.copyOf(params);
         this.masks = List.copyOf(masks);
-        this.activationBytesPerExample = activationBytes;
     }
 
     /** @return the serialised ONNX model of the training step: forward pass, loss and gradients */
@@ -148,11 +145,6 @@ public final class GradientGraph {
     /** @return the dropout masks the graph takes */
     public List<Mask> masks() {
         return masks;
-    }
-
-    /** @return the bytes of all the network's activations (DL4J's vertices) for one example, as float32 */
-    public long activationBytesPerExample() {
-        return activationBytesPerExample;
     }
 
     /** The layer kinds whose forward and backward passes the graph writes (as they are, or frozen). */
@@ -205,7 +197,6 @@ public final class GradientGraph {
         private final Map<String, Trained> trained = new java.util.LinkedHashMap<>(); // by the tensor used inside
         private final List<Mask> masks = new ArrayList<>();
         private final List<String> inputs = new ArrayList<>();
-        private long activationBytes;
         private String zero;
 
         /** The backward step of one forward node: receives the gradient of its output. */
@@ -230,8 +221,6 @@ public final class GradientGraph {
             for (int i = 0; i < example.length; i++) {
                 dl4jShapes.put(conf.getNetworkInputs().get(i), example[i].shape());
             }
-            activationBytes = dl4jShapes.values().stream()
-                    .mapToLong(s -> Arrays.stream(s).skip(1).reduce(4, (a, b) -> a * b)).sum();
             this.nhwc = layout();
             conf.getVertexInputs().forEach((vertex, ins) -> ins.forEach(i ->
                     consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(vertex)));
@@ -325,7 +314,7 @@ public final class GradientGraph {
                 }
                 params.add(new Param(t.key, t.value, t.gradient, t.input, t.output));
             }
-            return new GradientGraph(forward, g.toBytes(), inputs, params, masks, activationBytes);
+            return new GradientGraph(forward, g.toBytes(), inputs, params, masks);
         }
 
         // ------------------------------------------------------------ bookkeeping
