@@ -1,5 +1,8 @@
 package dev.transferkit.engine;
 
+import dev.transferkit.onnx.ActivationClip;
+import dev.transferkit.onnx.ActivationOnnxHardSigmoid;
+import dev.transferkit.onnx.ActivationOnnxHardSwish;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationELU;
 import org.nd4j.linalg.activations.impl.ActivationHardSigmoid;
@@ -20,8 +23,8 @@ import org.nd4j.linalg.activations.impl.ActivationThresholdedReLU;
 /**
  * DL4J activation functions as ONNX nodes: identity, ReLU (with DL4J's optional maximum and negative slope), ReLU6 and
  * clipped ReLU as {@code Clip} (which ONNX Runtime fuses into a preceding convolution), leaky ReLU, thresholded ReLU,
- * ELU, SELU, sigmoid, hard sigmoid, tanh, hard tanh, softplus, softsign, swish ({@code x * sigmoid(x)}) and softmax over
- * the features of a flat vector.
+ * ELU, SELU, sigmoid, hard sigmoid, tanh, hard tanh, softplus, softsign, swish ({@code x * sigmoid(x)}), softmax over
+ * the features of a flat vector, and the ONNX importer's clip, hard sigmoid and hard swish.
  */
 final class ActivationExport {
     private ActivationExport() {
@@ -39,7 +42,8 @@ final class ActivationExport {
                 || fn instanceof ActivationSigmoid || fn instanceof ActivationTanH || fn instanceof ActivationHardSigmoid
                 || fn instanceof ActivationSwish || fn instanceof ActivationELU || fn instanceof ActivationSELU
                 || fn instanceof ActivationSoftPlus || fn instanceof ActivationSoftSign || fn instanceof ActivationHardTanH
-                || fn instanceof ActivationThresholdedReLU) {
+                || fn instanceof ActivationThresholdedReLU || fn instanceof ActivationClip
+                || fn instanceof ActivationOnnxHardSigmoid || fn instanceof ActivationOnnxHardSwish) {
             return null;
         }
         if (fn instanceof ActivationReLU r) {
@@ -78,6 +82,17 @@ final class ActivationExport {
         }
         if (fn instanceof ActivationReLU6) {
             return clip(g, hint, x, 0, 6);
+        }
+        if (fn instanceof ActivationClip c) {
+            return clip(g, hint, x, (float) c.getMin(), (float) c.getMax());
+        }
+        if (fn instanceof ActivationOnnxHardSigmoid h) {
+            return g.node("HardSigmoid", hint + ":hsigmoid", in, OnnxGraph.attr("alpha", (float) h.getAlpha()),
+                    OnnxGraph.attr("beta", (float) h.getBeta()));
+        }
+        if (fn instanceof ActivationOnnxHardSwish) { // opset 13 has no HardSwish: x * HardSigmoid(x, 1/6, 1/2)
+            return g.node("Mul", hint + ":hswish", new String[]{x, g.node("HardSigmoid", hint + ":hsigmoid", in,
+                    OnnxGraph.attr("alpha", 1f / 6), OnnxGraph.attr("beta", 0.5f))});
         }
         if (fn instanceof ActivationHardTanH) {
             return clip(g, hint, x, -1, 1);

@@ -1,5 +1,9 @@
 package dev.transferkit.engine;
 
+import dev.transferkit.onnx.ActivationClip;
+import dev.transferkit.onnx.ActivationOnnxHardSigmoid;
+import dev.transferkit.onnx.ActivationOnnxHardSwish;
+import dev.transferkit.onnx.OnnxActivationLayer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -149,7 +153,7 @@ public final class GradientGraph {
 
     /** The layer kinds whose forward and backward passes the graph writes (as they are, or frozen). */
     private static final Set<Class<?>> LAYERS = Set.of(ConvolutionLayer.class, DepthwiseConvolution2D.class,
-            DenseLayer.class, ActivationLayer.class, DropoutLayer.class, GlobalPoolingLayer.class, ZeroPaddingLayer.class,
+            DenseLayer.class, ActivationLayer.class, OnnxActivationLayer.class, DropoutLayer.class, GlobalPoolingLayer.class, ZeroPaddingLayer.class,
             OutputLayer.class);
 
     /**
@@ -460,7 +464,7 @@ public final class GradientGraph {
                 }
                 return activation(name, d.getActivationFn(), dense(name, vertex, x, d.getNIn(), d.getNOut(), d.hasBias()));
             }
-            if (kind == ActivationLayer.class) {
+            if (kind == ActivationLayer.class || kind == OnnxActivationLayer.class) {
                 return activation(name, ((ActivationLayer) layer).getActivationFn(), x);
             }
             if (kind == DropoutLayer.class) {
@@ -818,7 +822,8 @@ public final class GradientGraph {
             boolean known = fn instanceof ActivationReLU6 || fn instanceof ActivationHardTanH || fn instanceof ActivationLReLU
                     || fn instanceof ActivationSigmoid || fn instanceof ActivationTanH || fn instanceof ActivationHardSigmoid
                     || fn instanceof ActivationSwish || (fn instanceof ActivationSoftmax && rank == 1)
-                    || (fn instanceof ActivationELU)
+                    || fn instanceof ActivationELU || fn instanceof ActivationClip || fn instanceof ActivationOnnxHardSigmoid
+                    || fn instanceof ActivationOnnxHardSwish
                     || (fn instanceof ActivationReLU r && (r.getThreshold() == null || r.getThreshold() == 0.0));
             if (!known) {
                 throw new Unsupported("the layer '" + name + "' has the activation " + fn);
@@ -839,6 +844,21 @@ public final class GradientGraph {
             }
             if (fn instanceof ActivationReLU6) {
                 return passBetween(name, y, 0, 6, dy);
+            }
+            if (fn instanceof ActivationClip c) {
+                return passBetween(name, y, (float) c.getMin(), (float) c.getMax(), dy);
+            }
+            if (fn instanceof ActivationOnnxHardSigmoid h) { // y = clip(alpha z + beta, 0, 1)
+                return g.node("Mul", name + ":dhs", new String[]{passBetween(name, y, 0, 1, dy),
+                        g.scalar(name + ":a", (float) h.getAlpha())});
+            }
+            if (fn instanceof ActivationOnnxHardSwish) { // y = z clip(z / 6 + 1/2, 0, 1): slope 0 below -3, 1 above 3
+                String inner = g.node("Add", name + ":zs", new String[]{g.node("Mul", name + ":z3", new String[]{z,
+                        g.scalar(name + ":third", 1f / 3)}), g.scalar(name + ":half", 0.5f)});
+                String slope = g.node("Where", name + ":low", new String[]{g.node("Less", name + ":below", new String[]{z,
+                        g.scalar(name + ":m3", -3f)}), zero(), g.node("Where", name + ":high", new String[]{g.node("Greater",
+                        name + ":above", new String[]{z, g.scalar(name + ":p3", 3f)}), g.scalar(name + ":one", 1f), inner})});
+                return g.node("Mul", name + ":dhswish", new String[]{dy, slope});
             }
             if (fn instanceof ActivationHardTanH) {
                 return passBetween(name, y, -1, 1, dy);

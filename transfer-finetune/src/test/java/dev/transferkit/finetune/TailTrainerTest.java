@@ -1,5 +1,9 @@
 package dev.transferkit.finetune;
 
+import dev.transferkit.onnx.ActivationClip;
+import dev.transferkit.onnx.ActivationOnnxHardSigmoid;
+import dev.transferkit.onnx.ActivationOnnxHardSwish;
+import dev.transferkit.onnx.OnnxActivationLayer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
@@ -167,7 +171,8 @@ class TailTrainerTest {
     }
 
     /** Stride-1 3x3 convolutions (plain with bias, depthwise), the other element-wise operations, global max pooling
-     *  and every activation whose derivative the graph writes, trained with SGD; a smaller last batch. */
+     *  and every activation whose derivative the graph writes (the ONNX importer's too), trained with SGD; a smaller
+     *  last batch. */
     private static ComputationGraph variety() {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(11).updater(new Sgd(0.05))
                 .weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT).graphBuilder()
@@ -183,7 +188,11 @@ class TailTrainerTest {
                 .addVertex("prod", new ElementWiseVertex(ElementWiseVertex.Op.Product), "sig", "hs")
                 .addVertex("sub", new ElementWiseVertex(ElementWiseVertex.Op.Subtract), "sw", "ht")
                 .addVertex("max", new ElementWiseVertex(ElementWiseVertex.Op.Max), "prod", "sub")
-                .addVertex("avg", new ElementWiseVertex(ElementWiseVertex.Op.Average), "max", "prod", "sub")
+                .addLayer("clip", new OnnxActivationLayer(new ActivationClip(-0.5, 0.8)), "c3")
+                .addLayer("osig", new OnnxActivationLayer(new ActivationOnnxHardSigmoid(0.3, 0.4)), "d3")
+                .addLayer("oswish", new OnnxActivationLayer(new ActivationOnnxHardSwish()), "c3")
+                .addVertex("add3", new ElementWiseVertex(ElementWiseVertex.Op.Add), "clip", "osig", "oswish")
+                .addVertex("avg", new ElementWiseVertex(ElementWiseVertex.Op.Average), "max", "prod", "sub", "add3")
                 .addLayer("p1", new ConvolutionLayer.Builder(1, 1).nOut(8).activation(Activation.RELU).build(), "avg")
                 .addLayer("gmp", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "p1")
                 .addLayer("soft", new DenseLayer.Builder().nOut(6).activation(Activation.SOFTMAX).build(), "gmp")
