@@ -13,6 +13,8 @@ import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -158,7 +160,7 @@ public final class GradientGraph {
 
     /**
      * Tells whether the graph writes a kind of vertex: the layers above without an input preprocessor, element-wise
-     * operations and merges. A vertex of such a kind can still be refused for its settings (an activation, a pooling
+     * operations, merges and flattening preprocessor vertices. A vertex of such a kind can still be refused for its settings (an activation, a pooling
      * over other dimensions, a dropout kind) when the graph is written.
      *
      * @param vertex a vertex of a network's configuration
@@ -168,7 +170,8 @@ public final class GradientGraph {
         if (vertex instanceof LayerVertex lv) {
             return lv.getPreProcessor() == null && LAYERS.contains(Builder.unwrap(vertex).getClass());
         }
-        return vertex instanceof ElementWiseVertex || vertex instanceof MergeVertex;
+        return vertex instanceof ElementWiseVertex || vertex instanceof MergeVertex
+                || (vertex instanceof PreprocessorVertex pv && pv.getPreProcessor() instanceof CnnToFeedForwardPreProcessor);
     }
 
     /**
@@ -304,6 +307,8 @@ public final class GradientGraph {
                     out = layer(name, lv, in.get(0), name.equals(output));
                 } else if (v instanceof ElementWiseVertex ew) {
                     out = elementWise(name, ew.getOp(), in);
+                } else if (v instanceof PreprocessorVertex pv) {
+                    out = flatten(name, (CnnToFeedForwardPreProcessor) pv.getPreProcessor(), in.get(0));
                 } else {
                     out = merge(name, (MergeVertex) v, in);
                 }
@@ -923,7 +928,7 @@ public final class GradientGraph {
 
         private String globalPooling(String name, GlobalPoolingLayer p, String x) throws Unsupported {
             long[] in = shapes.get(x);
-            if (!p.isCollapseDimensions() || in.length != 3) {
+            if (in.length != 3) {
                 throw new Unsupported("the global pooling '" + name + "' is not over the spatial dimensions of an image");
             }
             int[] dims = p.getPoolingDimensions();
@@ -931,16 +936,18 @@ public final class GradientGraph {
             if (dims != null && !Arrays.equals(dims, spatial)) {
                 throw new Unsupported("the global pooling '" + name + "' pools the dimensions " + Arrays.toString(dims));
             }
+            boolean collapse = p.isCollapseDimensions(); // else [C, 1, 1] per example
+            long keep = collapse ? 0 : 1;
             String axes = ints(name + ":axes", 2, 3);
-            long[] out = {in[0]};
+            long[] out = collapse ? new long[]{in[0]} : new long[]{in[0], 1, 1};
             return switch (p.getPoolingType()) {
                 case AVG, SUM -> {
                     boolean avg = p.getPoolingType() == org.deeplearning4j.nn.conf.layers.PoolingType.AVG;
                     String y = avg ? g.node("ReduceMean", name + ":gap", new String[]{x}, OnnxGraph.attr("axes", new long[]{2, 3}),
-                            OnnxGraph.attr("keepdims", 0L))
-                            : g.node("ReduceSum", name + ":gsp", new String[]{x, axes}, OnnxGraph.attr("keepdims", 0L));
+                            OnnxGraph.attr("keepdims", keep))
+                            : g.node("ReduceSum", name + ":gsp", new String[]{x, axes}, OnnxGraph.attr("keepdims", keep));
                     yield record(y, out, needsGradient.contains(x), dy -> {
-                        String spread = g.node("Unsqueeze", name + ":du", new String[]{dy, ints(name + ":uaxes", 2, 3)});
+                        String spread = collapse ? g.node("Unsqueeze", name + ":du", new String[]{dy, ints(name + ":uaxes", 2, 3)}) : dy;
                         if (avg) {
                             spread = g.node("Mul", name + ":dmean", new String[]{spread, g.scalar(name + ":area", 1f / (in[1] * in[2]))});
                         }
@@ -949,16 +956,35 @@ public final class GradientGraph {
                 }
                 case MAX -> {
                     String y = g.node("ReduceMax", name + ":gmp", new String[]{x}, OnnxGraph.attr("axes", new long[]{2, 3}),
-                            OnnxGraph.attr("keepdims", 0L));
+                            OnnxGraph.attr("keepdims", keep));
                     yield record(y, out, needsGradient.contains(x), dy -> {
-                        String max = g.node("Unsqueeze", name + ":mu", new String[]{y, ints(name + ":uaxes", 2, 3)});
-                        String spread = g.node("Unsqueeze", name + ":du", new String[]{dy, ints(name + ":duaxes", 2, 3)});
+                        String max = collapse ? g.node("Unsqueeze", name + ":mu", new String[]{y, ints(name + ":uaxes", 2, 3)}) : y;
+                        String spread = collapse ? g.node("Unsqueeze", name + ":du", new String[]{dy, ints(name + ":duaxes", 2, 3)}) : dy;
                         addGradient(x, g.node("Where", name + ":dx", new String[]{g.node("Equal", name + ":argmax",
                                 new String[]{x, max}), spread, zero()}));
                     });
                 }
                 default -> throw new Unsupported("the global pooling '" + name + "' is of type " + p.getPoolingType());
             };
+        }
+
+        /** DL4J's {@link CnnToFeedForwardPreProcessor}: an image flattened in the C order of its DL4J layout. */
+        private String flatten(String name, CnnToFeedForwardPreProcessor pre, String x) {
+            long[] in = shapes.get(x);
+            if (in.length != 3) {
+                return x; // DL4J passes anything but an image through
+            }
+            boolean channelsLast = pre.getFormat() == CNN2DFormat.NHWC;
+            String t = channelsLast ? g.node("Transpose", name + ":nhwc", new String[]{x}, OnnxGraph.attr("perm", new long[]{0, 2, 3, 1})) : x;
+            String y = g.node("Flatten", name + ":flatten", new String[]{t}, OnnxGraph.attr("axis", 1L));
+            return record(y, new long[]{in[0] * in[1] * in[2]}, needsGradient.contains(x), dy -> {
+                if (channelsLast) {
+                    String r = g.node("Reshape", name + ":dr", new String[]{dy, ints(name + ":ds", -1, in[1], in[2], in[0])});
+                    addGradient(x, g.node("Transpose", name + ":dx", new String[]{r}, OnnxGraph.attr("perm", new long[]{0, 3, 1, 2})));
+                } else {
+                    addGradient(x, g.node("Reshape", name + ":dx", new String[]{dy, ints(name + ":ds", -1, in[0], in[1], in[2])}));
+                }
+            });
         }
 
         private String zeroPadding(String name, int[] p, String x) { // top, bottom, left, right

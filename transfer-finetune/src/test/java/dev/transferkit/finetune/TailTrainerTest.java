@@ -10,6 +10,8 @@ import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.graph.PreprocessorVertex;
+import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
@@ -171,8 +173,8 @@ class TailTrainerTest {
     }
 
     /** Stride-1 3x3 convolutions (plain with bias, depthwise), the other element-wise operations, global max pooling
-     *  and every activation whose derivative the graph writes (the ONNX importer's too), trained with SGD; a smaller
-     *  last batch. */
+     *  and every activation whose derivative the graph writes (the ONNX importer's too), global pooling that keeps its
+     *  dimensions and a flattening vertex (as the ONNX importer writes them), trained with SGD; a smaller last batch. */
     private static ComputationGraph variety() {
         ComputationGraphConfiguration.GraphBuilder g = new NeuralNetConfiguration.Builder().seed(11).updater(new Sgd(0.05))
                 .weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT).graphBuilder()
@@ -195,7 +197,10 @@ class TailTrainerTest {
                 .addVertex("avg", new ElementWiseVertex(ElementWiseVertex.Op.Average), "max", "prod", "sub", "add3")
                 .addLayer("p1", new ConvolutionLayer.Builder(1, 1).nOut(8).activation(Activation.RELU).build(), "avg")
                 .addLayer("gmp", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "p1")
-                .addLayer("soft", new DenseLayer.Builder().nOut(6).activation(Activation.SOFTMAX).build(), "gmp")
+                .addLayer("gapk", new GlobalPoolingLayer.Builder(PoolingType.AVG).collapseDimensions(false).build(), "p1")
+                .addVertex("flat", new PreprocessorVertex(new CnnToFeedForwardPreProcessor(1, 1, 8)), "gapk")
+                .addVertex("pooled", new MergeVertex(), "gmp", "flat")
+                .addLayer("soft", new DenseLayer.Builder().nOut(6).activation(Activation.SOFTMAX).build(), "pooled")
                 .addLayer("out", new OutputLayer.Builder(new LossMCXENT()).nOut(3).activation(Activation.SOFTMAX).build(), "soft")
                 .setOutputs("out");
         ComputationGraph net = new ComputationGraph(g.build());
