@@ -748,25 +748,31 @@ public final class GradientGraph {
             return g.node("Reshape", name + ":dw", new String[]{all, ints(name + ":dwshape", out[0], in[0], k[0], k[1])});
         }
 
+        /**
+         * The depthwise kernel's gradient: a depthwise convolution with constant one-hot kernels lays the input's kH x kW
+         * shifted (and strided) views side by side as channels, [N, C * kH * kW, outH, outW]; one batched matrix-vector
+         * product per example and channel with dz sums each view against it, and the sum over the batch is the
+         * gradient. The shifted views are written once and read once, with no element-wise passes over them.
+         */
         private String depthwiseWeightGradient(String name, String x, String dz, long[] in, long[] out, int[] k, int[] s,
                                                int[] d, long[] pads) {
-            String xp = padded(name, x, pads);
-            List<String> taps = new ArrayList<>();
-            for (int i = 0; i < k[0]; i++) {
-                for (int j = 0; j < k[1]; j++) {
-                    String prod = g.node("Mul", name + ":dzx", new String[]{dz, tap(name, xp, out, s, d, i, j)});
-                    taps.add(g.node("ReduceSum", name + ":dwt", new String[]{prod, ints(name + ":axes", 0, 2, 3)},
-                            OnnxGraph.attr("keepdims", 0L)));
+            long c = in[0];
+            long taps = (long) k[0] * k[1];
+            INDArray oneHot = org.nd4j.linalg.factory.Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, c * taps, 1, k[0], k[1]);
+            for (long ch = 0; ch < c; ch++) {
+                for (int t = 0; t < taps; t++) {
+                    oneHot.putScalar(new long[]{ch * taps + t, 0, t / k[1], t % k[1]}, 1f);
                 }
             }
-            // taps: [C] each, in kernel order -> [kH*kW, C] -> [C, 1, kH, kW]
-            List<String> rows = new ArrayList<>();
-            for (String t : taps) {
-                rows.add(g.node("Unsqueeze", name + ":dwu", new String[]{t, ints(name + ":ua", 1)}));
-            }
-            String all = rows.size() == 1 ? rows.get(0) : g.node("Concat", name + ":dwcat", rows.toArray(String[]::new),
-                    OnnxGraph.attr("axis", 1L));
-            return g.node("Reshape", name + ":dw", new String[]{all, ints(name + ":dwshape", in[0], 1, k[0], k[1])});
+            String views = g.node("Conv", name + ":views", new String[]{x, g.weights(name + ":onehot", oneHot)},
+                    OnnxGraph.attr("kernel_shape", new long[]{k[0], k[1]}), OnnxGraph.attr("strides", new long[]{s[0], s[1]}),
+                    OnnxGraph.attr("dilations", new long[]{d[0], d[1]}), OnnxGraph.attr("pads", pads), OnnxGraph.attr("group", c));
+            String v = g.node("Reshape", name + ":vr", new String[]{views, ints(name + ":vs", 0, c, taps, out[1] * out[2])});
+            String z = g.node("Reshape", name + ":zr", new String[]{dz, ints(name + ":zs", 0, c, out[1] * out[2], 1)});
+            String per = g.node("MatMul", name + ":dwn", new String[]{v, z}); // [N, C, taps, 1]
+            String sum = g.node("ReduceSum", name + ":dwsum", new String[]{per, ints(name + ":n", 0)},
+                    OnnxGraph.attr("keepdims", 0L));
+            return g.node("Reshape", name + ":dw", new String[]{sum, ints(name + ":dwshape", c, 1, k[0], k[1])});
         }
 
         private String dense(String name, GraphVertex v, String x, long nIn, long nOut, boolean bias) {
@@ -840,7 +846,7 @@ public final class GradientGraph {
             if (fn instanceof ActivationReLU r) {
                 double slope = r.getNegativeSlope() == null ? 0 : r.getNegativeSlope();
                 if (slope == 0) {
-                    return r.getMax() == null ? g.node("Mul", name + ":dact", new String[]{dy, g.node("Sign", name + ":pos", new String[]{y})})
+                    return r.getMax() == null ? g.node("Mul", name + ":dact", new String[]{dy, step(name, y)})
                             : passBetween(name, y, 0, r.getMax().floatValue(), dy);
                 }
                 String leaky = leaky(name, y, (float) slope, dy);
@@ -911,14 +917,26 @@ public final class GradientGraph {
 
         /**
          * @return dy where {@code low < y < high}, else 0, for an output clipped to [low, high]: there
-         *         {@code (y - low)(high - y)} is positive inside and 0 at either bound, so its sign is the mask (two
-         *         arithmetic passes and a sign instead of comparisons and a select, which ONNX Runtime runs far slower)
+         *         {@code (y - low)(high - y)} is positive inside and 0 at either bound, so {@link #step} of it is the mask
+         *         (two arithmetic passes and one clip instead of comparisons and a select, which ONNX Runtime runs far
+         *         slower)
          */
         private String passBetween(String name, String y, float low, float high, String dy) {
             String above = low == 0 ? y : g.node("Sub", name + ":above", new String[]{y, g.scalar(name + ":low", low)});
             String below = g.node("Sub", name + ":below", new String[]{g.scalar(name + ":high", high), y});
-            String mask = g.node("Sign", name + ":inside", new String[]{g.node("Mul", name + ":margin", new String[]{above, below})});
-            return g.node("Mul", name + ":dact", new String[]{dy, mask});
+            String margin = g.node("Mul", name + ":margin", new String[]{above, below});
+            return g.node("Mul", name + ":dact", new String[]{dy, step(name, margin)});
+        }
+
+        /**
+         * @return 1 where {@code m > 0}, 0 where {@code m <= 0}, for {@code m} at least 0 or at most 0 as the masks
+         *         give it: {@code clip(1e30 m, 0, 1)} in one vectorised operation ({@code Sign} is not). Only a positive
+         *         {@code m} below 1e-30 gets a value between 0 and 1; the masks' {@code m} is that small only within
+         *         about 1e-30 of the activation's bend, where any value from 0 to 1 is a valid derivative.
+         */
+        private String step(String name, String m) {
+            return g.node("HardSigmoid", name + ":step", new String[]{m}, OnnxGraph.attr("alpha", 1e30f),
+                    OnnxGraph.attr("beta", 0f));
         }
 
         private String leaky(String name, String y, float slope, String dy) {
