@@ -822,27 +822,20 @@ public final class GradientGraph {
                 return z;
             }
             long[] shape = shapes.get(z);
-            checkDerivative(name, fn, shape.length);
+            String forward = ActivationExport.unsupported(fn, shape.length + 1);
+            if (forward != null) {
+                throw new Unsupported("the layer '" + name + "' has an activation the graph cannot write: " + forward);
+            }
             String y = ActivationExport.emit(g, name, fn, z);
             String out = y;
-            return record(y, shape, needsGradient.contains(z), dy -> addGradient(z, derivative(name, fn, z, out, dy)));
+            return record(y, shape, needsGradient.contains(z), dy -> addGradient(z, derivative(name, fn, shape.length, z, out, dy)));
         }
 
-        /** Refuses an activation whose derivative is not written, before its forward node is. */
-        private static void checkDerivative(String name, IActivation fn, int rank) throws Unsupported {
-            boolean known = fn instanceof ActivationReLU6 || fn instanceof ActivationHardTanH || fn instanceof ActivationLReLU
-                    || fn instanceof ActivationSigmoid || fn instanceof ActivationTanH || fn instanceof ActivationHardSigmoid
-                    || fn instanceof ActivationSwish || (fn instanceof ActivationSoftmax && rank == 1)
-                    || fn instanceof ActivationELU || fn instanceof ActivationClip || fn instanceof ActivationOnnxHardSigmoid
-                    || fn instanceof ActivationOnnxHardSwish
-                    || (fn instanceof ActivationReLU r && (r.getThreshold() == null || r.getThreshold() == 0.0));
-            if (!known) {
-                throw new Unsupported("the layer '" + name + "' has the activation " + fn);
-            }
-        }
-
-        /** @return the gradient of the activation's input, from its output {@code y} (or input {@code z}) */
-        private String derivative(String name, IActivation fn, String z, String y, String dy) {
+        /**
+         * @return the gradient of the activation's input, from its output {@code y} (or input {@code z})
+         * @throws Unsupported for an activation whose derivative is not written (only where a gradient must pass it)
+         */
+        private String derivative(String name, IActivation fn, int rank, String z, String y, String dy) throws Unsupported {
             if (fn instanceof ActivationReLU r) {
                 double slope = r.getNegativeSlope() == null ? 0 : r.getNegativeSlope();
                 if (slope == 0) {
@@ -899,6 +892,9 @@ public final class GradientGraph {
                 String slope = g.node("Add", name + ":sw", new String[]{sig, g.node("Mul", name + ":ys", new String[]{y,
                         g.node("Sub", name + ":1ms", new String[]{one, sig})})});
                 return g.node("Mul", name + ":dswish", new String[]{dy, slope});
+            }
+            if (!(fn instanceof ActivationSoftmax) || rank != 1) {
+                throw new Unsupported("the layer '" + name + "' has the activation " + fn + ", whose derivative is not written");
             }
             // softmax over features: y (dy - sum(dy y))
             String dot = g.node("ReduceSum", name + ":dyy", new String[]{g.node("Mul", name + ":dyym", new String[]{dy, y}),

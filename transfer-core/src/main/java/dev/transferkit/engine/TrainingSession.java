@@ -8,7 +8,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -76,8 +75,8 @@ public final class TrainingSession implements AutoCloseable {
                 s.trained.add(p);
                 s.values.add(v);
                 s.gradients.add(gr);
-                s.valueTensors.put(p.input(), OnnxTensor.createTensor(env, floats(v), v.shape()));
-                s.gradientTensors.put(p.output(), OnnxTensor.createTensor(env, floats(gr), gr.shape()));
+                s.valueTensors.put(p.input(), OnnxTensor.createTensor(env, OrtSegment.floats(v), v.shape()));
+                s.gradientTensors.put(p.output(), OnnxTensor.createTensor(env, OrtSegment.floats(gr), gr.shape()));
             }
         } catch (OrtException e) {
             s.close();
@@ -139,7 +138,7 @@ public final class TrainingSession implements AutoCloseable {
             in.putAll(owned);
             INDArray probabilities = Nd4j.createUninitialized(DataType.FLOAT, labels.shape(), 'c');
             Map<String, OnnxTensor> pinned = new HashMap<>();
-            OnnxTensor p = OnnxTensor.createTensor(env, floats(probabilities), probabilities.shape());
+            OnnxTensor p = OnnxTensor.createTensor(env, OrtSegment.floats(probabilities), probabilities.shape());
             owned.put(GradientGraph.PROBABILITIES, p);
             pinned.put(GradientGraph.PROBABILITIES, p);
             if (withGradients) {
@@ -159,11 +158,7 @@ public final class TrainingSession implements AutoCloseable {
     /** Wraps an array's memory (as a C-ordered float copy when it is not one already). */
     private static OnnxTensor tensor(OrtEnvironment env, INDArray x) throws OrtException {
         INDArray f = OrtSegment.contiguous(x);
-        return OnnxTensor.createTensor(env, floats(f), f.shape());
-    }
-
-    private static FloatBuffer floats(INDArray x) {
-        return OrtSegment.floats(x);
+        return OnnxTensor.createTensor(env, OrtSegment.floats(f), f.shape());
     }
 
     private static void closeQuietly(OrtSession s) {

@@ -161,6 +161,19 @@ class TailTrainerTest {
     }
 
     @Test
+    void anActivationWhoseDerivativeIsNotWrittenTrainsThroughDl4j() {
+        ComputationGraph net = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(3).updater(new Sgd(0.1))
+                .dataType(DataType.FLOAT).graphBuilder().addInputs("x")
+                .setInputTypes(InputType.convolutional(5, 5, 2, CNN2DFormat.NCHW))
+                .addLayer("c", new ConvolutionLayer.Builder(1, 1).nOut(4).activation(Activation.SELU).build(), "x")
+                .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "c")
+                .addLayer("out", new OutputLayer.Builder(new LossMCXENT()).nOut(3).activation(Activation.SOFTMAX).build(), "gap")
+                .setOutputs("out").build());
+        net.init();
+        assertEquals("DL4J", TailTrainer.of(net, new INDArray[]{Nd4j.randn(DataType.FLOAT, N, 2, 5, 5)}).kind());
+    }
+
+    @Test
     void forcingDl4jTrainsThroughDl4j() {
         ComputationGraph net = tail(CNN2DFormat.NHWC, 1.0, false);
         System.setProperty(TailTrainer.PROPERTY, "dl4j");
